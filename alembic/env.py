@@ -1,0 +1,47 @@
+"""Alembic environment: metadata from incidents.models, URL from the same place the app takes it."""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine
+
+from alembic import context
+from incidents.config import database_url
+from incidents.db import is_sqlite, make_engine
+from incidents.models import Base
+
+config = context.config
+target_metadata = Base.metadata
+
+
+def run_migrations_offline() -> None:
+    url = database_url()
+    context.configure(
+        url=url,
+        target_metadata=target_metadata,
+        literal_binds=True,
+        compare_type=True,
+        render_as_batch=is_sqlite(url),
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_migrations_online() -> None:
+    engine: Engine = config.attributes.get("engine") or make_engine(database_url())
+    with engine.connect() as connection:
+        context.configure(
+            connection=connection,
+            target_metadata=target_metadata,
+            compare_type=True,
+            # SQLite cannot ALTER most things in place; batch mode copies the table. PostgreSQL alters.
+            render_as_batch=is_sqlite(engine),
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+        connection.commit()
+
+
+if context.is_offline_mode():
+    run_migrations_offline()
+else:
+    run_migrations_online()

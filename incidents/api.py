@@ -1,0 +1,186 @@
+"""The Python API: one function per CLI command. Each takes a database (URL, file path or Engine)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, func, select
+from sqlalchemy.exc import IntegrityError
+
+from incidents import db as database
+from incidents.config import database_url, describe
+from incidents.errors import UsageError
+from incidents.fixtures import DEMO_FIXTURES, FIXTURES_DIR, LoadResult, load_fixtures
+from incidents.models import Actor, Attribution, GeoPrecision, Incident, Report, Role, Source, Status
+from incidents.queries import Filters, actor_registry, incident_detail, list_incidents
+from incidents.records import (
+    ActorLink,
+    FieldError,
+    IncidentRecord,
+    LocationRecord,
+    ReportRecord,
+    SourceRecord,
+    country_code,
+    parse_choice,
+    parse_coordinate,
+    parse_count,
+    parse_date,
+    parse_partial_date,
+)
+from incidents.store import Writer
+
+Database = str | Engine | None
+
+
+def engine_for(db: Database) -> Engine:
+    """An engine for an up-to-date database; None means INCIDENTS_DB or ./incidents.db."""
+    if isinstance(db, Engine):
+        database.require_ready(db)
+        return db
+    return database.open_database(database_url(db))
+
+
+def init(db: Database = None) -> str:
+    """Create the database if needed and migrate it to the newest schema. Returns what was done."""
+    engine = db if isinstance(db, Engine) else database.make_engine(database_url(db))
+    before = database.current_revision(engine)
+    database.upgrade(engine)
+    where = describe(str(engine.url))
+    if before is None:
+        return f"Created the schema in {where} (revision {database.head_revision()})."
+    if before != database.head_revision():
+        return f"Upgraded {where} from {before} to {database.head_revision()}."
+    return f"{where} is already at the newest schema ({before})."
+
+
+def load(db: Database, paths: list[str | Path]) -> LoadResult:
+    """Load YAML fixture files (actors, sources, incidents) in one transaction."""
+    return load_fixtures(engine_for(db), [Path(p) for p in paths])
+
+
+def incidents(db: Database = None, limit: int | None = 100, **filters: Any) -> tuple[list[dict[str, Any]], int]:
+    """Incidents matching filters (actor, include_subgroups, country, since, until); returns (rows, total)."""
+    engine = engine_for(db)
+    with database.session_factory(engine)() as session:
+        return list_incidents(session, Filters(**filters), limit)
+
+
+def show(db: Database, key: str) -> dict[str, Any]:
+    """One incident in full: fields, actors with attribution, every report with its source."""
+    with database.session_factory(engine_for(db))() as session:
+        return incident_detail(session, key)
+
+
+def actors(db: Database = None) -> list[dict[str, Any]]:
+    """The actor registry: names, kinds, parents, aliases, incident counts."""
+    with database.session_factory(engine_for(db))() as session:
+        return actor_registry(session)
+
+
+def add(
+    db: Database, *, date: str, country: str, source_url: str | None = None, citation: str | None = None,
+    key: str | None = None, title: str | None = None, date_end: str | None = None, admin1: str | None = None,
+    admin2: str | None = None, place: str | None = None, latitude: float | str | None = None,
+    longitude: float | str | None = None, geo_precision: str | None = None, attack_type: str | None = None,
+    target_type: str | None = None, weapon_type: str | None = None, suicide: bool | None = None,
+    summary: str | None = None, status: str = "confirmed", perpetrators: list[str] | None = None,
+    killed: int | str | None = None, killed_at_least: bool = False, wounded: int | str | None = None,
+    wounded_at_least: bool = False, preliminary: bool = False, outlet: str | None = None,
+    source_title: str | None = None, published: str | None = None, excerpt: str | None = None,
+    actor_policy: str = "create", who: str | None = None,
+) -> dict[str, Any]:
+    """Record one new incident from one source. `perpetrators` items are 'NAME' or 'NAME=ATTRIBUTION'.
+
+    Returns {'key': ..., 'created_actors': [...]}.
+    """
+    if not source_url and not citation:
+        raise UsageError("An incident needs a source: give --source-url URL or --citation TEXT.")
+    try:
+        date_start, precision = parse_partial_date(date, "date")
+        source = SourceRecord(
+            url=source_url, citation=citation, outlet=outlet, title=source_title,
+            published_on=parse_date(published, "published"),
+        )
+        links = []
+        for item in perpetrators or []:
+            name, _, level = item.rpartition("=") if "=" in item else (item, "", "")
+            links.append(
+                ActorLink(name=name.strip(), role=Role.PERPETRATOR, source=source,
+                          attribution=parse_choice(level or None, "perpetrator attribution", Attribution))
+            )
+        record = IncidentRecord(
+            key=key, date_start=date_start, date_precision=precision, date_end=parse_date(date_end, "date-end"),
+            title=title, attack_type=attack_type, target_type=target_type, weapon_type=weapon_type,
+            suicide=suicide, summary=summary, status=parse_choice(status, "status", Status) or Status.CONFIRMED,
+            location=LocationRecord(
+                country=country_code(country), admin1=admin1, admin2=admin2, place=place,
+                latitude=parse_coordinate(latitude, "lat", 90.0), longitude=parse_coordinate(longitude, "lon", 180.0),
+                geo_precision=parse_choice(geo_precision, "geo-precision", GeoPrecision),
+            ),
+            actors=links,
+            reports=[ReportRecord(
+                source=source, killed=parse_count(killed, "killed"), killed_at_least=killed_at_least,
+                wounded=parse_count(wounded, "wounded"), wounded_at_least=wounded_at_least,
+                preliminary=preliminary, excerpt=excerpt,
+                perpetrator_stated=links[0].name if links else None,
+                attribution=links[0].attribution if links else None,
+            )],
+        )
+        if (record.location and (record.location.latitude is None) != (record.location.longitude is None)):
+            raise FieldError("lat", latitude, "needs --lon too (coordinates come in pairs)")
+        record.validate()
+    except FieldError as exc:
+        raise UsageError(f"--{exc.field_name.replace('_', '-')} {exc.value!r} {exc.reason}") from None
+    engine = engine_for(db)
+    try:
+        with database.transaction(engine) as session:
+            if key and session.scalar(select(Incident.id).where(Incident.key == key)) is not None:
+                raise UsageError(f"An incident with key {key!r} already exists; choose another --key.")
+            writer = Writer(session, actor_policy=actor_policy, who=who, why="incidents add")
+            writer.save(record)
+            return {"key": writer.last_key, "created_actors": writer.actors.created}
+    except IntegrityError as exc:
+        raise UsageError(f"The database refused the incident: {exc.orig}") from None
+
+
+def counts(db: Database = None) -> dict[str, int]:
+    engine = engine_for(db)
+    with database.session_factory(engine)() as session:
+        return {
+            name: session.scalar(select(func.count()).select_from(model)) or 0
+            for name, model in (("incidents", Incident), ("reports", Report), ("sources", Source), ("actors", Actor))
+        }
+
+
+def current(db: Database = None) -> dict[str, str | None]:
+    engine = database.make_engine(database_url(db) if not isinstance(db, Engine) else str(db.url))
+    return {"database": describe(str(engine.url)), "current": database.current_revision(engine),
+            "head": database.head_revision()}
+
+
+def upgrade(db: Database = None, revision: str = "head") -> dict[str, str | None]:
+    engine = db if isinstance(db, Engine) else database.make_engine(database_url(db))
+    database.upgrade(engine, revision)
+    return current(engine)
+
+
+def downgrade(db: Database = None, revision: str = "-1") -> dict[str, str | None]:
+    engine = db if isinstance(db, Engine) else database.make_engine(database_url(db))
+    if database.current_revision(engine) is None:
+        raise UsageError("The database has no schema to downgrade.")
+    database.downgrade(engine, revision)
+    return current(engine)
+
+
+def demo(db: Database = None, fixtures_dir: str | Path | None = None) -> dict[str, Any]:
+    """The quick-start job: create/upgrade the database, load the bundled fixtures, return an overview."""
+    folder = Path(fixtures_dir) if fixtures_dir else FIXTURES_DIR
+    missing = [name for name in DEMO_FIXTURES if not (folder / name).exists()]
+    if missing:
+        raise UsageError(f"The fixtures folder {folder} lacks {', '.join(missing)}; pass --fixtures DIR.")
+    engine = db if isinstance(db, Engine) else database.make_engine(database_url(db))
+    message = init(engine)
+    result = load(engine, [folder / name for name in DEMO_FIXTURES])
+    rows, total = incidents(engine, limit=None)
+    return {"init": message, "load": result, "counts": counts(engine), "incidents": rows, "total": total}

@@ -1,0 +1,231 @@
+"""The `incidents` command: parse options, call one function in incidents.api, print the result."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from incidents import api, output
+from incidents.errors import DatabaseError, IncidentsError
+
+ATTRIBUTIONS = "claimed, attributed, suspected or denied"
+
+
+class IncidentsGroup(click.Group):
+    """Turns every IncidentsError into a one-line message and its exit code; other errors keep the traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except IncidentsError as exc:
+            output.errors.print(f"[bold red]Error:[/bold red] {exc}", markup=True, highlight=False)
+            ctx.exit(exc.exit_code)
+        except OperationalError as exc:
+            error = DatabaseError(f"The database could not do that: {exc.orig}")
+            output.errors.print(f"[bold red]Error:[/bold red] {error}", highlight=False)
+            ctx.exit(error.exit_code)
+        except IntegrityError as exc:
+            error = DatabaseError(f"The database refused the change: {exc.orig}")
+            output.errors.print(f"[bold red]Error:[/bold red] {error}", highlight=False)
+            ctx.exit(error.exit_code)
+
+
+def _db(ctx: click.Context) -> str | None:
+    value: str | None = ctx.find_root().params.get("db")
+    return value
+
+
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts instead of a table.")
+
+
+def filter_options(command: Any) -> Any:
+    """The filters every listing command shares."""
+    for option in reversed([
+        click.option("--actor", help="Perpetrator, by any name or alias (IS-K finds ISKP)."),
+        click.option("--subgroups", "include_subgroups", is_flag=True,
+                     help="With --actor: include the actor's sub-groups (TTP with its factions)."),
+        click.option("--country", help="Country: ISO code (PAK) or English name (Pakistan)."),
+        click.option("--since", help="From this date: YYYY, YYYY-MM or YYYY-MM-DD."),
+        click.option("--until", help="Up to this date, inclusive: YYYY, YYYY-MM or YYYY-MM-DD (2018 = to 31 Dec)."),
+    ]):
+        command = option(command)
+    return command
+
+
+@click.group(cls=IncidentsGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--db", metavar="PATH_OR_URL", envvar="INCIDENTS_DB", show_envvar=True,
+              help="SQLite file path or SQLAlchemy URL (postgresql+psycopg://...). Default: ./incidents.db")
+@click.version_option(package_name="incidents")
+def cli(db: str | None) -> None:
+    """An attack-incident timeline database: who did it, when, where, how many were killed and wounded,
+    and which sources say so.
+
+    Start with `incidents demo`, or `incidents init` and then `incidents load FILE`.
+    """
+
+
+@cli.command()
+@click.pass_context
+def init(ctx: click.Context) -> None:
+    """Create the database (if needed) and migrate it to the newest schema."""
+    output.console.print(api.init(_db(ctx)))
+
+
+@cli.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.pass_context
+def load(ctx: click.Context, files: tuple[str, ...]) -> None:
+    """Load YAML fixture FILES (actors, sources, incidents with their reports). All or nothing."""
+    result = api.load(_db(ctx), list(files))
+    counts = result.counts
+    output.console.print(
+        f"Loaded {len(result.files)} file(s): {result.actors} actors; {result.incidents_read} incidents read = "
+        f"{counts['inserted']} inserted + {counts['updated']} updated + {counts['unchanged']} unchanged."
+    )
+    if result.created_actors:
+        output.console.print(f"New actors created: {', '.join(result.created_actors)}")
+
+
+@cli.command(name="list")
+@filter_options
+@click.option("--limit", type=click.IntRange(min=1), default=100, show_default=True, help="Show at most this many.")
+@json_option
+@click.pass_context
+def list_(ctx: click.Context, limit: int, as_json: bool, **filters: Any) -> None:
+    """List incidents, newest first, with perpetrators and tolls."""
+    rows, total = api.incidents(_db(ctx), limit=limit, **filters)
+    if as_json:
+        output.print_json({"total": total, "incidents": rows})
+    else:
+        output.incident_table(rows, total)
+
+
+@cli.command()
+@click.argument("key")
+@json_option
+@click.pass_context
+def show(ctx: click.Context, key: str, as_json: bool) -> None:
+    """Show one incident in full: every field, its actors, and every report with its source and excerpt."""
+    detail = api.show(_db(ctx), key)
+    if as_json:
+        output.print_json(detail)
+    else:
+        output.incident_detail(detail)
+
+
+@cli.command()
+@click.option("--date", required=True, help="YYYY, YYYY-MM or YYYY-MM-DD; sets the date precision.")
+@click.option("--country", required=True, help="ISO code or English name.")
+@click.option("--source-url", help="URL of the article that reports it (this or --citation is required).")
+@click.option("--citation", help="Citation text for a source without a URL.")
+@click.option("--outlet", help="The source's outlet (Dawn, Reuters, ...).")
+@click.option("--source-title", help="The source's headline.")
+@click.option("--published", help="The source's publication date, YYYY-MM-DD.")
+@click.option("--excerpt", help="The sentence in the source that gives the figures.")
+@click.option("--key", help="Stable key; default COUNTRY-DATE-PLACE.")
+@click.option("--title")
+@click.option("--date-end", help="Last day, for an attack that lasted days (YYYY-MM-DD).")
+@click.option("--admin1", help="Province or state.")
+@click.option("--admin2", help="District.")
+@click.option("--place", help="Town, village or site.")
+@click.option("--lat", "latitude", help="Latitude, -90 to 90.")
+@click.option("--lon", "longitude", help="Longitude, -180 to 180.")
+@click.option("--geo-precision", help="exact, place, district, province or country.")
+@click.option("--attack-type")
+@click.option("--target-type")
+@click.option("--weapon-type")
+@click.option("--suicide/--no-suicide", default=None, help="Whether it was a suicide attack.")
+@click.option("--summary")
+@click.option("--status", default="confirmed", show_default=True, help="confirmed, provisional or disputed.")
+@click.option("--perpetrator", "perpetrators", multiple=True, metavar="NAME[=ATTRIBUTION]",
+              help=f"A perpetrator by any alias, optionally with how sure: {ATTRIBUTIONS}. Repeatable.")
+@click.option("--killed", help="Killed, as the source states it.")
+@click.option("--wounded", help="Wounded, as the source states it.")
+@click.option("--at-least", "killed_at_least", is_flag=True, help="The source says 'at least' N killed.")
+@click.option("--preliminary", is_flag=True, help="A running tally from the first hours.")
+@click.option("--actors", "actor_policy", type=click.Choice(["create", "strict"]), default="create",
+              show_default=True, help="Unknown perpetrator names: create them, or refuse.")
+@click.pass_context
+def add(ctx: click.Context, **options: Any) -> None:
+    """Record a new incident and the source that reports it."""
+    result = api.add(_db(ctx), **options)
+    output.console.print(f"Added incident [cyan]{result['key']}[/cyan].")
+    if result["created_actors"]:
+        output.console.print(f"New actors created: {', '.join(result['created_actors'])}")
+
+
+@cli.command()
+@json_option
+@click.pass_context
+def actors(ctx: click.Context, as_json: bool) -> None:
+    """The actor registry: every actor with its kind, parent group and aliases."""
+    registry = api.actors(_db(ctx))
+    if as_json:
+        output.print_json(registry)
+    else:
+        output.actor_table(registry)
+
+
+@cli.command()
+@click.option("--fixtures", "fixtures_dir", type=click.Path(file_okay=False), help="Folder of the fixtures.")
+@click.pass_context
+def demo(ctx: click.Context, fixtures_dir: str | None) -> None:
+    """The quick start: build the database from the bundled fixtures and show what is in it."""
+    result = api.demo(_db(ctx), fixtures_dir)
+    counts = result["counts"]
+    output.console.print(result["init"])
+    loaded = result["load"].counts
+    output.console.print(
+        f"Loaded the fixtures: {loaded['inserted']} inserted, {loaded['updated']} updated, "
+        f"{loaded['unchanged']} unchanged. The database holds {counts['incidents']} incidents, "
+        f"{counts['reports']} reports from {counts['sources']} sources, and {counts['actors']} actors."
+    )
+    output.incident_table(result["incidents"], result["total"])
+    output.console.print(
+        "Next: [bold]incidents show PAK-2023-07-30-KHAR[/bold] for every report behind a toll, "
+        "[bold]incidents list --actor IS-K[/bold], [bold]incidents actors[/bold]."
+    )
+
+
+@cli.group()
+def db() -> None:
+    """Schema version: show it, upgrade or downgrade it."""
+
+
+@db.command()
+@click.pass_context
+def current(ctx: click.Context) -> None:
+    """Show the database's schema revision and the newest one this version knows."""
+    state = api.current(_db(ctx))
+    status = "up to date" if state["current"] == state["head"] else "needs: incidents db upgrade"
+    output.console.print(
+        f"{state['database']}: revision {state['current'] or '(none)'}; newest {state['head']} ({status})"
+    )
+
+
+@db.command()
+@click.argument("revision", default="head")
+@click.pass_context
+def upgrade(ctx: click.Context, revision: str) -> None:
+    """Migrate the schema up to REVISION (default: the newest)."""
+    state = api.upgrade(_db(ctx), revision)
+    output.console.print(f"{state['database']} is now at revision {state['current']}.")
+
+
+@db.command()
+@click.argument("revision")
+@click.pass_context
+def downgrade(ctx: click.Context, revision: str) -> None:
+    """Migrate the schema down to REVISION (-1 for one step, base to drop every table)."""
+    state = api.downgrade(_db(ctx), revision)
+    output.console.print(f"{state['database']} is now at revision {state['current'] or '(none: empty)'}.")
+
+
+def main() -> None:
+    cli(prog_name="incidents")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,38 @@
+"""Where the database is: --db option > INCIDENTS_DB environment variable > ./incidents.db."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from incidents.errors import UsageError
+
+ENV_VAR = "INCIDENTS_DB"
+DEFAULT_PATH = "incidents.db"
+
+
+def database_url(option: str | None = None) -> str:
+    """Return a SQLAlchemy URL. A plain file path means a SQLite file."""
+    value = option or os.environ.get(ENV_VAR) or DEFAULT_PATH
+    return normalize_url(value)
+
+
+def normalize_url(value: str) -> str:
+    if "://" not in value:
+        return "sqlite:///" + str(Path(value).expanduser())
+    if value.startswith("postgresql://") or value.startswith("postgres://"):
+        # psycopg 3 is the driver we ship; plain postgresql:// would ask for psycopg2.
+        value = "postgresql+psycopg://" + value.split("://", 1)[1]
+    try:
+        make_url(value)
+    except ArgumentError as exc:
+        raise UsageError(f"'{value}' is not a database URL or file path: {exc}") from None
+    return value
+
+
+def describe(url: str) -> str:
+    """The URL without its password, for messages."""
+    return make_url(url).render_as_string(hide_password=True)

@@ -1,0 +1,140 @@
+"""How results look on a terminal (rich tables and panels) and as JSON for scripts."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+console = Console()
+
+
+errors = Console(stderr=True, soft_wrap=True)
+
+
+def print_json(data: Any) -> None:
+    # print() rather than rich, so scripts get exactly the JSON and nothing else.
+    print(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+
+
+def _range(low: int | None, best: int | None, high: int | None) -> str:
+    if best is None and low is None:
+        return "?"
+    if low == high or low is None or high is None:
+        return str(best if best is not None else low)
+    return f"{best} ({low}-{high})" if best is not None else f"{low}-{high}"
+
+
+def _perpetrators(items: list[dict[str, Any]]) -> str:
+    return "; ".join(f"{p['actor']} ({p['attribution'] or 'unstated'})" for p in items) or "-"
+
+
+def incident_table(rows: list[dict[str, Any]], total: int, title: str = "Incidents") -> None:
+    table = Table(title=f"{title}: {total}" if total > len(rows) else title, show_lines=False)
+    for name, style in (("key", "cyan"), ("date", ""), ("place", ""), ("perpetrators", "magenta"),
+                        ("killed", "red"), ("wounded", ""), ("reports", "")):
+        table.add_column(name, style=style, overflow="fold", no_wrap=name in {"key", "date"})
+    for row in rows:
+        place = ", ".join(p for p in (row["place"], row["admin1"]) if p) or (row["country"] or "")
+        table.add_row(
+            row["key"], row["date"], place, _perpetrators(row["perpetrators"]),
+            _range(row["killed_low"], row["killed_best"], row["killed_high"]),
+            "?" if row["wounded_best"] is None else str(row["wounded_best"]), str(row["reports"]),
+        )
+    console.print(table)
+    if total > len(rows):
+        console.print(f"[dim]Showing {len(rows)} of {total}; use --limit to see more.[/dim]")
+    elif not rows:
+        console.print("[dim]No incident matches these filters.[/dim]")
+
+
+def incident_detail(detail: dict[str, Any]) -> None:
+    console.print(f"[bold cyan]{detail['key']}[/bold cyan]  {detail['title'] or ''}")
+    location = detail["location"] or {}
+    place = ", ".join(str(location[k]) for k in ("place", "admin2", "admin1", "country") if location.get(k))
+    coords = (
+        f" ({location['latitude']}, {location['longitude']}; {location['geo_precision'] or 'precision unknown'})"
+        if location.get("latitude") is not None else ""
+    )
+    killed, wounded = detail["killed"], detail["wounded"]
+    facts = [
+        ("Date", f"{detail['date']} (precision: {detail['date_precision']})"
+                 + (f" to {detail['date_end']}" if detail["date_end"] else "")),
+        ("Place", place + coords),
+        ("Attack", " / ".join(str(x) for x in (detail["attack_type"], detail["weapon_type"]) if x)
+                   + (" (suicide)" if detail["suicide"] else "")),
+        ("Target", detail["target_type"] or "-"),
+        ("Status", detail["status"]),
+        ("Killed", f"best {killed['best']}" + (" (analyst's choice)" if killed["best_chosen_by_analyst"] else "")
+                   + f", range {killed['low']}-{killed['high']}"),
+        ("Wounded", f"best {wounded['best']}"
+                    + (" (analyst's choice)" if wounded["best_chosen_by_analyst"] else "")
+                    + f", range {wounded['low']}-{wounded['high']}"),
+        ("Perpetrators killed", str(detail["perpetrators_killed"]) if detail["perpetrators_killed"] is not None
+                                else "unknown"),
+    ]
+    if detail["origin"]:
+        facts.append(("Origin", f"{detail['origin']['dataset']} {detail['origin']['id']}"))
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold")
+    grid.add_column()
+    for label, value in facts:
+        grid.add_row(label, value)
+    console.print(grid)
+    if detail["summary"]:
+        console.print(f"\n{detail['summary']}")
+
+    actors = Table(title="Actors", title_justify="left")
+    for name in ("actor", "role", "attribution", "according to"):
+        actors.add_column(name, overflow="fold")
+    for item in detail["actors"]:
+        name = item["actor"] + (f" (part of {item['parent']})" if item["parent"] else "")
+        actors.add_row(name, item["role"], item["attribution"] or "-", item["source"] or "-")
+    console.print(actors)
+
+    reports = detail["reports"]
+    preliminary = sum(1 for r in reports if r["preliminary"])
+    console.print(
+        f"\n[bold]Reports[/bold] ({len(reports)}"
+        + (f"; {preliminary} preliminary, left out of the range" if preliminary else "") + ")"
+    )
+    for number, report in enumerate(reports, start=1):
+        source = report["source"]
+        label = " - ".join(x for x in (source["outlet"], source["title"]) if x)
+        where = source["url"] or source["citation"] or f"{source['dataset']} record {source['record_id']}"
+        figures = [
+            f"killed {_stated(report['killed'], report['killed_at_least'])}",
+            f"wounded {_stated(report['wounded'], report['wounded_at_least'])}",
+        ]
+        if report["perpetrator_stated"] or report["attribution"]:
+            figures.append(f"{report['attribution'] or 'names'}: {report['perpetrator_stated'] or '?'}")
+        flag = " [yellow](preliminary)[/yellow]" if report["preliminary"] else ""
+        console.print(f"{number:>2}. [bold]{label or where}[/bold]  {report['reported_on'] or 'undated'}{flag}",
+                      highlight=False)
+        if label:
+            console.print(f"    {where}", style="dim", highlight=False, soft_wrap=True)
+        console.print("    " + " | ".join(figures), highlight=False)
+        if report["excerpt"]:
+            console.print(f'    "{report["excerpt"]}"', style="italic", highlight=False)
+        if report["note"]:
+            console.print(f"    note: {report['note']}", style="dim", highlight=False)
+
+
+def _stated(value: int | None, at_least: bool) -> str:
+    if value is None:
+        return "-"
+    return f"at least {value}" if at_least else str(value)
+
+
+def actor_table(actors: list[dict[str, Any]]) -> None:
+    table = Table(title=f"Actor registry: {len(actors)} actors", show_lines=False)
+    for name in ("name", "kind", "parent", "aliases", "incidents"):
+        table.add_column(name, overflow="fold")
+    for actor in actors:
+        aliases = ", ".join(
+            a["alias"] + (f" [{a['dataset']} only]" if a["dataset"] else "") for a in actor["aliases"]
+        )
+        table.add_row(actor["name"], actor["kind"], actor["parent"] or "-", aliases or "-", str(actor["incidents"]))
+    console.print(table)

@@ -1,0 +1,271 @@
+"""Reading incidents back: filtered lists, one incident in full, the actor registry. Plain dicts out."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Select, and_, exists, func, select
+from sqlalchemy.orm import Session, aliased
+
+from incidents.errors import NotFoundError, UsageError
+from incidents.models import Actor, ActorAlias, Incident, IncidentActor, Location, Report, Role, Source
+from incidents.records import FieldError, country_code, normalize_name, parse_partial_date, period_end
+from incidents.store import require_incident
+
+
+@dataclass
+class Filters:
+    """The filters every listing shares. Dates may be partial: since 2018 = from 1 Jan, until 2018 = to 31 Dec."""
+
+    actor: str | None = None
+    include_subgroups: bool = False
+    country: str | None = None
+    since: str | None = None
+    until: str | None = None
+
+
+def _date_bound(value: str | None, name: str, end: bool) -> date | None:
+    if not value:
+        return None
+    try:
+        start, precision = parse_partial_date(value, name)
+    except FieldError as exc:
+        raise UsageError(f"--{name} {exc.value!r} {exc.reason}") from None
+    return period_end(start, precision) if end else start
+
+
+def find_actor(session: Session, name: str) -> Actor:
+    """The actor any spelling names (name or alias in any dataset); NotFoundError with suggestions if none."""
+    normalized = normalize_name(name)
+    actor = session.scalar(
+        select(Actor).join(ActorAlias, ActorAlias.actor_id == Actor.id)
+        .where(ActorAlias.normalized == normalized)
+        .order_by(ActorAlias.dataset)  # '' (any source) before a dataset-scoped spelling
+        .limit(1)
+    )
+    if actor is None:
+        actor = session.scalar(select(Actor).where(func.lower(Actor.name) == name.strip().lower()))
+    if actor is None:
+        spellings = [a for (a,) in session.execute(select(ActorAlias.alias))]
+        spellings += [n for (n,) in session.execute(select(Actor.name))]
+        close = difflib.get_close_matches(name, sorted(set(spellings)), n=4, cutoff=0.5)
+        hint = f" Did you mean: {', '.join(close)}?" if close else " See the registry with: incidents actors"
+        raise NotFoundError(f"No actor is called {name!r}.{hint}")
+    return actor
+
+
+def actor_ids(session: Session, name: str, include_subgroups: bool = False) -> set[int]:
+    root = find_actor(session, name)
+    ids = {root.id}
+    if include_subgroups:
+        frontier = {root.id}
+        while frontier:
+            children = set(session.scalars(select(Actor.id).where(Actor.parent_id.in_(frontier))))
+            frontier = children - ids
+            ids |= children
+    return ids
+
+
+def filtered_incidents(session: Session, filters: Filters) -> Select[Any]:
+    """SELECT incidents.id ... with every filter applied; the shared base of listings and exports."""
+    query = select(Incident.id).outerjoin(Location, Incident.location_id == Location.id)
+    if filters.actor:
+        ids = actor_ids(session, filters.actor, filters.include_subgroups)
+        query = query.where(
+            exists().where(
+                and_(
+                    IncidentActor.incident_id == Incident.id,
+                    IncidentActor.actor_id.in_(ids),
+                    IncidentActor.role == Role.PERPETRATOR.value,
+                )
+            )
+        )
+    if filters.country:
+        try:
+            query = query.where(Location.country == country_code(filters.country))
+        except FieldError as exc:
+            raise UsageError(f"--country {exc.value!r} {exc.reason}") from None
+    since = _date_bound(filters.since, "since", end=False)
+    until = _date_bound(filters.until, "until", end=True)
+    if since:
+        query = query.where(Incident.date_start >= since)
+    if until:
+        query = query.where(Incident.date_start <= until)
+    if since and until and since > until:
+        raise UsageError(f"--since {filters.since} is after --until {filters.until}")
+    return query
+
+
+def _perpetrators(session: Session, incident_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+    rows = session.execute(
+        select(IncidentActor.incident_id, Actor.name, IncidentActor.attribution, Source.url, Source.citation)
+        .join(Actor, Actor.id == IncidentActor.actor_id)
+        .outerjoin(Source, Source.id == IncidentActor.source_id)
+        .where(IncidentActor.incident_id.in_(incident_ids), IncidentActor.role == Role.PERPETRATOR.value)
+        .order_by(IncidentActor.id)
+    )
+    found: dict[int, list[dict[str, Any]]] = {}
+    for incident_id, name, attribution, url, citation in rows:
+        found.setdefault(incident_id, []).append(
+            {"actor": name, "attribution": attribution, "source": url or citation}
+        )
+    return found
+
+
+def list_incidents(session: Session, filters: Filters, limit: int | None = 100) -> tuple[list[dict[str, Any]], int]:
+    """Incidents matching `filters`, newest first, at most `limit`; returns (rows, total matching)."""
+    matching = filtered_incidents(session, filters).subquery()
+    total = session.scalar(select(func.count()).select_from(matching)) or 0
+    report_count = (
+        select(func.count(Report.id)).where(Report.incident_id == Incident.id).correlate(Incident).scalar_subquery()
+    )
+    query = (
+        select(Incident, Location, report_count.label("reports"))
+        .outerjoin(Location, Incident.location_id == Location.id)
+        .where(Incident.id.in_(select(matching.c.id)))
+        .order_by(Incident.date_start.desc(), Incident.key)
+    )
+    if limit is not None:
+        query = query.limit(limit)
+    results = session.execute(query).all()
+    perpetrators = _perpetrators(session, [incident.id for incident, _, _ in results])
+    rows = []
+    for incident, location, reports in results:
+        rows.append(
+            {
+                "key": incident.key,
+                "date": _date_text(incident),
+                "date_precision": incident.date_precision,
+                "country": location.country if location else None,
+                "admin1": location.admin1 if location else None,
+                "place": (location.place or location.admin2) if location else None,
+                "perpetrators": perpetrators.get(incident.id, []),
+                "killed_low": incident.killed_low,
+                "killed_best": incident.killed_best,
+                "killed_high": incident.killed_high,
+                "wounded_best": incident.wounded_best,
+                "reports": reports,
+                "title": incident.title,
+            }
+        )
+    return rows, total
+
+
+def _date_text(incident: Incident) -> str:
+    """The date as precisely as it is known: 2023, 2023-07 or 2023-07-30."""
+    if incident.date_precision == "year":
+        return str(incident.date_start.year)
+    if incident.date_precision == "month":
+        return incident.date_start.strftime("%Y-%m")
+    return incident.date_start.isoformat()
+
+
+def incident_detail(session: Session, key: str) -> dict[str, Any]:
+    """Every field of one incident, its actors with attribution and source, and every report with its source."""
+    incident = require_incident(session, key)
+    location = session.get(Location, incident.location_id) if incident.location_id else None
+    actor_rows = session.execute(
+        select(IncidentActor, Actor, Source)
+        .join(Actor, Actor.id == IncidentActor.actor_id)
+        .outerjoin(Source, Source.id == IncidentActor.source_id)
+        .where(IncidentActor.incident_id == incident.id)
+        .order_by(IncidentActor.id)
+    ).all()
+    parent = aliased(Actor)
+    parents = dict(
+        session.execute(
+            select(Actor.id, parent.name).join(parent, parent.id == Actor.parent_id)
+            .where(Actor.id.in_([actor.id for _, actor, _ in actor_rows]))
+        ).all()
+    )
+    report_rows = session.execute(
+        select(Report, Source).join(Source, Source.id == Report.source_id)
+        .where(Report.incident_id == incident.id)
+        .order_by(Report.preliminary, Report.reported_on.desc(), Report.id)
+    ).all()
+    return {
+        "key": incident.key,
+        "title": incident.title,
+        "date": _date_text(incident),
+        "date_start": incident.date_start.isoformat(),
+        "date_end": incident.date_end.isoformat() if incident.date_end else None,
+        "date_precision": incident.date_precision,
+        "location": None if location is None else {
+            "country": location.country, "admin1": location.admin1, "admin2": location.admin2,
+            "place": location.place, "latitude": location.latitude, "longitude": location.longitude,
+            "geo_precision": location.geo_precision,
+        },
+        "attack_type": incident.attack_type,
+        "target_type": incident.target_type,
+        "weapon_type": incident.weapon_type,
+        "suicide": incident.suicide,
+        "status": incident.status,
+        "summary": incident.summary,
+        "killed": {"low": incident.killed_low, "best": incident.killed_best, "high": incident.killed_high,
+                   "best_chosen_by_analyst": incident.killed_best_manual},
+        "wounded": {"low": incident.wounded_low, "best": incident.wounded_best, "high": incident.wounded_high,
+                    "best_chosen_by_analyst": incident.wounded_best_manual},
+        "perpetrators_killed": incident.perpetrators_killed,
+        "origin": {"dataset": incident.origin_dataset, "id": incident.origin_id} if incident.origin_dataset else None,
+        "actors": [
+            {"actor": actor.name, "parent": parents.get(actor.id), "role": link.role,
+             "attribution": link.attribution, "source": (source.url or source.citation) if source else None}
+            for link, actor, source in actor_rows
+        ],
+        "reports": [_report_dict(report, source) for report, source in report_rows],
+        "created_at": incident.created_at.isoformat(),
+        "updated_at": incident.updated_at.isoformat(),
+    }
+
+
+def _report_dict(report: Report, source: Source) -> dict[str, Any]:
+    return {
+        "source": {
+            "url": source.url, "citation": source.citation, "outlet": source.outlet, "title": source.title,
+            "published_on": source.published_on.isoformat() if source.published_on else None,
+            "kind": source.kind, "dataset": source.dataset, "record_id": source.dataset_record_id,
+            "full_text_sha256": source.full_text_sha256,
+        },
+        "reported_on": report.reported_on.isoformat() if report.reported_on else None,
+        "killed": report.killed,
+        "killed_at_least": report.killed_at_least,
+        "wounded": report.wounded,
+        "wounded_at_least": report.wounded_at_least,
+        "perpetrators_killed": report.perpetrators_killed,
+        "preliminary": report.preliminary,
+        "perpetrator_stated": report.perpetrator_stated,
+        "attribution": report.attribution,
+        "excerpt": report.excerpt,
+        "note": report.note,
+    }
+
+
+def actor_registry(session: Session) -> list[dict[str, Any]]:
+    """Every actor with its kind, parent, aliases (with dataset scope) and perpetrator incident count."""
+    parent = aliased(Actor)
+    counts = dict(
+        session.execute(
+            select(IncidentActor.actor_id, func.count(IncidentActor.id))
+            .where(IncidentActor.role == Role.PERPETRATOR.value)
+            .group_by(IncidentActor.actor_id)
+        ).all()
+    )
+    aliases: dict[int, list[dict[str, Any]]] = {}
+    for actor_id, alias, dataset, note in session.execute(
+        select(ActorAlias.actor_id, ActorAlias.alias, ActorAlias.dataset, ActorAlias.note).order_by(ActorAlias.alias)
+    ):
+        aliases.setdefault(actor_id, []).append({"alias": alias, "dataset": dataset or None, "note": note})
+    rows = session.execute(
+        select(Actor, parent.name).outerjoin(parent, parent.id == Actor.parent_id).order_by(Actor.name)
+    ).all()
+    return [
+        {
+            "name": actor.name, "kind": actor.kind, "parent": parent_name, "description": actor.description,
+            "aliases": [a for a in aliases.get(actor.id, []) if a["alias"] != actor.name],
+            "incidents": counts.get(actor.id, 0),
+        }
+        for actor, parent_name in rows
+    ]

@@ -1,0 +1,279 @@
+"""IncidentRecord and friends: the plain, validated shapes every input (fixture, CLI, importer) produces.
+
+Parsing helpers here raise FieldError naming the field and the bad value; callers add the file and line.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from functools import lru_cache
+from typing import Any, TypeVar
+
+import pycountry
+
+from incidents.models import ActorKind, Attribution, DatePrecision, GeoPrecision, Role, Status
+
+E = TypeVar("E", DatePrecision, GeoPrecision, Status, Role, Attribution, ActorKind)
+
+
+class FieldError(ValueError):
+    """One bad value: which field, what value, and why."""
+
+    def __init__(self, field_name: str, value: object, reason: str) -> None:
+        self.field_name = field_name
+        self.value = value
+        self.reason = reason
+        super().__init__(f"field {field_name}: {value!r} {reason}")
+
+
+# ------------------------------------------------------------------------------------------------- parsers
+
+_PARTIAL_DATE = re.compile(r"^\s*(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?\s*$")
+
+
+def parse_partial_date(value: object, field_name: str = "date") -> tuple[date, DatePrecision]:
+    """'2023' -> (2023-01-01, year); '2023-07' -> (2023-07-01, month); '2023-07-30' -> (that day, day)."""
+    if isinstance(value, datetime):
+        return value.date(), DatePrecision.DAY
+    if isinstance(value, date):
+        return value, DatePrecision.DAY
+    if isinstance(value, int) and 1 <= value <= 9999:
+        return date(value, 1, 1), DatePrecision.YEAR
+    match = _PARTIAL_DATE.match(str(value)) if value is not None else None
+    if not match:
+        raise FieldError(field_name, value, "is not a date; use YYYY, YYYY-MM or YYYY-MM-DD")
+    year, month, day = (int(part) if part else None for part in match.groups())
+    try:
+        if month is None:
+            return date(year, 1, 1), DatePrecision.YEAR  # type: ignore[arg-type]
+        if day is None:
+            return date(year, month, 1), DatePrecision.MONTH  # type: ignore[arg-type]
+        return date(year, month, day), DatePrecision.DAY  # type: ignore[arg-type]
+    except ValueError as exc:
+        raise FieldError(field_name, value, f"is not a real date ({exc})") from None
+
+
+def parse_date(value: object, field_name: str) -> date | None:
+    """A full calendar date, or None for blank."""
+    if is_blank(value):
+        return None
+    parsed, precision = parse_partial_date(value, field_name)
+    if precision is not DatePrecision.DAY:
+        raise FieldError(field_name, value, "needs a full date, YYYY-MM-DD")
+    return parsed
+
+
+def period_end(start: date, precision: DatePrecision) -> date:
+    """The last day of the period a partial date stands for ('2018' -> 2018-12-31)."""
+    if precision is DatePrecision.YEAR:
+        return date(start.year, 12, 31)
+    if precision is DatePrecision.MONTH:
+        return date(start.year, start.month, calendar.monthrange(start.year, start.month)[1])
+    return start
+
+
+def is_blank(value: object) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, float) and value != value:  # NaN from pandas
+        return True
+    return isinstance(value, str) and not value.strip()
+
+
+def parse_count(value: object, field_name: str) -> int | None:
+    """A non-negative whole number of people, or None (unknown) for blank."""
+    if is_blank(value):
+        return None
+    if isinstance(value, bool):
+        raise FieldError(field_name, value, "is not a number")
+    if isinstance(value, int):
+        number = value
+    elif isinstance(value, float) and value.is_integer():
+        number = int(value)
+    else:
+        text = str(value).strip()
+        if not re.fullmatch(r"[+-]?\d+(\.0+)?", text):
+            raise FieldError(field_name, value, "is not a whole number")
+        number = int(float(text))
+    if number < 0:
+        raise FieldError(field_name, value, "is negative; a count of people cannot be")
+    return number
+
+
+def parse_coordinate(value: object, field_name: str, limit: float) -> float | None:
+    if is_blank(value):
+        return None
+    try:
+        number = float(str(value).strip()) if not isinstance(value, int | float) else float(value)
+    except ValueError:
+        raise FieldError(field_name, value, "is not a number") from None
+    if not -limit <= number <= limit:
+        raise FieldError(field_name, value, f"is out of range (-{limit:g} to {limit:g})")
+    return number
+
+
+def parse_bool(value: object, field_name: str) -> bool | None:
+    if is_blank(value):
+        return None
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in {"1", "true", "yes", "y"}:
+        return True
+    if text in {"0", "false", "no", "n"}:
+        return False
+    raise FieldError(field_name, value, "is not yes/no")
+
+
+def parse_choice(value: object, field_name: str, choices: type[E]) -> E | None:
+    if is_blank(value):
+        return None
+    text = str(value).strip().lower()
+    try:
+        return choices(text)
+    except ValueError:
+        allowed = ", ".join(member.value for member in choices)
+        raise FieldError(field_name, value, f"is not one of: {allowed}") from None
+
+
+@lru_cache(maxsize=4096)
+def country_code(value: str) -> str:
+    """ISO 3166-1 alpha-3 for a code ('PAK', 'PK', '586') or an English name ('Pakistan')."""
+    text = value.strip()
+    try:
+        found = pycountry.countries.get(numeric=text.zfill(3)) if text.isdigit() else pycountry.countries.lookup(text)
+    except LookupError:
+        found = None
+    if found is None:
+        raise FieldError("country", value, "is not a country name or ISO 3166 code")
+    return str(found.alpha_3)
+
+
+def normalize_name(name: str) -> str:
+    """The form aliases are matched on: no accents, case, punctuation or repeated spaces.
+
+    'IS-K', 'is k' and 'IS K' are one key; so are 'Tehrik-i-Taliban Pakistan' and 'Tehrik i Taliban Pakistan'.
+    """
+    decomposed = unicodedata.normalize("NFKD", name)
+    ascii_only = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return re.sub(r"[^0-9a-z]+", " ", ascii_only.casefold()).strip()
+
+
+def slugify(text: str) -> str:
+    return re.sub(r"[^0-9A-Za-z]+", "-", normalize_name(text)).strip("-").upper()
+
+
+# ------------------------------------------------------------------------------------------------- records
+
+
+@dataclass
+class LocationRecord:
+    country: str
+    admin1: str | None = None
+    admin2: str | None = None
+    place: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    geo_precision: GeoPrecision | None = None
+
+    @property
+    def key(self) -> str:
+        """Identity of a place; coordinates are part of it, so typed coordinates are never merged away."""
+        coords = "" if self.latitude is None else f"{self.latitude:.6f},{self.longitude:.6f}"
+        parts = (self.country, self.admin1, self.admin2, self.place, coords, self.geo_precision or "")
+        return "|".join(normalize_name(part) if part else "" for part in parts[:4]) + f"|{parts[4]}|{parts[5]}"
+
+    def describe(self) -> str:
+        return ", ".join(part for part in (self.place, self.admin2, self.admin1, self.country) if part)
+
+
+@dataclass
+class SourceRecord:
+    url: str | None = None
+    citation: str | None = None
+    outlet: str | None = None
+    title: str | None = None
+    published_on: date | None = None
+    author: str | None = None
+    language: str | None = None
+    accessed_on: date | None = None
+    full_text: str | None = None
+    kind: str = "article"
+    dataset: str | None = None
+    dataset_release: str | None = None
+    dataset_record_id: str | None = None
+
+    def describe(self) -> str:
+        return self.url or self.citation or f"{self.dataset} {self.dataset_record_id}"
+
+
+@dataclass
+class ReportRecord:
+    source: SourceRecord
+    reported_on: date | None = None
+    killed: int | None = None
+    killed_at_least: bool = False
+    wounded: int | None = None
+    wounded_at_least: bool = False
+    perpetrators_killed: int | None = None
+    preliminary: bool = False
+    perpetrator_stated: str | None = None
+    attribution: Attribution | None = None
+    excerpt: str | None = None
+    note: str | None = None
+
+
+@dataclass
+class ActorLink:
+    """An actor named by a record, by any of its spellings, with its role and how sure we are."""
+
+    name: str
+    role: Role = Role.PERPETRATOR
+    attribution: Attribution | None = None
+    source: SourceRecord | None = None
+
+
+@dataclass
+class IncidentRecord:
+    key: str | None
+    date_start: date
+    date_precision: DatePrecision = DatePrecision.DAY
+    date_end: date | None = None
+    title: str | None = None
+    location: LocationRecord | None = None
+    attack_type: str | None = None
+    target_type: str | None = None
+    weapon_type: str | None = None
+    suicide: bool | None = None
+    summary: str | None = None
+    status: Status = Status.CONFIRMED
+    killed_best: int | None = None  # an analyst's choice; otherwise derived from reports
+    wounded_best: int | None = None
+    perpetrators_killed: int | None = None
+    origin_dataset: str | None = None
+    origin_id: str | None = None
+    raw_row: dict[str, Any] | None = None
+    actors: list[ActorLink] = field(default_factory=list)
+    reports: list[ReportRecord] = field(default_factory=list)
+
+    def validate(self) -> None:
+        """Checks that span fields; single values were checked as they were parsed."""
+        if self.date_end is not None and self.date_end < self.date_start:
+            raise FieldError("date_end", self.date_end.isoformat(), f"is before date {self.date_start}")
+        if not self.reports:
+            raise FieldError("reports", None, "is empty; every incident needs at least one source")
+
+    def default_key(self) -> str:
+        place = self.location.place or self.location.admin2 or self.location.admin1 if self.location else None
+        parts = [self.location.country if self.location else "XXX", self.date_start.isoformat()]
+        if self.date_precision is DatePrecision.MONTH:
+            parts[1] = self.date_start.strftime("%Y-%m")
+        elif self.date_precision is DatePrecision.YEAR:
+            parts[1] = str(self.date_start.year)
+        if place:
+            parts.append(slugify(place))
+        return "-".join(parts)
