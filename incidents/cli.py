@@ -20,15 +20,15 @@ class IncidentsGroup(click.Group):
         try:
             return super().invoke(ctx)
         except IncidentsError as exc:
-            output.errors.print(f"[bold red]Error:[/bold red] {exc}", markup=True, highlight=False)
+            output.error(exc)
             ctx.exit(exc.exit_code)
         except OperationalError as exc:
             error = DatabaseError(f"The database could not do that: {exc.orig}")
-            output.errors.print(f"[bold red]Error:[/bold red] {error}", highlight=False)
+            output.error(error)
             ctx.exit(error.exit_code)
         except IntegrityError as exc:
             error = DatabaseError(f"The database refused the change: {exc.orig}")
-            output.errors.print(f"[bold red]Error:[/bold red] {error}", highlight=False)
+            output.error(error)
             ctx.exit(error.exit_code)
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,7 @@ from sqlalchemy import Engine
 
 from incidents.db import transaction
 from incidents.errors import InputError, NotFoundError, UsageError
-from incidents.models import ActorKind, Attribution, GeoPrecision, Role, Status
+from incidents.models import ActorKind, Attribution, DatePrecision, GeoPrecision, Role, Status
 from incidents.records import (
     ActorLink,
     FieldError,
@@ -49,6 +50,10 @@ class _LineLoader(yaml.SafeLoader):
         mapping[LINE] = node.start_mark.line + 1
         mapping[LINES] = {key.value: key.start_mark.line + 1 for key, _ in node.value}
         return mapping
+
+
+# Dates stay text: PyYAML's own date parsing raises a bare ValueError on 2018-11-31; ours names line and field.
+_LineLoader.add_constructor("tag:yaml.org,2002:timestamp", lambda loader, node: loader.construct_scalar(node))
 
 
 @dataclass
@@ -196,8 +201,9 @@ class _Reader:
         try:
             date_start, precision = parse_partial_date(item.get("date"))
         except FieldError as exc:
+            # Keep checking the rest of the incident, so one pass reports every problem in it.
             self.problem(item, "date", f"{exc.value!r} {exc.reason}")
-            return None
+            date_start, precision = date.min, DatePrecision.DAY
         record = IncidentRecord(
             key=self.text(item, "key"), date_start=date_start, date_precision=precision,
             date_end=self.get(item, "date_end", parse_date), title=self.text(item, "title"),

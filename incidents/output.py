@@ -6,12 +6,18 @@ import json
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
-console = Console()
+# soft_wrap: messages are not hard-wrapped (a long URL stays copyable); tables still fit the terminal.
+console = Console(soft_wrap=True)
 
 
 errors = Console(stderr=True, soft_wrap=True)
+
+
+def error(exc: Exception) -> None:
+    errors.print("[bold red]Error:[/bold red] " + escape(str(exc)), highlight=False)
 
 
 def print_json(data: Any) -> None:
@@ -38,11 +44,11 @@ def incident_table(rows: list[dict[str, Any]], total: int, title: str = "Inciden
         table.add_column(name, style=style, overflow="fold", no_wrap=name in {"key", "date"})
     for row in rows:
         place = ", ".join(p for p in (row["place"], row["admin1"]) if p) or (row["country"] or "")
-        table.add_row(
+        table.add_row(*map(escape, (
             row["key"], row["date"], place, _perpetrators(row["perpetrators"]),
             _range(row["killed_low"], row["killed_best"], row["killed_high"]),
             "?" if row["wounded_best"] is None else str(row["wounded_best"]), str(row["reports"]),
-        )
+        )))
     console.print(table)
     if total > len(rows):
         console.print(f"[dim]Showing {len(rows)} of {total}; use --limit to see more.[/dim]")
@@ -51,7 +57,7 @@ def incident_table(rows: list[dict[str, Any]], total: int, title: str = "Inciden
 
 
 def incident_detail(detail: dict[str, Any]) -> None:
-    console.print(f"[bold cyan]{detail['key']}[/bold cyan]  {detail['title'] or ''}")
+    console.print(f"[bold cyan]{escape(detail['key'])}[/bold cyan]  {escape(detail['title'] or '')}")
     location = detail["location"] or {}
     place = ", ".join(str(location[k]) for k in ("place", "admin2", "admin1", "country") if location.get(k))
     coords = (
@@ -81,17 +87,17 @@ def incident_detail(detail: dict[str, Any]) -> None:
     grid.add_column(style="bold")
     grid.add_column()
     for label, value in facts:
-        grid.add_row(label, value)
+        grid.add_row(label, escape(value))
     console.print(grid)
     if detail["summary"]:
-        console.print(f"\n{detail['summary']}")
+        console.print("\n" + escape(detail["summary"]))
 
     actors = Table(title="Actors", title_justify="left")
     for name in ("actor", "role", "attribution", "according to"):
         actors.add_column(name, overflow="fold")
     for item in detail["actors"]:
         name = item["actor"] + (f" (part of {item['parent']})" if item["parent"] else "")
-        actors.add_row(name, item["role"], item["attribution"] or "-", item["source"] or "-")
+        actors.add_row(*map(escape, (name, item["role"], item["attribution"] or "-", item["source"] or "-")))
     console.print(actors)
 
     reports = detail["reports"]
@@ -111,15 +117,15 @@ def incident_detail(detail: dict[str, Any]) -> None:
         if report["perpetrator_stated"] or report["attribution"]:
             figures.append(f"{report['attribution'] or 'names'}: {report['perpetrator_stated'] or '?'}")
         flag = " [yellow](preliminary)[/yellow]" if report["preliminary"] else ""
-        console.print(f"{number:>2}. [bold]{label or where}[/bold]  {report['reported_on'] or 'undated'}{flag}",
+        console.print(f"{number:>2}. [bold]{escape(label or where)}[/bold]  {report['reported_on'] or 'undated'}{flag}",
                       highlight=False)
         if label:
-            console.print(f"    {where}", style="dim", highlight=False, soft_wrap=True)
-        console.print("    " + " | ".join(figures), highlight=False)
+            console.print("    " + escape(where), style="dim", highlight=False)
+        console.print("    " + escape(" | ".join(figures)), highlight=False)
         if report["excerpt"]:
-            console.print(f'    "{report["excerpt"]}"', style="italic", highlight=False)
+            console.print(escape(f'    "{report["excerpt"]}"'), style="italic", highlight=False)
         if report["note"]:
-            console.print(f"    note: {report['note']}", style="dim", highlight=False)
+            console.print(escape(f"    note: {report['note']}"), style="dim", highlight=False)
 
 
 def _stated(value: int | None, at_least: bool) -> str:
@@ -134,7 +140,8 @@ def actor_table(actors: list[dict[str, Any]]) -> None:
         table.add_column(name, overflow="fold")
     for actor in actors:
         aliases = ", ".join(
-            a["alias"] + (f" [{a['dataset']} only]" if a["dataset"] else "") for a in actor["aliases"]
+            escape(a["alias"] + (f" [{a['dataset']} only]" if a["dataset"] else "")) for a in actor["aliases"]
         )
-        table.add_row(actor["name"], actor["kind"], actor["parent"] or "-", aliases or "-", str(actor["incidents"]))
+        table.add_row(*map(escape, (actor["name"], actor["kind"], actor["parent"] or "-")), aliases or "-",
+                      str(actor["incidents"]))
     console.print(table)

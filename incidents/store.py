@@ -123,7 +123,7 @@ class ActorResolver:
             other = self.session.get(Actor, owner)
             raise UsageError(
                 f"alias {alias!r}{f' ({dataset})' if dataset else ''} already names "
-                f"{other.name if other else owner!r}; an alias can name one actor only"
+                f"{other.name if other else owner}; an alias can name one actor only"
             )
         exists = self.session.scalar(
             select(ActorAlias).where(ActorAlias.dataset == dataset, ActorAlias.normalized == key[1])
