@@ -53,7 +53,10 @@ class _LineLoader(yaml.SafeLoader):
 
 
 # Dates stay text: PyYAML's own date parsing raises a bare ValueError on 2018-11-31; ours names line and field.
-_LineLoader.add_constructor("tag:yaml.org,2002:timestamp", lambda loader, node: loader.construct_scalar(node))
+_LineLoader.add_constructor(
+    "tag:yaml.org,2002:timestamp",
+    lambda loader, node: loader.construct_scalar(node),  # type: ignore[arg-type]
+)
 
 
 @dataclass

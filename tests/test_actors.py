@@ -51,9 +51,11 @@ def test_the_registry_covers_the_frequent_dataset_names(seeded: Engine) -> None:
 
 
 def test_strict_policy_refuses_unknown_names_with_suggestions(seeded: Engine) -> None:
-    with session_factory(seeded)() as session:
-        with pytest.raises(UsageError, match="unknown actor 'Lashkar-e-Jhangvy'.*Lashkar-e-Jhangvi"):
-            ActorResolver(session, policy="strict").resolve("Lashkar-e-Jhangvy")
+    with (
+        session_factory(seeded)() as session,
+        pytest.raises(UsageError, match="unknown actor 'Lashkar-e-Jhangvy'.*Lashkar-e-Jhangvi"),
+    ):
+        ActorResolver(session, policy="strict").resolve("Lashkar-e-Jhangvy")
 
 
 def test_create_policy_creates_once_and_lists_it(seeded: Engine) -> None:

@@ -21,7 +21,8 @@ from incidents.queries import incident_detail
 from .conftest import FIXTURES
 
 SEED_YAML = yaml.safe_load((FIXTURES / "seed_incidents.yaml").read_text(encoding="utf-8"))
-FACTS = {row["incident_id"]: row for row in csv.DictReader(open(FIXTURES / "seed_incidents_facts.csv", encoding="utf-8"))}
+with open(FIXTURES / "seed_incidents_facts.csv", encoding="utf-8") as _facts:
+    FACTS = {row["incident_id"]: row for row in csv.DictReader(_facts)}
 
 
 def _reported_on(report: dict[str, Any]) -> date:
