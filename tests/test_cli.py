@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
+from incidents import output
 from incidents.cli import cli
 from incidents.errors import DatabaseNotReady, NotFoundError, UsageError
 
@@ -26,6 +27,12 @@ def loaded(db_url: str) -> str:
     assert result.exit_code == 0, result.output
     assert "3 inserted" in result.output
     return db_url
+
+
+@pytest.fixture
+def wide(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tables 250 columns wide, whatever terminal or COLUMNS the suite runs under (rich reads it at import)."""
+    monkeypatch.setattr(output.console, "_width", 250)
 
 
 def keys(result: Result) -> list[str]:
@@ -55,8 +62,8 @@ def test_list_filters(loaded: str) -> None:
     assert json.loads(limited.stdout)["total"] == 3 and len(keys(limited)) == 1
 
 
-def test_list_table_shows_ranges(loaded: str) -> None:
-    result = CliRunner(env={"COLUMNS": "200"}).invoke(cli, ["--db", loaded, "list"])
+def test_list_table_shows_ranges(loaded: str, wide: None) -> None:
+    result = CliRunner().invoke(cli, ["--db", loaded, "list"])
     assert result.exit_code == 0
     assert "63 (54-63)" in result.output and "149 (128-149)" in result.output
 
@@ -71,8 +78,8 @@ def test_show_json_has_every_report_with_its_source(loaded: str) -> None:
     assert any(r["killed"] == 60 and "Bajaur killed 60" in (r["excerpt"] or "") for r in detail["reports"])
 
 
-def test_show_table(loaded: str) -> None:
-    result = CliRunner(env={"COLUMNS": "200"}).invoke(cli, ["--db", loaded, "show", BAJAUR])
+def test_show_table(loaded: str, wide: None) -> None:
+    result = CliRunner().invoke(cli, ["--db", loaded, "show", BAJAUR])
     assert result.exit_code == 0
     for expected in ("Islamic State Khorasan Province", "claimed", "Khar, Bajaur, Khyber Pakhtunkhwa",
                      "best 63 (analyst's choice), range 54-63", "brecorder.com", "(preliminary)"):
@@ -136,8 +143,8 @@ def test_actors_json(loaded: str) -> None:
     assert registry["Jamaat-ul-Ahrar"]["parent"] == "Tehrik-i-Taliban Pakistan"
 
 
-def test_actors_table(loaded: str) -> None:
-    result = CliRunner(env={"COLUMNS": "250"}).invoke(cli, ["--db", loaded, "actors"])
+def test_actors_table(loaded: str, wide: None) -> None:
+    result = CliRunner().invoke(cli, ["--db", loaded, "actors"])
     assert result.exit_code == 0 and "IS [ucdp only]" in result.output
 
 
@@ -178,8 +185,8 @@ def test_load_reports_bad_file_without_traceback(db_url: str, tmp_path: Path) ->
     assert "Traceback" not in result.output
 
 
-def test_demo_builds_and_shows_the_database(empty_db_url: str) -> None:
-    result = CliRunner(env={"COLUMNS": "200"}).invoke(cli, ["--db", empty_db_url, "demo"])
+def test_demo_builds_and_shows_the_database(empty_db_url: str, wide: None) -> None:
+    result = CliRunner().invoke(cli, ["--db", empty_db_url, "demo"])
     assert result.exit_code == 0, result.output
     assert "holds 3 incidents" in result.output and BAJAUR in result.output
     again = CliRunner().invoke(cli, ["--db", empty_db_url, "demo"])
@@ -195,13 +202,13 @@ def test_every_command_has_help() -> None:
         assert len(result.output.split("Options:")[0].strip().splitlines()) >= 3, command  # has a description
 
 
-def test_text_with_brackets_is_printed_literally(loaded: str) -> None:
+def test_text_with_brackets_is_printed_literally(loaded: str, wide: None) -> None:
     """Rich would read '[bold]' or '[/x]' in a title as markup; data must print as it was stored."""
     title = "Attack on [bold]market[/bold] [/x] [ucdp only]"
     added = run(loaded, "add", "--date", "2020", "--country", "PAK", "--citation", "[cite] 1", "--title", title,
                 "--key", "BRACKETS")
     assert added.exit_code == 0, added.output
-    shown = CliRunner(env={"COLUMNS": "200"}).invoke(cli, ["--db", loaded, "show", "BRACKETS"])
+    shown = CliRunner().invoke(cli, ["--db", loaded, "show", "BRACKETS"])
     assert shown.exit_code == 0, shown.output
     assert title in shown.output and "[cite] 1" in shown.output
     missing = CliRunner().invoke(cli, ["--db", loaded, "show", "[bold]nothing[/bold]"])
