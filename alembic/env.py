@@ -28,17 +28,30 @@ def run_migrations_offline() -> None:
 
 def run_migrations_online() -> None:
     engine: Engine = config.attributes.get("engine") or make_engine(database_url())
+    sqlite = is_sqlite(engine)
     with engine.connect() as connection:
+        if sqlite:
+            # Batch mode rebuilds a table by DROP TABLE + rename; with foreign keys on, dropping `incidents`
+            # would cascade-delete every report. SQLite ignores this pragma inside a transaction, so it
+            # is set before the migration's transaction begins, and checked afterwards.
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
         context.configure(
             connection=connection,
             target_metadata=target_metadata,
             compare_type=True,
             # SQLite cannot ALTER most things in place; batch mode copies the table. PostgreSQL alters.
-            render_as_batch=is_sqlite(engine),
+            render_as_batch=sqlite,
         )
         with context.begin_transaction():
             context.run_migrations()
         connection.commit()
+        if sqlite:
+            broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+            connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+            connection.commit()
+            if broken:
+                raise RuntimeError(f"migration left rows with dangling foreign keys: {broken[:5]}")
 
 
 if context.is_offline_mode():

@@ -274,6 +274,8 @@ class Incident(Base):
     origin_dataset: Mapped[str | None] = mapped_column(String(20))
     origin_id: Mapped[str | None] = mapped_column(String(100))
     raw_row: Mapped[dict[str, Any] | None]
+    # Digest of the imported row as read; a re-import of an identical row is recognised without a field compare.
+    row_hash: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -314,7 +316,11 @@ class Report(Base):
     __tablename__ = "reports"
     __table_args__ = (
         UniqueConstraint("incident_id", "source_id"),
-        CheckConstraint(non_negative("killed", "wounded", "perpetrators_killed"), name="counts_non_negative"),
+        CheckConstraint(
+            non_negative("killed", "killed_low", "killed_high", "wounded", "perpetrators_killed"),
+            name="counts_non_negative",
+        ),
+        CheckConstraint(ordered("killed_low", "killed", "killed_high"), name="killed_order"),
         CheckConstraint(one_of("attribution", Attribution), name="attribution"),
     )
 
@@ -323,6 +329,9 @@ class Report(Base):
     source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"), index=True)
     reported_on: Mapped[date | None]
     killed: Mapped[int | None] = mapped_column(Integer)
+    # A source that gives a range (UCDP's low/high, "between 20 and 30") keeps it here; killed is its best.
+    killed_low: Mapped[int | None] = mapped_column(Integer)
+    killed_high: Mapped[int | None] = mapped_column(Integer)
     killed_at_least: Mapped[bool] = mapped_column(Boolean, default=False)
     wounded: Mapped[int | None] = mapped_column(Integer)
     wounded_at_least: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -170,7 +170,7 @@ def slugify(text: str) -> str:
 # ------------------------------------------------------------------------------------------------- records
 
 
-@dataclass
+@dataclass(slots=True)
 class LocationRecord:
     country: str
     admin1: str | None = None
@@ -191,7 +191,7 @@ class LocationRecord:
         return ", ".join(part for part in (self.place, self.admin2, self.admin1, self.country) if part)
 
 
-@dataclass
+@dataclass(slots=True)
 class SourceRecord:
     url: str | None = None
     citation: str | None = None
@@ -211,7 +211,7 @@ class SourceRecord:
         return self.url or self.citation or f"{self.dataset} {self.dataset_record_id}"
 
 
-@dataclass
+@dataclass(slots=True)
 class ReportRecord:
     source: SourceRecord
     reported_on: date | None = None
@@ -227,7 +227,7 @@ class ReportRecord:
     note: str | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class ActorLink:
     """An actor named by a record, by any of its spellings, with its role and how sure we are."""
 
@@ -237,7 +237,7 @@ class ActorLink:
     source: SourceRecord | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class IncidentRecord:
     key: str | None
     date_start: date

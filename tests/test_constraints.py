@@ -90,3 +90,20 @@ def test_foreign_keys_are_enforced(engine: Engine) -> None:
     """SQLite ignores foreign keys unless every connection turns them on; make_engine does."""
     with pytest.raises(IntegrityError):
         _insert(engine, IncidentActor, incident_id=999, actor_id=999, role="perpetrator")
+
+
+@pytest.mark.parametrize(
+    "change", [{"killed_low": 10, "killed": 5}, {"killed": 50, "killed_high": 40}, {"killed_low": -1}],
+    ids=["low above killed", "killed above high", "negative low"],
+)
+def test_report_ranges_are_checked(engine: Engine, change: dict[str, Any]) -> None:
+    from incidents.models import Report, Source
+
+    incident = _insert(engine, Incident, **GOOD_INCIDENT)
+    source = _insert(engine, Source, kind="article", citation="c")
+    good = {"incident_id": incident, "source_id": source, "killed": 149, "killed_low": 149, "killed_high": 149,
+            "killed_at_least": False, "wounded_at_least": False, "preliminary": False}
+    _insert(engine, Report, **good)
+    other = _insert(engine, Source, kind="article", citation="d")
+    with pytest.raises(IntegrityError):
+        _insert(engine, Report, **{**good, "source_id": other, **change})

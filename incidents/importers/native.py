@@ -1,0 +1,179 @@
+"""The native format: one row per incident, the CSV that `incidents export incidents` writes.
+
+A row without a `reports` cell is one source's account (source_* columns, killed_best/wounded_best as that
+source's figures). A `reports` cell holds every report as JSON, which is how an export round-trips losslessly.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from incidents.models import Attribution, GeoPrecision, Role, Status
+from incidents.records import (
+    ActorLink,
+    FieldError,
+    IncidentRecord,
+    LocationRecord,
+    ReportRecord,
+    SourceRecord,
+    country_code,
+    is_blank,
+    parse_bool,
+    parse_choice,
+    parse_coordinate,
+    parse_count,
+    parse_date,
+    parse_partial_date,
+)
+
+NAME = "native"
+ENCODINGS = ["utf-8"]
+NATIVE_COLUMNS = [
+    "key", "title", "date", "date_end", "country", "admin1", "admin2", "place", "latitude", "longitude",
+    "geo_precision", "attack_type", "target_type", "weapon_type", "suicide", "status", "summary", "perpetrators",
+    "killed_low", "killed_best", "killed_high", "wounded_low", "wounded_best", "wounded_high",
+    "perpetrators_killed", "origin_dataset", "origin_id", "source_url", "source_citation", "source_outlet",
+    "source_title", "source_published", "excerpt", "reports",
+]
+REQUIRED = ["date", "country"]
+
+
+def detect(header: list[str]) -> bool:
+    return "date" in header and "country" in header and "perpetrators" in header
+
+
+def check_header(header: list[str]) -> list[str]:
+    """Problems with the header itself (missing columns a row cannot do without)."""
+    problems = [f"missing required column {name!r}" for name in REQUIRED if name not in header]
+    if not {"source_url", "source_citation", "reports"} & set(header):
+        problems.append("missing a source column: source_url, source_citation or reports")
+    return problems
+
+
+def parse_perpetrators(cell: str, source: SourceRecord | None) -> list[ActorLink]:
+    """'Name=claimed; Other Name' -> actor links. Names may hold any character but ';' and '='."""
+    links = []
+    for part in cell.split(";"):
+        if not part.strip():
+            continue
+        name, _, level = part.partition("=")
+        if not name.strip():
+            raise FieldError("perpetrators", cell, "has an entry without a name")
+        attribution = parse_choice(level.strip() or None, "perpetrators", Attribution)
+        links.append(ActorLink(name=name.strip(), role=Role.PERPETRATOR, attribution=attribution, source=source))
+    return links
+
+
+def _text(row: dict[str, str], name: str) -> str | None:
+    value = row.get(name)
+    return value.strip() if value and value.strip() else None
+
+
+def _reports_from_json(cell: str) -> list[ReportRecord]:
+    try:
+        items = json.loads(cell)
+    except json.JSONDecodeError as exc:
+        raise FieldError("reports", cell[:80], f"is not valid JSON ({exc.msg})") from None
+    if not isinstance(items, list):
+        raise FieldError("reports", cell[:80], "must be a JSON list of reports")
+    reports = []
+    for item in items:
+        if not isinstance(item, dict) or not isinstance(item.get("source"), dict):
+            raise FieldError("reports", cell[:80], "each report must be an object with a source object")
+        source: dict[str, Any] = item["source"]
+        reports.append(ReportRecord(
+            source=SourceRecord(
+                url=source.get("url"), citation=source.get("citation"), outlet=source.get("outlet"),
+                title=source.get("title"), published_on=parse_date(source.get("published_on"), "reports"),
+                author=source.get("author"), language=source.get("language"),
+                kind=source.get("kind") or "article", dataset=source.get("dataset"),
+                dataset_release=source.get("dataset_release"), dataset_record_id=source.get("record_id"),
+            ),
+            reported_on=parse_date(item.get("reported_on"), "reports"),
+            killed=parse_count(item.get("killed"), "reports"),
+            killed_at_least=bool(item.get("killed_at_least")),
+            wounded=parse_count(item.get("wounded"), "reports"),
+            wounded_at_least=bool(item.get("wounded_at_least")),
+            perpetrators_killed=parse_count(item.get("perpetrators_killed"), "reports"),
+            preliminary=bool(item.get("preliminary")),
+            perpetrator_stated=item.get("perpetrator_stated"),
+            attribution=parse_choice(item.get("attribution"), "reports", Attribution),
+            excerpt=item.get("excerpt"), note=item.get("note"),
+        ))
+        if not (reports[-1].source.url or reports[-1].source.citation or reports[-1].source.dataset):
+            raise FieldError("reports", cell[:80], "has a report whose source has no url, citation or dataset")
+    return reports
+
+
+def to_record(row: dict[str, str]) -> IncidentRecord:
+    date_start, precision = parse_partial_date(row.get("date"), "date")
+    country = _text(row, "country")
+    if not country:
+        raise FieldError("country", row.get("country"), "is required")
+    latitude = parse_coordinate(row.get("latitude"), "latitude", 90.0)
+    longitude = parse_coordinate(row.get("longitude"), "longitude", 180.0)
+    if (latitude is None) != (longitude is None):
+        raise FieldError("longitude" if longitude is None else "latitude", "", "is blank but its pair is given")
+    figures = {name: parse_count(row.get(name), name) for name in (
+        "killed_low", "killed_best", "killed_high", "wounded_low", "wounded_best", "wounded_high")}
+    record = IncidentRecord(
+        key=_text(row, "key"), date_start=date_start, date_precision=precision,
+        date_end=parse_date(row.get("date_end"), "date_end"), title=_text(row, "title"),
+        location=LocationRecord(
+            country=country_code(country), admin1=_text(row, "admin1"), admin2=_text(row, "admin2"),
+            place=_text(row, "place"), latitude=latitude, longitude=longitude,
+            geo_precision=parse_choice(row.get("geo_precision"), "geo_precision", GeoPrecision),
+        ),
+        attack_type=_text(row, "attack_type"), target_type=_text(row, "target_type"),
+        weapon_type=_text(row, "weapon_type"), suicide=parse_bool(row.get("suicide"), "suicide"),
+        summary=_text(row, "summary"),
+        status=parse_choice(row.get("status"), "status", Status) or Status.CONFIRMED,
+        perpetrators_killed=parse_count(row.get("perpetrators_killed"), "perpetrators_killed"),
+        origin_dataset=_text(row, "origin_dataset"), origin_id=_text(row, "origin_id"),
+    )
+    if (record.origin_dataset is None) != (record.origin_id is None):
+        raise FieldError("origin_id" if record.origin_id is None else "origin_dataset", "",
+                         "is blank but its pair is given; origin_dataset and origin_id come together")
+    _check_ranges(figures)
+    cell = row.get("reports")
+    if cell and cell.strip():
+        record.reports = _reports_from_json(cell)
+        record.killed_best = figures["killed_best"]
+        record.wounded_best = figures["wounded_best"]
+        source = record.reports[0].source if record.reports else None
+    else:
+        source = SourceRecord(
+            url=_text(row, "source_url"), citation=_text(row, "source_citation"), outlet=_text(row, "source_outlet"),
+            title=_text(row, "source_title"), published_on=parse_date(row.get("source_published"), "source_published"),
+        )
+        if not (source.url or source.citation):
+            raise FieldError("source_url", row.get("source_url", ""),
+                             "is blank; every incident needs a source (source_url or source_citation)")
+        for measure in ("killed", "wounded"):
+            low, best, high = (figures[f"{measure}_{part}"] for part in ("low", "best", "high"))
+            if (low is not None and low != best) or (high is not None and high != best):
+                raise FieldError(
+                    f"{measure}_low" if low is not None and low != best else f"{measure}_high",
+                    low if low is not None and low != best else high,
+                    f"differs from {measure}_best {best}; a row without a reports cell is one source's account, "
+                    "so give one figure, or list each source's figure in the reports column",
+                )
+        record.reports = [ReportRecord(
+            source=source, killed=figures["killed_best"], wounded=figures["wounded_best"],
+            perpetrators_killed=record.perpetrators_killed, excerpt=_text(row, "excerpt"),
+        )]
+    if not is_blank(row.get("perpetrators")):
+        record.actors = parse_perpetrators(row["perpetrators"], source)
+    return record
+
+
+def _check_ranges(figures: dict[str, int | None]) -> None:
+    for measure in ("killed", "wounded"):
+        low, best, high = (figures[f"{measure}_{part}"] for part in ("low", "best", "high"))
+        if low is not None and high is not None and low > high:
+            raise FieldError(f"{measure}_low", low, f"is above {measure}_high {high}")
+        if best is not None and high is not None and best > high:
+            raise FieldError(f"{measure}_best", best, f"is above {measure}_high {high}")
+        if best is not None and low is not None and best < low:
+            raise FieldError(f"{measure}_best", best, f"is below {measure}_low {low}")

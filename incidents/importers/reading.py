@@ -1,0 +1,173 @@
+"""Reading import files: CSV (plain or gzip), XLSX, their encodings, and the line number of every record."""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import gzip
+import io
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+from incidents.errors import InputError, NotFoundError
+
+# Long free-text fields (GTD summaries, UCDP source lists) can exceed csv's 128 KiB default.
+csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
+
+
+@dataclass(slots=True)
+class Table:
+    """An opened import file: its header, and an iterator of (line number, values) for every record."""
+
+    path: Path
+    header: list[str]
+    rows: Iterator[tuple[int, list[str]]]
+    encoding: str
+    size: int  # bytes on disk, for progress
+    position: callable  # type: ignore[valid-type]  # () -> bytes read so far
+    skipped_hxl_row: bool = False
+
+
+def _is_gzip(path: Path) -> bool:
+    with path.open("rb") as handle:
+        return handle.read(2) == b"\x1f\x8b"
+
+
+def _open_binary(path: Path) -> tuple[IO[bytes], IO[bytes]]:
+    """(stream to read, raw file whose tell() measures progress)."""
+    raw = path.open("rb")
+    if _is_gzip(path):
+        return gzip.GzipFile(fileobj=raw), raw
+    return raw, raw
+
+
+def _sniff_encoding(path: Path, preferred: list[str]) -> str:
+    """The first of `preferred` that decodes the whole file; UTF-8 with a BOM is recognised."""
+    stream, raw = _open_binary(path)
+    with raw:
+        head = stream.read(4)
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    for encoding in preferred:
+        stream, raw = _open_binary(path)
+        decoder = codecs.getincrementaldecoder(encoding)()
+        try:
+            with raw:
+                while chunk := stream.read(1 << 20):
+                    decoder.decode(chunk)
+                decoder.decode(b"", final=True)
+            return encoding
+        except UnicodeDecodeError:
+            continue
+        except (OSError, EOFError) as exc:
+            raise InputError(f"{path.name}: cannot read the file: {exc}") from None
+    tried = ", ".join(preferred)
+    raise InputError(f"{path.name}: the file is not text in any expected encoding ({tried}); is it a CSV file?")
+
+
+def _utf8_error(path: Path, exc: UnicodeDecodeError, stream_bytes_before: int) -> InputError:
+    return InputError(
+        f"{path.name}: byte {stream_bytes_before + exc.start}: {exc.object[exc.start:exc.start + 1]!r} is not "
+        f"{exc.encoding}. Save the file as UTF-8, or pass --encoding (GTD files are latin-1)."
+    )
+
+
+def open_csv(path: Path, encodings: list[str]) -> Table:
+    """Open a CSV (or .csv.gz); the encoding is the first of `encodings` that decodes the whole file."""
+    if not path.exists():
+        raise NotFoundError(f"No file at {path}")
+    if path.stat().st_size == 0:
+        raise InputError(f"{path.name}: the file is empty")
+    encoding = _sniff_encoding(path, encodings)
+    stream, raw = _open_binary(path)
+    text = io.TextIOWrapper(stream, encoding=encoding, newline="")
+    reader = csv.reader(text)
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise InputError(f"{path.name}: the file is empty") from None
+    except csv.Error as exc:
+        raise InputError(f"{path.name}:1: the header cannot be read as CSV: {exc}") from None
+    header = [name.strip() for name in header]
+    if not any(header):
+        raise InputError(f"{path.name}:1: the first line is blank; a CSV file starts with its header")
+
+    def rows() -> Iterator[tuple[int, list[str]]]:
+        start = reader.line_num + 1
+        try:
+            for values in reader:
+                if values:  # blank lines between records carry nothing
+                    yield start, values
+                start = reader.line_num + 1
+        except csv.Error as exc:
+            raise InputError(f"{path.name}:{start}: this record cannot be read as CSV: {exc}") from None
+        finally:
+            text.close()
+
+    return Table(path=path, header=header, rows=rows(), encoding=encoding, size=path.stat().st_size,
+                 position=raw.tell)
+
+
+def open_xlsx(path: Path) -> Table:
+    """The first sheet of an XLSX workbook; line numbers are spreadsheet row numbers."""
+    try:
+        import openpyxl
+    except ImportError:  # pragma: no cover - openpyxl is a dependency
+        raise InputError("Reading XLSX needs openpyxl: pip install openpyxl") from None
+    try:
+        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds for a bad file
+        raise InputError(f"{path.name}: not a readable XLSX workbook: {exc}") from None
+    sheet = workbook.worksheets[0]
+    iterator = sheet.iter_rows(values_only=True)
+    try:
+        header = [str(value).strip() if value is not None else "" for value in next(iterator)]
+    except StopIteration:
+        raise InputError(f"{path.name}: the first sheet is empty") from None
+
+    def cell(value: object) -> str:
+        if value is None:
+            return ""
+        if isinstance(value, float) and value.is_integer():
+            return str(int(value))
+        if hasattr(value, "isoformat"):
+            return value.isoformat()[:10] if hasattr(value, "hour") and not (value.hour or value.minute) else value.isoformat()  # type: ignore[attr-defined]
+        return str(value)
+
+    def rows() -> Iterator[tuple[int, list[str]]]:
+        for number, values in enumerate(iterator, start=2):
+            if any(value is not None for value in values):
+                yield number, [cell(value) for value in values]
+        workbook.close()
+
+    return Table(path=path, header=header, rows=rows(), encoding="xlsx", size=path.stat().st_size,
+                 position=lambda: 0)
+
+
+def open_table(path: Path, encodings: list[str]) -> Table:
+    with path.open("rb") as handle:
+        magic = handle.read(4)
+    if magic == b"PK\x03\x04":
+        return open_xlsx(path)
+    return open_csv(path, encodings)
+
+
+def skip_hxl_row(table: Table) -> Table:
+    """HDX downloads carry a second header row of HXL hashtags (#date+year, ...); drop it."""
+    first = next(table.rows, None)
+    if first is None:
+        return table
+    line, values = first
+    if values and all(not v or v.startswith("#") for v in values) and any(v.startswith("#") for v in values):
+        table.skipped_hxl_row = True
+        return table
+
+    def chained() -> Iterator[tuple[int, list[str]]]:
+        yield line, values
+        yield from table.rows
+
+    table.rows = chained()
+    return table
