@@ -32,7 +32,10 @@ def write(path: Path, rows: int, seed: int = 7) -> None:
             day = start + timedelta(days=rng.randrange(12_000))
             province, district, place, lat, lon = rng.choice(places)
             precision = rng.random()
-            date_text = day.isoformat() if precision < 0.9 else (day.strftime("%Y-%m") if precision < 0.97 else str(day.year))
+            if precision < 0.9:
+                date_text = day.isoformat()
+            else:
+                date_text = day.strftime("%Y-%m") if precision < 0.97 else str(day.year)
             killed = rng.choice([None, 0, 1, 2, 3, 5, 8, 13, 21])
             writer.writerow({
                 "key": f"BENCH-{n:07d}", "title": f"Synthetic incident {n}", "date": date_text,

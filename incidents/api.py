@@ -12,6 +12,7 @@ from incidents import db as database
 from incidents.config import database_url, describe
 from incidents.errors import UsageError
 from incidents.fixtures import DEMO_FIXTURES, FIXTURES_DIR, LoadResult, load_fixtures
+from incidents.importing import ImportOptions, ImportResult, Progress, run_import
 from incidents.models import Actor, Attribution, GeoPrecision, Incident, Report, Role, Source, Status
 from incidents.queries import Filters, actor_registry, incident_detail, list_incidents
 from incidents.records import (
@@ -57,6 +58,16 @@ def init(db: Database = None) -> str:
 def load(db: Database, paths: list[str | Path]) -> LoadResult:
     """Load YAML fixture files (actors, sources, incidents) in one transaction."""
     return load_fixtures(engine_for(db), [Path(p) for p in paths])
+
+
+def import_file(db: Database, path: str | Path, progress: Progress | None = None, **options: Any) -> ImportResult:
+    """Import a GTD, UCDP GED, ACLED or native CSV (GTD also XLSX; .gz read directly).
+
+    options: format, dry_run, on_error ('abort' or 'skip'), rejects (path), actor_policy, country, who.
+    """
+    if options.get("rejects") is not None:
+        options["rejects"] = Path(options["rejects"])
+    return run_import(engine_for(db), Path(path), ImportOptions(**options), progress)
 
 
 def incidents(db: Database = None, limit: int | None = 100, **filters: Any) -> tuple[list[dict[str, Any]], int]:

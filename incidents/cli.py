@@ -88,6 +88,29 @@ def load(ctx: click.Context, files: tuple[str, ...]) -> None:
         output.console.print(f"New actors created: {', '.join(result.created_actors)}")
 
 
+@cli.command(name="import")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--format", "format", type=click.Choice(["native", "gtd", "ucdp", "acled"]),
+              help="The file's format; detected from the header when omitted.")
+@click.option("--dry-run", is_flag=True, help="Validate everything and report the counts; write nothing.")
+@click.option("--on-error", type=click.Choice(["abort", "skip"]), default="abort", show_default=True,
+              help="abort: any bad row means nothing is imported. skip: import the valid rows, reject the rest.")
+@click.option("--rejects", type=click.Path(dir_okay=False), help="Write every rejected row, with its reason, here.")
+@click.option("--actors", "actor_policy", type=click.Choice(["create", "strict"]), default="create",
+              show_default=True, help="Unknown actor names: create them (and list them), or reject the row.")
+@click.option("--country", help="Country for files without a country column (GTD-derived copies).")
+@json_option
+@click.pass_context
+def import_(ctx: click.Context, file: str, as_json: bool, **options: Any) -> None:
+    """Import FILE: GTD (CSV or XLSX), UCDP GED, ACLED, or the native CSV. Safe to repeat; .gz files work."""
+    with output.byte_progress(f"Importing {file}") as progress:
+        result = api.import_file(_db(ctx), file, progress=None if as_json else progress, **options)
+    if as_json:
+        output.print_json(result.as_dict())
+    else:
+        output.import_summary(result.as_dict())
+
+
 @cli.command(name="list")
 @filter_options
 @click.option("--limit", type=click.IntRange(min=1), default=100, show_default=True, help="Show at most this many.")

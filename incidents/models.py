@@ -275,7 +275,7 @@ class Incident(Base):
     origin_id: Mapped[str | None] = mapped_column(String(100))
     raw_row: Mapped[dict[str, Any] | None]
     # Digest of the imported row as read; a re-import of an identical row is recognised without a field compare.
-    row_hash: Mapped[str | None] = mapped_column(String(32))
+    row_hash: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -298,7 +298,8 @@ class IncidentActor(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"), index=True)
+    # No index of its own on incident_id: the unique (incident_id, actor_id, role) index leads with it.
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
     actor_id: Mapped[int] = mapped_column(ForeignKey("actors.id"), index=True)
     role: Mapped[str] = mapped_column(String(20), default=Role.PERPETRATOR.value)
     attribution: Mapped[str | None] = mapped_column(String(20))
@@ -325,7 +326,8 @@ class Report(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"), index=True)
+    # No index of its own on incident_id: the unique (incident_id, source_id) index leads with it.
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
     source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"), index=True)
     reported_on: Mapped[date | None]
     killed: Mapped[int | None] = mapped_column(Integer)

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 # soft_wrap: messages are not hard-wrapped (a long URL stays copyable); tables still fit the terminal.
@@ -145,3 +148,42 @@ def actor_table(actors: list[dict[str, Any]]) -> None:
         table.add_row(*map(escape, (actor["name"], actor["kind"], actor["parent"] or "-")), aliases or "-",
                       str(actor["incidents"]))
     console.print(table)
+
+
+@contextmanager
+def byte_progress(label: str) -> Iterator[Callable[[int, int], None] | None]:
+    """A progress bar over bytes read, on a terminal only (scripts and pipes get no bar)."""
+    if not console.is_terminal:
+        yield None
+        return
+    with Progress(TextColumn(escape(label)), BarColumn(), DownloadColumn(), TimeRemainingColumn(),
+                  console=console, transient=True) as bar:
+        task = bar.add_task(label, total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield update
+
+
+def import_summary(result: dict[str, Any]) -> None:
+    table = Table(title=f"Import of {escape(result['file'])} ({result['format']})", title_justify="left")
+    for name in ("read", "inserted", "updated", "unchanged", "rejected"):
+        table.add_column(name, justify="right")
+    table.add_row(*(str(result[name]) for name in ("read", "inserted", "updated", "unchanged", "rejected")))
+    console.print(table)
+    for note in result["notes"]:
+        console.print(f"Note: {escape(note)}")
+    if result["created_actors"]:
+        console.print("New actors created (check for near-duplicates with: incidents actors): "
+                      + escape(", ".join(result["created_actors"])))
+    for error in result["errors"][:20]:
+        console.print(f"[yellow]rejected[/yellow] {escape(error)}", highlight=False)
+    if len(result["errors"]) > 20:
+        console.print(f"... and {result['rejected'] - 20} more rejected rows")
+    state = "dry run: nothing was written" if result["dry_run"] else (
+        "committed" if result["committed"] else "nothing was written")
+    console.print(
+        f"read {result['read']} = inserted {result['inserted']} + updated {result['updated']} + "
+        f"unchanged {result['unchanged']} + rejected {result['rejected']} ({state})"
+    )

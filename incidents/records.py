@@ -43,6 +43,11 @@ def parse_partial_date(value: object, field_name: str = "date") -> tuple[date, D
         return value, DatePrecision.DAY
     if isinstance(value, int) and 1 <= value <= 9999:
         return date(value, 1, 1), DatePrecision.YEAR
+    if isinstance(value, str) and len(value) == 10 and value[4] == "-" and value[7] == "-":
+        try:
+            return date.fromisoformat(value), DatePrecision.DAY  # the common case, in C
+        except ValueError:
+            pass  # fall through to the full parse for its message
     match = _PARTIAL_DATE.match(str(value)) if value is not None else None
     if not match:
         raise FieldError(field_name, value, "is not a date; use YYYY, YYYY-MM or YYYY-MM-DD")
@@ -86,6 +91,10 @@ def is_blank(value: object) -> bool:
 
 def parse_count(value: object, field_name: str) -> int | None:
     """A non-negative whole number of people, or None (unknown) for blank."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str) and value.isdigit() and value.isascii():
+        return int(value)  # the common case: a plain non-negative whole number
     if is_blank(value):
         return None
     if isinstance(value, bool):
@@ -153,6 +162,7 @@ def country_code(value: str) -> str:
     return str(found.alpha_3)
 
 
+@lru_cache(maxsize=65536)
 def normalize_name(name: str) -> str:
     """The form aliases are matched on: no accents, case, punctuation or repeated spaces.
 
@@ -170,6 +180,14 @@ def slugify(text: str) -> str:
 # ------------------------------------------------------------------------------------------------- records
 
 
+@lru_cache(maxsize=65536)
+def location_key(country: str, admin1: str | None, admin2: str | None, place: str | None,
+                 latitude: float | None, longitude: float | None, geo_precision: str) -> str:
+    coords = "" if latitude is None else f"{latitude:.6f},{longitude:.6f}"
+    names = "|".join(normalize_name(part) if part else "" for part in (country, admin1, admin2, place))
+    return f"{names}|{coords}|{geo_precision}"
+
+
 @dataclass(slots=True)
 class LocationRecord:
     country: str
@@ -183,9 +201,8 @@ class LocationRecord:
     @property
     def key(self) -> str:
         """Identity of a place; coordinates are part of it, so typed coordinates are never merged away."""
-        coords = "" if self.latitude is None else f"{self.latitude:.6f},{self.longitude:.6f}"
-        parts = (self.country, self.admin1, self.admin2, self.place, coords, self.geo_precision or "")
-        return "|".join(normalize_name(part) if part else "" for part in parts[:4]) + f"|{parts[4]}|{parts[5]}"
+        return location_key(self.country, self.admin1, self.admin2, self.place, self.latitude, self.longitude,
+                            self.geo_precision.value if self.geo_precision else "")
 
     def describe(self) -> str:
         return ", ".join(part for part in (self.place, self.admin2, self.admin1, self.country) if part)
@@ -210,12 +227,22 @@ class SourceRecord:
     def describe(self) -> str:
         return self.url or self.citation or f"{self.dataset} {self.dataset_record_id}"
 
+    def identity(self) -> tuple[Any, ...]:
+        """What makes two mentions one source: the URL, else the dataset record, else the citation text."""
+        if self.url:
+            return ("url", self.url)
+        if self.dataset and self.dataset_record_id:
+            return ("record", self.dataset, self.dataset_record_id)
+        return ("citation", self.citation or "")
+
 
 @dataclass(slots=True)
 class ReportRecord:
     source: SourceRecord
     reported_on: date | None = None
     killed: int | None = None
+    killed_low: int | None = None
+    killed_high: int | None = None
     killed_at_least: bool = False
     wounded: int | None = None
     wounded_at_least: bool = False
@@ -261,11 +288,20 @@ class IncidentRecord:
     reports: list[ReportRecord] = field(default_factory=list)
 
     def validate(self) -> None:
-        """Checks that span fields; single values were checked as they were parsed."""
+        """Checks that span fields, and text lengths against the columns they go to."""
+        _check_lengths(self)
         if self.date_end is not None and self.date_end < self.date_start:
             raise FieldError("date_end", self.date_end.isoformat(), f"is before date {self.date_start}")
         if not self.reports:
             raise FieldError("reports", None, "is empty; every incident needs at least one source")
+        seen = set()
+        for report in self.reports:
+            if report.reported_on is None:
+                report.reported_on = report.source.published_on  # a report is dated by its source by default
+            identity = report.source.identity()
+            if identity in seen:
+                raise FieldError("reports", report.source.describe(), "appears twice; give one report per source")
+            seen.add(identity)
 
     def default_key(self) -> str:
         place = self.location.place or self.location.admin2 or self.location.admin1 if self.location else None
@@ -277,3 +313,71 @@ class IncidentRecord:
         if place:
             parts.append(slugify(place))
         return "-".join(parts)
+
+
+def derive_figures(reports: list[Any], measure: str) -> tuple[int | None, int | None, int | None]:
+    """(low, latest, high) of `measure` over the reports that are not preliminary.
+
+    low/high take a report's own range where it gives one (killed_low/killed_high); `latest` is the figure of
+    the most recent report by reported_on, later list position breaking ties. Works on ReportRecord and on
+    the ORM Report alike.
+    """
+    lows: list[int] = []
+    highs: list[int] = []
+    latest: int | None = None
+    latest_order: tuple[date, int] | None = None
+    for position, report in enumerate(reports):
+        if report.preliminary:
+            continue
+        value = getattr(report, measure)
+        low = getattr(report, f"{measure}_low", None)
+        high = getattr(report, f"{measure}_high", None)
+        low = value if low is None else low
+        high = value if high is None else high
+        if low is not None:
+            lows.append(low)
+        if high is not None:
+            highs.append(high)
+        if value is not None:
+            order = (report.reported_on or date.min, position)
+            if latest_order is None or order > latest_order:
+                latest, latest_order = value, order
+    return (min(lows) if lows else None, latest, max(highs) if highs else None)
+
+
+@lru_cache(maxsize=1)
+def _length_limits() -> dict[str, list[tuple[str, str, int]]]:
+    """(record attribute, column name, max length) per record kind, read from the ORM columns themselves."""
+    from incidents.models import Incident, Location, Report, Source
+
+    def limits(model: Any, names: list[str]) -> list[tuple[str, str, int]]:
+        return [(name, name, model.__table__.c[name].type.length) for name in names]
+
+    return {
+        "incident": limits(Incident, ["key", "attack_type", "target_type", "weapon_type", "origin_dataset",
+                                      "origin_id"]),
+        "location": limits(Location, ["admin1", "admin2", "place"]),
+        "source": limits(Source, ["url", "outlet", "author", "language", "dataset", "dataset_release",
+                                  "dataset_record_id"]),
+        "report": limits(Report, ["perpetrator_stated"]),
+    }
+
+
+def _too_long(obj: Any, checks: list[tuple[str, str, int]]) -> None:
+    for attribute, column, limit in checks:
+        value = getattr(obj, attribute)
+        if value is not None and len(value) > limit:
+            raise FieldError(column, value[:60] + "...", f"is {len(value)} characters long; at most {limit} fit")
+
+
+def _check_lengths(record: IncidentRecord) -> None:
+    limits = _length_limits()
+    _too_long(record, limits["incident"])
+    if record.location is not None:
+        _too_long(record.location, limits["location"])
+    for report in record.reports:
+        _too_long(report, limits["report"])
+        _too_long(report.source, limits["source"])
+    for link in record.actors:
+        if len(link.name) > 300:
+            raise FieldError("actor", link.name[:60] + "...", f"is {len(link.name)} characters long; at most 300 fit")

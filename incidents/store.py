@@ -5,10 +5,12 @@ from __future__ import annotations
 import difflib
 import getpass
 import hashlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from incidents.errors import NotFoundError, UsageError
@@ -31,6 +33,7 @@ from incidents.records import (
     LocationRecord,
     ReportRecord,
     SourceRecord,
+    derive_figures,
     normalize_name,
 )
 
@@ -221,36 +224,33 @@ def get_or_create_location(session: Session, record: LocationRecord) -> Location
 # ------------------------------------------------------------------------------------------------ figures
 
 
-def _latest(reports: list[Report], attr: str) -> int | None:
-    with_value = [r for r in reports if getattr(r, attr) is not None]
-    if not with_value:
-        return None
-    newest = max(with_value, key=lambda r: (r.reported_on or date.min, r.id or 0))
-    value: int | None = getattr(newest, attr)
-    return value
+def choose_figures(
+    incident_key: str, measure: str, derived: tuple[int | None, int | None, int | None], manual_best: int | None
+) -> tuple[int | None, int | None, int | None]:
+    """The incident's (low, best, high): the reports' range, with the analyst's best when one is set."""
+    low, best, high = derived
+    if manual_best is None:
+        return low, best, high
+    if low is None or high is None:
+        return manual_best, manual_best, manual_best  # an analyst's figure with no report behind it is a bound
+    if not low <= manual_best <= high:
+        raise UsageError(
+            f"incident {incident_key}: {measure} best {manual_best} lies outside the range its reports give "
+            f"({low}-{high}); add the report that gives {manual_best}, or choose a figure inside the range"
+        )
+    return low, manual_best, high
 
 
 def recompute_figures(incident: Incident, reports: list[Report]) -> None:
     """low/high = min/max over non-preliminary reports; best = the analyst's choice, else the latest report's."""
-    settled = [r for r in reports if not r.preliminary]
     for measure in ("killed", "wounded"):
-        values = [getattr(r, measure) for r in settled if getattr(r, measure) is not None]
-        low, high = (min(values), max(values)) if values else (None, None)
-        best = getattr(incident, f"{measure}_best")
-        if not getattr(incident, f"{measure}_best_manual"):
-            best = _latest(settled, measure)
-        elif best is not None and low is not None and high is not None and not low <= best <= high:
-            raise UsageError(
-                f"incident {incident.key}: {measure} best {best} lies outside the range its reports give "
-                f"({low}-{high}); add the report that gives {best}, or choose a figure inside the range"
-            )
-        if best is not None and low is None:
-            low = high = best  # an analyst's figure with no report behind it is still a bound
-        incident.__setattr__(f"{measure}_low", low)
-        incident.__setattr__(f"{measure}_best", best)
-        incident.__setattr__(f"{measure}_high", high)
+        manual = getattr(incident, f"{measure}_best") if getattr(incident, f"{measure}_best_manual") else None
+        low, best, high = choose_figures(incident.key, measure, derive_figures(reports, measure), manual)
+        setattr(incident, f"{measure}_low", low)
+        setattr(incident, f"{measure}_best", best)
+        setattr(incident, f"{measure}_high", high)
     if incident.perpetrators_killed is None:
-        incident.perpetrators_killed = _latest(settled, "perpetrators_killed")
+        incident.perpetrators_killed = derive_figures(reports, "perpetrators_killed")[1]
 
 
 # ------------------------------------------------------------------------------------------------ incidents
@@ -325,7 +325,9 @@ class Writer:
 
         reports_changed = self._save_reports(incident, record.reports)
         actors_changed = self._save_actors(incident, record.actors, dataset)
-        reports = list(self.session.scalars(select(Report).where(Report.incident_id == incident.id)))
+        reports = list(self.session.scalars(
+            select(Report).where(Report.incident_id == incident.id).order_by(Report.id)
+        ))
         recompute_figures(incident, reports)
         self.session.flush()
 
@@ -365,8 +367,9 @@ class Writer:
                 select(Report).where(Report.incident_id == incident.id, Report.source_id == source.id)
             )
             values = {
-                "reported_on": record.reported_on or record.source.published_on,
-                "killed": record.killed, "killed_at_least": record.killed_at_least,
+                "reported_on": record.reported_on,
+                "killed": record.killed, "killed_low": record.killed_low, "killed_high": record.killed_high,
+                "killed_at_least": record.killed_at_least,
                 "wounded": record.wounded, "wounded_at_least": record.wounded_at_least,
                 "perpetrators_killed": record.perpetrators_killed, "preliminary": record.preliminary,
                 "perpetrator_stated": record.perpetrator_stated,
@@ -457,3 +460,286 @@ def require_incident(session: Session, key: str) -> Incident:
         hint = f" Did you mean: {', '.join(close)}?" if close else " List keys with: incidents list"
         raise NotFoundError(f"No incident with key {key!r}.{hint}")
     return incident
+
+
+# ------------------------------------------------------------------------------------------------ bulk path
+
+IN_BATCH = 5000  # values per IN (...) lookup; well under SQLite's limit of 32766 bound parameters
+
+
+def _batches(values: list[Any], size: int = IN_BATCH) -> Iterator[list[Any]]:
+    for start in range(0, len(values), size):
+        yield values[start:start + size]
+
+
+@dataclass(slots=True)
+class BulkItem:
+    """One parsed row on its way into the database."""
+
+    record: IncidentRecord
+    line: int
+    row_hash: str
+    raw_json: str | None
+    values: list[str]  # the row as read, for the rejects file
+
+
+class BulkWriter:
+    """Writes many records fast, inside the caller's transaction.
+
+    New incidents (and their sources, reports and actor links) go in with ids allocated up front, by
+    executemany on SQLite and COPY on PostgreSQL. A record whose origin or key is already stored is
+    unchanged when its row hash matches, and otherwise goes through Writer, which records every changed
+    field as a revision. `write` returns the items it refused, each with the reason.
+    """
+
+    def __init__(self, session: Session, import_run: Import, actor_policy: str = "create", who: str | None = None):
+        self.session = session
+        self.connection = session.connection()
+        self.postgres = self.connection.dialect.name == "postgresql"
+        self.writer = Writer(session, actor_policy=actor_policy, who=who, why=f"import of {import_run.file_name}",
+                             import_run=import_run)
+        self.actors = self.writer.actors
+        self.counts = self.writer.counts
+        self.locations: dict[str, int] = {key: id_ for key, id_ in session.execute(select(Location.key, Location.id))}
+        self.had_incidents = session.scalar(select(Incident.id).limit(1)) is not None
+        now = datetime.now(UTC)
+        self.now: object = now if self.postgres else now.strftime("%Y-%m-%d %H:%M:%S.%f")
+        self.true: object = True if self.postgres else 1
+        self.false: object = False if self.postgres else 0
+
+    # ---- plumbing
+
+    def _ids(self, table: str, count: int) -> list[int]:
+        if count == 0:
+            return []
+        if self.postgres:
+            rows = self.connection.exec_driver_sql(
+                f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) FROM generate_series(1, {count})"
+            )
+            return [row[0] for row in rows]
+        # The import holds SQLite's write lock (its imports row is written first), so MAX(id) cannot move
+        # under us; it is read each time because the ORM path may have added rows in between.
+        start = int(self.connection.exec_driver_sql(f"SELECT COALESCE(MAX(id), 0) FROM {table}").scalar() or 0) + 1
+        return list(range(start, start + count))
+
+    def _insert(self, table: str, columns: list[str], rows: list[tuple[Any, ...]]) -> None:
+        if not rows:
+            return
+        if self.postgres:
+            cursor = self.connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+            with cursor, cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            return
+        marks = ", ".join("?" * len(columns))
+        self.connection.exec_driver_sql(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
+
+    def _bool(self, value: bool | None) -> object:
+        return None if value is None else (self.true if value else self.false)
+
+    # ---- lookups
+
+    def _existing_incidents(self, items: list[BulkItem]) -> dict[tuple[Any, ...], tuple[int, str | None]]:
+        if not self.had_incidents:
+            return {}
+        found: dict[tuple[Any, ...], tuple[int, str | None]] = {}
+        by_origin: dict[str, list[str]] = {}
+        keys = []
+        for item in items:
+            record = item.record
+            if record.origin_dataset and record.origin_id:
+                by_origin.setdefault(record.origin_dataset, []).append(record.origin_id)
+            elif record.key:
+                keys.append(record.key)
+        for dataset, origin_ids in by_origin.items():
+            for batch in _batches(origin_ids):
+                for incident_id, origin_id, row_hash in self.session.execute(
+                    select(Incident.id, Incident.origin_id, Incident.row_hash)
+                    .where(Incident.origin_dataset == dataset, Incident.origin_id.in_(batch))
+                ):
+                    found[("origin", dataset, origin_id)] = (incident_id, row_hash)
+        for batch in _batches(keys):
+            for incident_id, key, row_hash in self.session.execute(
+                select(Incident.id, Incident.key, Incident.row_hash).where(Incident.key.in_(batch))
+            ):
+                found[("key", key)] = (incident_id, row_hash)
+        return found
+
+    def _source_ids(self, sources: dict[tuple[Any, ...], SourceRecord]) -> dict[tuple[Any, ...], int]:
+        """Ids for every source identity in `sources`, inserting the ones not stored yet."""
+        found: dict[tuple[Any, ...], int] = {}
+        urls = [identity[1] for identity in sources if identity[0] == "url"]
+        citations = [identity[1] for identity in sources if identity[0] == "citation"]
+        records: dict[str, list[str]] = {}
+        for identity in sources:
+            if identity[0] == "record":
+                records.setdefault(identity[1], []).append(identity[2])
+        for batch in _batches(urls):
+            for source_id, url in self.session.execute(select(Source.id, Source.url).where(Source.url.in_(batch))):
+                found[("url", url)] = source_id
+        for dataset, record_ids in records.items():
+            for batch in _batches(record_ids):
+                for source_id, record_id in self.session.execute(
+                    select(Source.id, Source.dataset_record_id)
+                    .where(Source.dataset == dataset, Source.dataset_record_id.in_(batch))
+                ):
+                    found[("record", dataset, record_id)] = source_id
+        for batch in _batches(citations, 500):  # citations are long; keep the statement small
+            for source_id, citation in self.session.execute(
+                select(Source.id, Source.citation).where(Source.url.is_(None), Source.citation.in_(batch))
+            ):
+                found.setdefault(("citation", citation), source_id)
+        new = [(identity, record) for identity, record in sources.items() if identity not in found]
+        ids = self._ids("sources", len(new))
+        rows = []
+        for source_id, (identity, record) in zip(ids, new, strict=True):
+            found[identity] = source_id
+            digest = hashlib.sha256(record.full_text.encode()).hexdigest() if record.full_text else None
+            rows.append((
+                source_id, record.kind, record.url, record.citation, record.outlet, record.title,
+                record.published_on.isoformat() if record.published_on else None, record.author, record.language,
+                record.accessed_on.isoformat() if record.accessed_on else None, record.full_text, digest,
+                record.dataset, record.dataset_release, record.dataset_record_id, self.now,
+            ))
+        self._insert("sources", SOURCE_COLUMNS, rows)
+        return found
+
+    def _location_id(self, record: LocationRecord, new: dict[str, tuple[Any, ...]]) -> str:
+        key = record.key
+        if key not in self.locations and key not in new:
+            new[key] = (key, record.country, record.admin1, record.admin2, record.place, record.latitude,
+                        record.longitude, record.geo_precision.value if record.geo_precision else None)
+        return key
+
+    # ---- the write
+
+    def write(self, items: list[BulkItem]) -> list[tuple[BulkItem, str]]:
+        refused: list[tuple[BulkItem, str]] = []
+        existing = self._existing_incidents(items)
+        fresh: list[BulkItem] = []
+        for item in items:
+            record = item.record
+            identity = (("origin", record.origin_dataset, record.origin_id)
+                        if record.origin_dataset and record.origin_id else ("key", record.key))
+            stored = existing.get(identity)
+            if stored is None:
+                fresh.append(item)
+            elif stored[1] == item.row_hash:
+                self.counts["unchanged"] += 1
+            else:
+                try:
+                    with self.session.begin_nested():
+                        self.writer.save(record, dataset=record.origin_dataset or "")
+                        self.session.execute(
+                            update(Incident).where(Incident.id == stored[0])
+                            .values(row_hash=item.row_hash, raw_row=record.raw_row)
+                        )
+                except UsageError as exc:
+                    refused.append((item, str(exc)))
+        if fresh:
+            refused += self._insert_new(fresh)
+        return refused
+
+    def _insert_new(self, items: list[BulkItem]) -> list[tuple[BulkItem, str]]:
+        refused: list[tuple[BulkItem, str]] = []
+        planned = []
+        for item in items:
+            record = item.record
+            try:
+                figures = {
+                    measure: choose_figures(record.key or "", measure, derive_figures(record.reports, measure),
+                                            getattr(record, f"{measure}_best"))
+                    for measure in ("killed", "wounded")
+                }
+                actor_ids = [(self.actors.resolve(link.name, record.origin_dataset or ""), link)
+                             for link in record.actors]
+            except UsageError as exc:
+                refused.append((item, str(exc)))
+                continue
+            planned.append((item, figures, actor_ids))
+
+        new_locations: dict[str, tuple[Any, ...]] = {}
+        sources: dict[tuple[Any, ...], SourceRecord] = {}
+        for item, _, _ in planned:
+            record = item.record
+            if record.location:
+                self._location_id(record.location, new_locations)
+            for report in record.reports:
+                sources.setdefault(report.source.identity(), report.source)
+            for link in record.actors:
+                if link.source:
+                    sources.setdefault(link.source.identity(), link.source)
+        location_ids = self._ids("locations", len(new_locations))
+        self._insert("locations", LOCATION_COLUMNS,
+                     [(location_id, *values) for location_id, values in zip(location_ids, new_locations.values(),
+                                                                              strict=True)])
+        self.locations.update(zip(new_locations, location_ids, strict=True))
+        source_ids = self._source_ids(sources)
+        self.session.flush()  # actors the resolver created must exist before links point at them
+
+        incident_ids = self._ids("incidents", len(planned))
+        incidents: list[tuple[Any, ...]] = []
+        reports: list[tuple[Any, ...]] = []
+        links: list[tuple[Any, ...]] = []
+        for incident_id, (item, figures, actor_ids) in zip(incident_ids, planned, strict=True):
+            record = item.record
+            killed, wounded = figures["killed"], figures["wounded"]
+            perpetrators_killed = record.perpetrators_killed
+            if perpetrators_killed is None:
+                perpetrators_killed = derive_figures(record.reports, "perpetrators_killed")[1]
+            incidents.append((
+                incident_id, record.key, record.title, record.date_start.isoformat(),
+                record.date_end.isoformat() if record.date_end else None, record.date_precision.value,
+                self.locations[record.location.key] if record.location else None,
+                record.attack_type, record.target_type, record.weapon_type, self._bool(record.suicide),
+                record.summary, record.status.value, killed[0], killed[1], killed[2],
+                self._bool(record.killed_best is not None), wounded[0], wounded[1], wounded[2],
+                self._bool(record.wounded_best is not None), perpetrators_killed, record.origin_dataset,
+                record.origin_id, item.raw_json, item.row_hash, self.now, self.now,
+            ))
+            for report in record.reports:
+                reports.append((
+                    incident_id, source_ids[report.source.identity()],
+                    report.reported_on.isoformat() if report.reported_on else None, report.killed,
+                    report.killed_low, report.killed_high, self._bool(report.killed_at_least), report.wounded,
+                    self._bool(report.wounded_at_least), report.perpetrators_killed, self._bool(report.preliminary),
+                    report.perpetrator_stated, report.attribution.value if report.attribution else None,
+                    report.excerpt, report.note, self.now,
+                ))
+            merged: dict[tuple[int, str], list[Any]] = {}
+            for actor_id, link in actor_ids:
+                attribution = link.attribution.value if link.attribution else None
+                source_id = source_ids[link.source.identity()] if link.source else None
+                slot = merged.get((actor_id, link.role.value))
+                if slot is None:
+                    merged[(actor_id, link.role.value)] = [incident_id, actor_id, link.role.value, attribution,
+                                                          source_id]
+                elif _stronger(slot[3], attribution) != slot[3]:
+                    slot[3], slot[4] = attribution, source_id or slot[4]
+            links.extend(tuple(values) for values in merged.values())
+        self._insert("incidents", INCIDENT_COLUMNS, incidents)
+        report_ids = self._ids("reports", len(reports))
+        self._insert("reports", REPORT_COLUMNS, [(rid, *row) for rid, row in zip(report_ids, reports, strict=True)])
+        link_ids = self._ids("incident_actors", len(links))
+        self._insert("incident_actors", LINK_COLUMNS, [(lid, *row) for lid, row in zip(link_ids, links, strict=True)])
+        self.counts["inserted"] += len(planned)
+        return refused
+
+
+LOCATION_COLUMNS = ["id", "key", "country", "admin1", "admin2", "place", "latitude", "longitude", "geo_precision"]
+SOURCE_COLUMNS = [
+    "id", "kind", "url", "citation", "outlet", "title", "published_on", "author", "language", "accessed_on",
+    "full_text", "full_text_sha256", "dataset", "dataset_release", "dataset_record_id", "created_at",
+]
+INCIDENT_COLUMNS = [
+    "id", "key", "title", "date_start", "date_end", "date_precision", "location_id", "attack_type", "target_type",
+    "weapon_type", "suicide", "summary", "status", "killed_low", "killed_best", "killed_high", "killed_best_manual",
+    "wounded_low", "wounded_best", "wounded_high", "wounded_best_manual", "perpetrators_killed", "origin_dataset",
+    "origin_id", "raw_row", "row_hash", "created_at", "updated_at",
+]
+REPORT_COLUMNS = [
+    "id", "incident_id", "source_id", "reported_on", "killed", "killed_low", "killed_high", "killed_at_least",
+    "wounded", "wounded_at_least", "perpetrators_killed", "preliminary", "perpetrator_stated", "attribution",
+    "excerpt", "note", "created_at",
+]
+LINK_COLUMNS = ["id", "incident_id", "actor_id", "role", "attribution", "source_id"]

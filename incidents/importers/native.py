@@ -36,11 +36,13 @@ NATIVE_COLUMNS = [
     "perpetrators_killed", "origin_dataset", "origin_id", "source_url", "source_citation", "source_outlet",
     "source_title", "source_published", "excerpt", "reports",
 ]
+MAPPED_COLUMNS = frozenset(NATIVE_COLUMNS)  # a native row's raw copy keeps only columns outside these
 REQUIRED = ["date", "country"]
 
 
 def detect(header: list[str]) -> bool:
-    return "date" in header and "country" in header and "perpetrators" in header
+    columns = set(header)
+    return "date" in columns and bool({"country", "perpetrators", "source_url", "source_citation"} & columns)
 
 
 def check_header(header: list[str]) -> list[str]:
@@ -151,7 +153,7 @@ def to_record(row: dict[str, str]) -> IncidentRecord:
             raise FieldError("source_url", row.get("source_url", ""),
                              "is blank; every incident needs a source (source_url or source_citation)")
         for measure in ("killed", "wounded"):
-            low, best, high = (figures[f"{measure}_{part}"] for part in ("low", "best", "high"))
+            low, best, high = figures[measure + "_low"], figures[measure + "_best"], figures[measure + "_high"]
             if (low is not None and low != best) or (high is not None and high != best):
                 raise FieldError(
                     f"{measure}_low" if low is not None and low != best else f"{measure}_high",
@@ -170,10 +172,31 @@ def to_record(row: dict[str, str]) -> IncidentRecord:
 
 def _check_ranges(figures: dict[str, int | None]) -> None:
     for measure in ("killed", "wounded"):
-        low, best, high = (figures[f"{measure}_{part}"] for part in ("low", "best", "high"))
+        low, best, high = figures[measure + "_low"], figures[measure + "_best"], figures[measure + "_high"]
+        if low is None and high is None:
+            continue
         if low is not None and high is not None and low > high:
             raise FieldError(f"{measure}_low", low, f"is above {measure}_high {high}")
         if best is not None and high is not None and best > high:
             raise FieldError(f"{measure}_best", best, f"is above {measure}_high {high}")
         if best is not None and low is not None and best < low:
             raise FieldError(f"{measure}_best", best, f"is below {measure}_low {low}")
+
+
+class Mapper:
+    """Turns native rows into records. Rows without a key get COUNTRY-DATE-PLACE, -2, -3 ... in file order."""
+
+    identity_column = "key"
+    note: str | None = None
+
+    def __init__(self, header: list[str], default_country: str | None = None) -> None:
+        self.header = header
+        self.bases: dict[str, int] = {}
+
+    def to_record(self, values: list[str], line: int) -> IncidentRecord:
+        record = to_record(dict(zip(self.header, values, strict=True)))
+        if not record.key:
+            base = record.default_key()
+            count = self.bases[base] = self.bases.get(base, 0) + 1
+            record.key = base if count == 1 else f"{base}-{count}"
+        return record

@@ -7,8 +7,9 @@ import csv
 import gzip
 import io
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import IO
 
@@ -27,7 +28,7 @@ class Table:
     rows: Iterator[tuple[int, list[str]]]
     encoding: str
     size: int  # bytes on disk, for progress
-    position: callable  # type: ignore[valid-type]  # () -> bytes read so far
+    position: Callable[[], int]  # bytes read so far
     skipped_hxl_row: bool = False
 
 
@@ -36,11 +37,11 @@ def _is_gzip(path: Path) -> bool:
         return handle.read(2) == b"\x1f\x8b"
 
 
-def _open_binary(path: Path) -> tuple[IO[bytes], IO[bytes]]:
+def _open_binary(path: Path) -> tuple[IO[bytes], IO[bytes]]:  # (stream, raw file)
     """(stream to read, raw file whose tell() measures progress)."""
-    raw = path.open("rb")
+    raw: IO[bytes] = path.open("rb")
     if _is_gzip(path):
-        return gzip.GzipFile(fileobj=raw), raw
+        return gzip.GzipFile(fileobj=raw), raw  # type: ignore[return-value]  # GzipFile reads bytes
     return raw, raw
 
 
@@ -64,14 +65,16 @@ def _sniff_encoding(path: Path, preferred: list[str]) -> str:
             continue
         except (OSError, EOFError) as exc:
             raise InputError(f"{path.name}: cannot read the file: {exc}") from None
-    tried = ", ".join(preferred)
-    raise InputError(f"{path.name}: the file is not text in any expected encoding ({tried}); is it a CSV file?")
+    raise encoding_error(path, preferred[0])
 
 
-def _utf8_error(path: Path, exc: UnicodeDecodeError, stream_bytes_before: int) -> InputError:
+def encoding_error(path: Path, encoding: str, format_name: str | None = None) -> InputError:
+    """The error for a file that is not in `encoding`, naming the line and the first byte that is not."""
+    line, byte = undecodable_position(path, encoding)
+    files = f", the encoding {format_name} files use" if format_name else ""
     return InputError(
-        f"{path.name}: byte {stream_bytes_before + exc.start}: {exc.object[exc.start:exc.start + 1]!r} is not "
-        f"{exc.encoding}. Save the file as UTF-8, or pass --encoding (GTD files are latin-1)."
+        f"{path.name}:{line}: byte {byte!r} is not {encoding}{files}. "
+        f"Save the file as {encoding.upper()} and import it again."
     )
 
 
@@ -133,8 +136,10 @@ def open_xlsx(path: Path) -> Table:
             return ""
         if isinstance(value, float) and value.is_integer():
             return str(int(value))
-        if hasattr(value, "isoformat"):
-            return value.isoformat()[:10] if hasattr(value, "hour") and not (value.hour or value.minute) else value.isoformat()  # type: ignore[attr-defined]
+        if isinstance(value, datetime):
+            return value.date().isoformat() if value.time() == time(0) else value.isoformat()
+        if isinstance(value, date):
+            return value.isoformat()
         return str(value)
 
     def rows() -> Iterator[tuple[int, list[str]]]:
@@ -165,9 +170,29 @@ def skip_hxl_row(table: Table) -> Table:
         table.skipped_hxl_row = True
         return table
 
+    rest = table.rows
+
     def chained() -> Iterator[tuple[int, list[str]]]:
         yield line, values
-        yield from table.rows
+        yield from rest
 
     table.rows = chained()
     return table
+
+
+def undecodable_position(path: Path, encoding: str) -> tuple[int, bytes]:
+    """(line number, offending byte) of the first byte that `encoding` cannot decode; (0, b'') if none."""
+    stream, raw = _open_binary(path)
+    decoder = codecs.getincrementaldecoder(encoding)()
+    line, offset_in_chunk = 1, 0
+    with raw:
+        while chunk := stream.read(1 << 20):
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError as exc:
+                # The decoder may hold back the tail of the previous chunk; count lines in what it saw.
+                seen = exc.object[: exc.start]
+                return line + seen.count(b"\n"), exc.object[exc.start : exc.start + 1]
+            line += chunk.count(b"\n")
+            offset_in_chunk += len(chunk)
+    return 0, b""

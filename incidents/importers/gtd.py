@@ -1,0 +1,229 @@
+"""GTD, the Global Terrorism Database (START): full 135-column exports and the column subsets derived copies keep.
+
+Mapping (README, "Importing datasets", lists it in full):
+- eventid -> origin id; a file without eventid keys each row by its content, identical rows numbered in order.
+- iyear/imonth/iday: imonth 0 -> year precision, iday 0 -> month precision; approxdate stays in the raw row;
+  extended = 1 with a resolution date -> date_end.
+- gname, gname2, gname3 -> perpetrators: claimed (claimed/claim2/claim3 = 1), else suspected
+  (guncertainN = 1), else attributed. gsubname is noted on the report.
+- nkill -> killed (GTD counts perpetrators in it), nwound -> wounded, nkillter -> perpetrators killed;
+  -9, -99 and blanks are unknown (NULL), never 0.
+- country_txt (or country code), provstate, city, latitude/longitude; specificity -> geo precision.
+- attacktype1_txt, targtype1_txt, weaptype1_txt, suicide, summary; doubtterr = 1 -> status disputed.
+- The row itself is a source (dataset gtd, record eventid) whose report carries GTD's figures;
+  scite1-3 become sources of their own.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import re
+from datetime import date, datetime
+
+from incidents.models import Attribution, DatePrecision, GeoPrecision, Role, Status
+from incidents.records import (
+    ActorLink,
+    FieldError,
+    IncidentRecord,
+    LocationRecord,
+    ReportRecord,
+    SourceRecord,
+    country_code,
+    parse_coordinate,
+)
+
+NAME = "gtd"
+# GTD's CSV is Windows-1252/latin-1 (its own files and the code that reads them say so); UTF-8 copies exist too.
+ENCODINGS = ["utf-8", "cp1252", "latin-1"]
+MAPPED_COLUMNS: frozenset[str] = frozenset()  # a dataset row is kept whole
+REQUIRED = ["iyear", "imonth", "iday", "gname"]
+UNKNOWN_CODES = {"-9", "-99", "-9.0", "-99.0"}
+GEO_PRECISION = {"1": GeoPrecision.PLACE, "2": GeoPrecision.DISTRICT, "3": GeoPrecision.DISTRICT,
+                 "4": GeoPrecision.PROVINCE, "5": GeoPrecision.COUNTRY}
+NOT_A_PLACE = {"unknown", ""}
+_SCITE = re.compile(r'^\s*"(?P<title>.+?),?"\s*,?\s*(?P<outlet>[^,]+?),\s*(?P<date>[A-Z][a-z]+ \d{1,2}, \d{4})\.?\s*$')
+
+
+def detect(header: list[str]) -> bool:
+    return "gname" in header and ("iyear" in header or "eventid" in header)
+
+
+def check_header(header: list[str]) -> list[str]:
+    return [f"missing required column {name!r}" for name in REQUIRED if name not in header]
+
+
+def gtd_count(value: str | None, column: str) -> int | None:
+    """A GTD count: blank, -9 and -99 are unknown; '150.0' (as pandas writes) is 150; other negatives are errors."""
+    if value is None:
+        return None
+    text = value.strip()
+    if text == "" or text in UNKNOWN_CODES:
+        return None
+    try:
+        number = float(text)
+    except ValueError:
+        raise FieldError(column, value, "is not a number") from None
+    if not number.is_integer():
+        raise FieldError(column, value, "is not a whole number")
+    if number < 0:
+        raise FieldError(column, value, "is negative (GTD's unknown codes are -9 and -99)")
+    return int(number)
+
+
+def _flag(value: str | None) -> bool | None:
+    text = (value or "").strip()
+    if text in ("1", "1.0"):
+        return True
+    if text in ("0", "0.0"):
+        return False
+    return None  # blank, -9: unknown
+
+
+def _whole(value: str | None, column: str) -> int:
+    try:
+        return int(float((value or "").strip()))
+    except ValueError:
+        raise FieldError(column, value, "is not a number") from None
+
+
+def gtd_date(row: dict[str, str]) -> tuple[date, DatePrecision]:
+    year = _whole(row.get("iyear"), "iyear")
+    month = _whole(row.get("imonth") or "0", "imonth")
+    day = _whole(row.get("iday") or "0", "iday")
+    if not 1 <= year <= 9999:
+        raise FieldError("iyear", row.get("iyear"), "is not a year")
+    if not 0 <= month <= 12:
+        raise FieldError("imonth", row.get("imonth"), "is not a month (1-12, or 0 for unknown)")
+    if month == 0:
+        return date(year, 1, 1), DatePrecision.YEAR
+    if day == 0:
+        return date(year, month, 1), DatePrecision.MONTH
+    try:
+        return date(year, month, day), DatePrecision.DAY
+    except ValueError:
+        raise FieldError("iday", row.get("iday"), f"is not a day of {year}-{month:02d}") from None
+
+
+def parse_loose_date(value: str | None, column: str) -> date | None:
+    text = (value or "").strip()
+    if not text:
+        return None
+    for pattern in ("%Y-%m-%d", "%m/%d/%Y", "%d/%m/%Y", "%Y-%m-%d %H:%M:%S", "%B %d, %Y"):
+        try:
+            return datetime.strptime(text[:19] if "%H" in pattern else text, pattern).date()
+        except ValueError:
+            continue
+    raise FieldError(column, value, "is not a date")
+
+
+def citation_source(text: str) -> SourceRecord:
+    """GTD's '"Title," Outlet, Month D, YYYY.' -> a source with title, outlet and date where they parse."""
+    source = SourceRecord(citation=text.strip())
+    match = _SCITE.match(text)
+    if match:
+        source.title = match.group("title").rstrip(",")
+        source.outlet = match.group("outlet").strip()
+        with contextlib.suppress(ValueError):
+            source.published_on = datetime.strptime(match.group("date"), "%B %d, %Y").date()
+    return source
+
+
+def _text(row: dict[str, str], name: str) -> str | None:
+    value = row.get(name)
+    return value.strip() if value and value.strip() else None
+
+
+class Mapper:
+    identity_column = "eventid"
+
+    def __init__(self, header: list[str], default_country: str | None = None) -> None:
+        self.header = header
+        self.has_eventid = "eventid" in header
+        self.note = None if self.has_eventid else (
+            "the file has no eventid column: each row is keyed by its content, and identical rows (the "
+            "attacks of a coordinated series) are kept apart, numbered in file order"
+        )
+        self.content_counts: dict[str, int] = {}
+        self.default_country = default_country
+
+    def origin_id(self, values: list[str]) -> str:
+        digest = hashlib.blake2b("\x1f".join(values).encode(), digest_size=8).hexdigest()
+        count = self.content_counts[digest] = self.content_counts.get(digest, 0) + 1
+        return f"row-{digest}" + (f"-{count}" if count > 1 else "")
+
+    def to_record(self, values: list[str], line: int) -> IncidentRecord:
+        row = dict(zip(self.header, values, strict=True))
+        if self.has_eventid:
+            origin_id = _text(row, "eventid")
+            if not origin_id:
+                raise FieldError("eventid", row.get("eventid"), "is blank")
+        else:
+            origin_id = self.origin_id(values)
+        date_start, precision = gtd_date(row)
+        date_end = None
+        if _flag(row.get("extended")) and _text(row, "resolution"):
+            date_end = parse_loose_date(row.get("resolution"), "resolution")
+        country_text = _text(row, "country_txt") or _text(row, "country") or self.default_country
+        if not country_text:
+            raise FieldError("country_txt", "", "is blank; pass --country for files without a country column")
+        try:
+            country = country_code(country_text)
+        except FieldError:
+            raise FieldError("country_txt", country_text, "is not a country name or ISO 3166 code") from None
+        latitude = parse_coordinate(row.get("latitude"), "latitude", 90.0)
+        longitude = parse_coordinate(row.get("longitude"), "longitude", 180.0)
+        if (latitude is None) != (longitude is None):
+            latitude = longitude = None  # GTD leaves both blank when unknown; one alone is no position
+        city = _text(row, "city")
+        location = LocationRecord(
+            country=country, admin1=_text(row, "provstate"),
+            place=city if city and city.lower() not in NOT_A_PLACE else None,
+            latitude=latitude, longitude=longitude,
+            geo_precision=GEO_PRECISION.get((row.get("specificity") or "").strip().split(".")[0]),
+        )
+        killed = gtd_count(row.get("nkill"), "nkill")
+        wounded = gtd_count(row.get("nwound"), "nwound")
+        perpetrators_killed = gtd_count(row.get("nkillter"), "nkillter")
+        if killed is not None and perpetrators_killed is not None and perpetrators_killed > killed:
+            raise FieldError("nkillter", row.get("nkillter"), f"is more than nkill {killed} (nkill includes them)")
+        dataset_source = SourceRecord(
+            kind="dataset_record", dataset="gtd", dataset_record_id=origin_id,
+            citation=f"Global Terrorism Database, event {origin_id}", outlet="START (GTD)",
+        )
+        links = []
+        for number, (name_column, claim_column) in enumerate(
+            (("gname", "claimed"), ("gname2", "claim2"), ("gname3", "claim3")), start=1
+        ):
+            name = _text(row, name_column)
+            if not name:
+                continue
+            if _flag(row.get(claim_column)):
+                attribution = Attribution.CLAIMED
+            elif _flag(row.get(f"guncertain{number}")):
+                attribution = Attribution.SUSPECTED
+            else:
+                attribution = Attribution.ATTRIBUTED
+            links.append(ActorLink(name=name, role=Role.PERPETRATOR, attribution=attribution, source=dataset_source))
+        stated = _text(row, "gname")
+        if stated and _text(row, "gsubname"):
+            stated = f"{stated} ({_text(row, 'gsubname')})"
+        reports = [ReportRecord(
+            source=dataset_source, killed=killed, wounded=wounded, perpetrators_killed=perpetrators_killed,
+            perpetrator_stated=stated, attribution=links[0].attribution if links else None,
+        )]
+        seen_citations = set()
+        for column in ("scite1", "scite2", "scite3"):
+            citation = _text(row, column)
+            if citation and citation not in seen_citations:
+                seen_citations.add(citation)
+                source = citation_source(citation)
+                reports.append(ReportRecord(source=source, excerpt=source.title))
+        status = Status.DISPUTED if _flag(row.get("doubtterr")) else Status.CONFIRMED
+        return IncidentRecord(
+            key=f"GTD-{origin_id}", date_start=date_start, date_precision=precision, date_end=date_end,
+            location=location, attack_type=_text(row, "attacktype1_txt"), target_type=_text(row, "targtype1_txt"),
+            weapon_type=_text(row, "weaptype1_txt"), suicide=_flag(row.get("suicide")),
+            summary=_text(row, "summary"), status=status, origin_dataset="gtd", origin_id=origin_id,
+            actors=links, reports=reports,
+        )

@@ -1,0 +1,242 @@
+"""Running an import: detect the format, validate every row, write in chunks inside one transaction.
+
+--on-error abort (default): any bad row means nothing is written, and every bad row is listed.
+--on-error skip: valid rows are committed; each bad row goes to the rejects file with its reason.
+Either way the counts reconcile: read = inserted + updated + unchanged + rejected.
+"""
+
+from __future__ import annotations
+
+import csv
+import gc
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+
+from sqlalchemy import Engine
+
+from incidents.db import session_factory
+from incidents.errors import InputError, UsageError
+from incidents.importers import acled, gtd, native, ucdp
+from incidents.importers.reading import Table, encoding_error, open_table, skip_hxl_row
+from incidents.records import FieldError, IncidentRecord
+from incidents.store import BulkItem, BulkWriter, finish_import, start_import
+
+FORMATS: dict[str, ModuleType] = {"native": native, "gtd": gtd, "ucdp": ucdp, "acled": acled}
+CHUNK_ROWS = 5000
+MAX_ERRORS_KEPT = 1000  # in memory, for the message; the rejects file gets every one
+
+Progress = Callable[[int, int], None]  # (bytes read, bytes in all)
+
+
+@dataclass
+class ImportOptions:
+    format: str | None = None
+    dry_run: bool = False
+    on_error: str = "abort"
+    rejects: Path | None = None
+    actor_policy: str = "create"
+    who: str | None = None
+    country: str | None = None  # for files with no country column (GTD-derived copies)
+
+
+@dataclass
+class ImportResult:
+    file: str
+    format: str
+    read: int = 0
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    errors: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    created_actors: list[str] = field(default_factory=list)
+    dry_run: bool = False
+    committed: bool = False
+    import_id: int | None = None
+
+    def reconciles(self) -> bool:
+        return self.read == self.inserted + self.updated + self.unchanged + self.rejected
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "file": self.file, "format": self.format, "read": self.read, "inserted": self.inserted,
+            "updated": self.updated, "unchanged": self.unchanged, "rejected": self.rejected,
+            "committed": self.committed, "dry_run": self.dry_run, "import_id": self.import_id,
+            "created_actors": self.created_actors, "notes": self.notes, "errors": self.errors,
+        }
+
+
+def detect_format(header: list[str], path: Path) -> ModuleType:
+    for module in (gtd, ucdp, acled, native):  # native last: its columns are the most generic
+        if module.detect(header):
+            return module
+    shown = ", ".join(header[:8]) + (", ..." if len(header) > 8 else "")
+    raise InputError(
+        f"{path.name}: unknown format. The header ({shown}) matches none of: native (date, country, "
+        "perpetrators), gtd (eventid/iyear, gname), ucdp (id, side_a, side_b, best), acled (event_id_cnty, "
+        "actor1, fatalities). Pass --format if you know which it is."
+    )
+
+
+def _open(path: Path, options: ImportOptions) -> tuple[Table, ModuleType]:
+    if options.format is not None and options.format not in FORMATS:
+        raise UsageError(f"--format {options.format!r} is not one of: {', '.join(FORMATS)}")
+    module = FORMATS[options.format] if options.format else None
+    table = open_table(path, module.ENCODINGS if module else ["utf-8", "cp1252", "latin-1"])
+    if module is None:
+        module = detect_format(table.header, path)
+    if table.encoding not in module.ENCODINGS and table.encoding not in {"utf-8-sig", "xlsx"}:
+        raise encoding_error(path, module.ENCODINGS[0], module.NAME)
+    if table.encoding == "xlsx" and module is not gtd:
+        raise InputError(f"{path.name}: XLSX is read for GTD files only; save {module.NAME} data as CSV")
+    duplicates = sorted({name for name in table.header if name and table.header.count(name) > 1})
+    if duplicates:
+        raise InputError(f"{path.name}:1: column(s) {', '.join(duplicates)} appear more than once in the header")
+    problems = module.check_header(table.header)
+    if problems:
+        raise InputError(f"{path.name}:1: {'; '.join(problems)}", [])
+    return skip_hxl_row(table), module
+
+
+def _row_hash(values: list[str]) -> str:
+    # 64 bits: only ever compared with the stored hash of the same origin or key, never across rows.
+    return hashlib.blake2b("\x1f".join(values).encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
+
+
+class _Rejects:
+    """Collects bad rows: a capped list for the message, every row (with its reason) to the rejects file."""
+
+    def __init__(self, path: Path | None, header: list[str], file_name: str) -> None:
+        self.count = 0
+        self.messages: list[str] = []
+        self.file_name = file_name
+        self.handle = path.open("w", newline="", encoding="utf-8") if path else None
+        self.writer = csv.writer(self.handle) if self.handle else None
+        if self.writer:
+            self.writer.writerow(["_line", "_error", *header])
+
+    def add(self, line: int, message: str, values: list[str]) -> None:
+        self.count += 1
+        text = f"{self.file_name}:{line}: {message}"
+        if len(self.messages) < MAX_ERRORS_KEPT:
+            self.messages.append(text)
+        if self.writer:
+            self.writer.writerow([line, message, *values])
+
+    def close(self) -> None:
+        if self.handle:
+            self.handle.close()
+
+
+def run_import(engine: Engine, path: Path, options: ImportOptions | None = None,
+               progress: Progress | None = None) -> ImportResult:
+    """Import one file. Raises InputError (nothing written) when --on-error abort meets a bad row."""
+    options = options or ImportOptions()
+    if options.on_error not in {"abort", "skip"}:
+        raise UsageError(f"--on-error {options.on_error!r} is not one of: abort, skip")
+    table, module = _open(path, options)
+    result = ImportResult(file=str(path), format=module.NAME, dry_run=options.dry_run)
+    if table.skipped_hxl_row:
+        result.notes.append("skipped the HXL hashtag row under the header (an HDX download)")
+    header = table.header
+    mapper = module.Mapper(header, default_country=options.country)
+    if getattr(mapper, "note", None):
+        result.notes.append(mapper.note)
+    rejects = _Rejects(options.rejects, header, path.name)
+    seen: dict[tuple[str, ...], int] = {}
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+
+    with engine.connect() as connection, connection.begin() as transaction:
+        session = session_factory(engine)(bind=connection)
+        run = start_import(session, str(path), module.NAME, digest, options.who)
+        result.import_id = run.id
+        writer = BulkWriter(session, run, actor_policy=options.actor_policy, who=options.who)
+        chunk: list[BulkItem] = []
+        width = len(header)
+        # The raw row keeps what the tables do not: every column of a dataset row, the unmapped ones of a native row.
+        raw_columns = [i for i, name in enumerate(header) if name not in getattr(module, "MAPPED_COLUMNS", ())]
+
+        def flush() -> None:
+            if not chunk:
+                return
+            if rejects.count and options.on_error == "abort":
+                chunk.clear()  # the import will be rolled back; keep validating, stop writing
+                return
+            for item, reason in writer.write(chunk):
+                rejects.add(item.line, reason, item.values)
+            chunk.clear()
+
+        gc_was_on = gc.isenabled()
+        gc.disable()  # millions of short-lived, acyclic objects: the cycle collector only costs time here
+        try:
+            for line, values in table.rows:
+                result.read += 1
+                if len(values) != width:
+                    missing = header[len(values)] if len(values) < width else f"(extra field {len(values)})"
+                    kind = "truncated" if len(values) < width else "too long"
+                    rejects.add(line, f"column {missing}: row is {kind}: {len(values)} fields, the header has {width}",
+                                values)
+                    continue
+                try:
+                    record = mapper.to_record(values, line)
+                    record.validate()
+                except FieldError as exc:
+                    rejects.add(line, f"column {exc.field_name}: {str(exc.value)[:200]!r} {exc.reason}", values)
+                    continue
+                identity = _identity(record)
+                if identity in seen:
+                    column = "origin id" if identity[0] == "origin" else "key"
+                    rejects.add(line, f"column {mapper.identity_column}: {identity[-1]!r} repeats the {column} of "
+                                      f"line {seen[identity]} in this file", values)
+                    continue
+                seen[identity] = line
+                raw = {header[i]: values[i] for i in raw_columns if values[i] != ""}
+                record.raw_row = raw or None
+                raw_json = json.dumps(raw, ensure_ascii=False) if raw else None
+                chunk.append(BulkItem(record, line, _row_hash(values), raw_json, values))
+                if len(chunk) >= CHUNK_ROWS:
+                    flush()
+                    if progress:
+                        progress(table.position(), table.size)
+            flush()
+        finally:
+            if gc_was_on:
+                gc.enable()
+        rejects.close()
+        if progress:
+            progress(table.size, table.size)
+
+        result.rejected = rejects.count
+        result.errors = rejects.messages
+        result.inserted, result.updated, result.unchanged = (writer.counts[k] for k in ("inserted", "updated",
+                                                                                       "unchanged"))
+        result.created_actors = list(writer.actors.created)
+        if result.rejected and options.on_error == "abort":
+            transaction.rollback()
+            result.inserted = result.updated = result.unchanged = 0
+            where = f" (all {result.rejected} are in {options.rejects})" if options.rejects else ""
+            raise InputError(
+                f"{path.name}: {result.rejected} of {result.read} rows are bad; nothing was imported{where}. "
+                "Fix them, or pass --on-error skip to import the valid rows:",
+                result.errors,
+            )
+        finish_import(run, result.read, writer.counts, result.rejected)
+        session.flush()
+        if options.dry_run:
+            transaction.rollback()
+        else:
+            transaction.commit()
+            result.committed = True
+    assert result.reconciles(), result
+    return result
+
+
+def _identity(record: IncidentRecord) -> tuple[str, ...]:
+    if record.origin_dataset and record.origin_id:
+        return ("origin", record.origin_dataset, record.origin_id)
+    return ("key", record.key or "")
