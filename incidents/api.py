@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from incidents import db as database
 from incidents.config import database_url, describe
 from incidents.errors import UsageError
+from incidents.exports import export_incidents
 from incidents.fixtures import DEMO_FIXTURES, FIXTURES_DIR, LoadResult, load_fixtures
 from incidents.importing import ImportOptions, ImportResult, Progress, run_import
 from incidents.models import Actor, Attribution, GeoPrecision, Incident, Report, Role, Source, Status
@@ -68,6 +69,14 @@ def import_file(db: Database, path: str | Path, progress: Progress | None = None
     if options.get("rejects") is not None:
         options["rejects"] = Path(options["rejects"])
     return run_import(engine_for(db), Path(path), ImportOptions(**options), progress)
+
+
+def export(db: Database, what: str, out: str | Path, excel: bool = False, **filters: Any) -> int:
+    """Write an export; returns the number of rows. what: 'incidents' (the native CSV, re-importable)."""
+    if what != "incidents":
+        raise UsageError(f"export {what!r} is not available yet; export incidents is")
+    with database.session_factory(engine_for(db))() as session:
+        return export_incidents(session, Filters(**filters), Path(out), excel=excel)
 
 
 def incidents(db: Database = None, limit: int | None = 100, **filters: Any) -> tuple[list[dict[str, Any]], int]:

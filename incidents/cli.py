@@ -111,6 +111,20 @@ def import_(ctx: click.Context, file: str, as_json: bool, **options: Any) -> Non
         output.import_summary(result.as_dict())
 
 
+@cli.command()
+@click.argument("what", type=click.Choice(["incidents"]))
+@filter_options
+@click.option("--format", "format", type=click.Choice(["csv"]), default="csv", show_default=True)
+@click.option("--excel", is_flag=True, help="Add a byte-order mark so Excel reads the CSV as UTF-8.")
+@click.option("--out", required=True, type=click.Path(dir_okay=False), help="File to write.")
+@click.pass_context
+def export(ctx: click.Context, what: str, format: str, excel: bool, out: str, **filters: Any) -> None:
+    """Export WHAT as a spreadsheet-safe CSV. `export incidents` writes the native format that
+    `incidents import` reads back losslessly."""
+    count = api.export(_db(ctx), what, out, excel=excel, **filters)
+    output.console.print(f"Wrote {count} {what} to {out}.")
+
+
 @cli.command(name="list")
 @filter_options
 @click.option("--limit", type=click.IntRange(min=1), default=100, show_default=True, help="Show at most this many.")

@@ -18,12 +18,13 @@ from types import ModuleType
 
 from sqlalchemy import Engine
 
+from incidents.bulk import BulkItem, BulkWriter
 from incidents.db import session_factory
 from incidents.errors import InputError, UsageError
 from incidents.importers import acled, gtd, native, ucdp
 from incidents.importers.reading import Table, encoding_error, open_table, skip_hxl_row
 from incidents.records import FieldError, IncidentRecord
-from incidents.store import BulkItem, BulkWriter, finish_import, start_import
+from incidents.store import finish_import, start_import
 
 FORMATS: dict[str, ModuleType] = {"native": native, "gtd": gtd, "ucdp": ucdp, "acled": acled}
 CHUNK_ROWS = 5000
@@ -148,7 +149,7 @@ def run_import(engine: Engine, path: Path, options: ImportOptions | None = None,
     if getattr(mapper, "note", None):
         result.notes.append(mapper.note)
     rejects = _Rejects(options.rejects, header, path.name)
-    seen: dict[tuple[str, ...], int] = {}
+    seen: dict[str, int] = {}
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
 
     with engine.connect() as connection, connection.begin() as transaction:
@@ -190,12 +191,15 @@ def run_import(engine: Engine, path: Path, options: ImportOptions | None = None,
                     continue
                 identity = _identity(record)
                 if identity in seen:
-                    column = "origin id" if identity[0] == "origin" else "key"
-                    rejects.add(line, f"column {mapper.identity_column}: {identity[-1]!r} repeats the {column} of "
+                    origin = record.origin_dataset is not None and record.origin_id is not None
+                    shown, what = (record.origin_id, "origin id") if origin else (record.key, "key")
+                    rejects.add(line, f"column {mapper.identity_column}: {shown!r} repeats the {what} of "
                                       f"line {seen[identity]} in this file", values)
                     continue
                 seen[identity] = line
                 raw = {header[i]: values[i] for i in raw_columns if values[i] != ""}
+                if record.raw_row:  # a native row that carries its incident's original raw row
+                    raw = {**record.raw_row, **raw}
                 record.raw_row = raw or None
                 raw_json = json.dumps(raw, ensure_ascii=False) if raw else None
                 chunk.append(BulkItem(record, line, _row_hash(values), raw_json, values))
@@ -227,6 +231,7 @@ def run_import(engine: Engine, path: Path, options: ImportOptions | None = None,
             )
         finish_import(run, result.read, writer.counts, result.rejected)
         session.flush()
+        writer.close()
         if options.dry_run:
             transaction.rollback()
         else:
@@ -236,7 +241,8 @@ def run_import(engine: Engine, path: Path, options: ImportOptions | None = None,
     return result
 
 
-def _identity(record: IncidentRecord) -> tuple[str, ...]:
+def _identity(record: IncidentRecord) -> str:
+    """One string per incident identity; a string, not a tuple, keeps a million of them small in memory."""
     if record.origin_dataset and record.origin_id:
-        return ("origin", record.origin_dataset, record.origin_id)
-    return ("key", record.key or "")
+        return f"\x1e{record.origin_dataset}\x1f{record.origin_id}"
+    return record.key or ""

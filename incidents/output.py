@@ -174,9 +174,11 @@ def import_summary(result: dict[str, Any]) -> None:
     console.print(table)
     for note in result["notes"]:
         console.print(f"Note: {escape(note)}")
-    if result["created_actors"]:
-        console.print("New actors created (check for near-duplicates with: incidents actors): "
-                      + escape(", ".join(result["created_actors"])))
+    created = result["created_actors"]
+    if created:
+        shown = ", ".join(created[:20]) + (f", and {len(created) - 20} more" if len(created) > 20 else "")
+        console.print(f"{len(created)} new actor(s) created; check for near-duplicates with `incidents actors`: "
+                      + escape(shown))
     for error in result["errors"][:20]:
         console.print(f"[yellow]rejected[/yellow] {escape(error)}", highlight=False)
     if len(result["errors"]) > 20:

@@ -137,7 +137,7 @@ def list_incidents(session: Session, filters: Filters, limit: int | None = 100) 
         rows.append(
             {
                 "key": incident.key,
-                "date": _date_text(incident),
+                "date": date_text(incident),
                 "date_precision": incident.date_precision,
                 "country": location.country if location else None,
                 "admin1": location.admin1 if location else None,
@@ -154,7 +154,7 @@ def list_incidents(session: Session, filters: Filters, limit: int | None = 100) 
     return rows, total
 
 
-def _date_text(incident: Incident) -> str:
+def date_text(incident: Incident) -> str:
     """The date as precisely as it is known: 2023, 2023-07 or 2023-07-30."""
     if incident.date_precision == "year":
         return str(incident.date_start.year)
@@ -189,7 +189,7 @@ def incident_detail(session: Session, key: str) -> dict[str, Any]:
     return {
         "key": incident.key,
         "title": incident.title,
-        "date": _date_text(incident),
+        "date": date_text(incident),
         "date_start": incident.date_start.isoformat(),
         "date_end": incident.date_end.isoformat() if incident.date_end else None,
         "date_precision": incident.date_precision,

@@ -400,3 +400,14 @@ def test_cli_import_abort_exits_with_the_errors(db_url: str, tmp_path: Path) -> 
     assert result.exit_code == InputError.exit_code
     assert "bad.csv:4: column date: 'yesterday' is not a date" in result.stderr
     assert "nothing was imported" in result.stderr and "Traceback" not in result.output
+
+
+def test_native_best_is_manual_only_when_it_differs(engine: Engine, tmp_path: Path) -> None:
+    reports = [{"source": {"url": "https://example.org/a", "published_on": "2018-07-14"}, "killed": 128},
+               {"source": {"url": "https://example.org/b", "published_on": "2018-07-20"}, "killed": 149}]
+    rows = [["DERIVED", "2018-07-13", "PAK", "149", json.dumps(reports)],
+            ["CHOSEN", "2018-07-13", "PAK", "130", json.dumps(reports)]]
+    imp(engine, write_rows(tmp_path / "n.csv", ["key", "date", "country", "killed_best", "reports"], rows))
+    assert incident(engine, "DERIVED")["killed"]["best_chosen_by_analyst"] is False
+    chosen = incident(engine, "CHOSEN")["killed"]
+    assert chosen["best"] == 130 and chosen["best_chosen_by_analyst"] is True

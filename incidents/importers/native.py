@@ -18,6 +18,7 @@ from incidents.records import (
     ReportRecord,
     SourceRecord,
     country_code,
+    derive_figures,
     is_blank,
     parse_bool,
     parse_choice,
@@ -34,7 +35,7 @@ NATIVE_COLUMNS = [
     "geo_precision", "attack_type", "target_type", "weapon_type", "suicide", "status", "summary", "perpetrators",
     "killed_low", "killed_best", "killed_high", "wounded_low", "wounded_best", "wounded_high",
     "perpetrators_killed", "origin_dataset", "origin_id", "source_url", "source_citation", "source_outlet",
-    "source_title", "source_published", "excerpt", "reports",
+    "source_title", "source_published", "excerpt", "reports", "actors", "raw_row",
 ]
 MAPPED_COLUMNS = frozenset(NATIVE_COLUMNS)  # a native row's raw copy keeps only columns outside these
 REQUIRED = ["date", "country"]
@@ -83,17 +84,12 @@ def _reports_from_json(cell: str) -> list[ReportRecord]:
     for item in items:
         if not isinstance(item, dict) or not isinstance(item.get("source"), dict):
             raise FieldError("reports", cell[:80], "each report must be an object with a source object")
-        source: dict[str, Any] = item["source"]
         reports.append(ReportRecord(
-            source=SourceRecord(
-                url=source.get("url"), citation=source.get("citation"), outlet=source.get("outlet"),
-                title=source.get("title"), published_on=parse_date(source.get("published_on"), "reports"),
-                author=source.get("author"), language=source.get("language"),
-                kind=source.get("kind") or "article", dataset=source.get("dataset"),
-                dataset_release=source.get("dataset_release"), dataset_record_id=source.get("record_id"),
-            ),
+            source=_source_from_json(item["source"]),
             reported_on=parse_date(item.get("reported_on"), "reports"),
             killed=parse_count(item.get("killed"), "reports"),
+            killed_low=parse_count(item.get("killed_low"), "reports"),
+            killed_high=parse_count(item.get("killed_high"), "reports"),
             killed_at_least=bool(item.get("killed_at_least")),
             wounded=parse_count(item.get("wounded"), "reports"),
             wounded_at_least=bool(item.get("wounded_at_least")),
@@ -141,8 +137,14 @@ def to_record(row: dict[str, str]) -> IncidentRecord:
     cell = row.get("reports")
     if cell and cell.strip():
         record.reports = _reports_from_json(cell)
-        record.killed_best = figures["killed_best"]
-        record.wounded_best = figures["wounded_best"]
+        for report in record.reports:
+            if report.reported_on is None:
+                report.reported_on = report.source.published_on
+        # A best that differs from the latest report's figure is the analyst's choice; an equal one is derived.
+        for measure in ("killed", "wounded"):
+            given = figures[measure + "_best"]
+            if given is not None and given != derive_figures(record.reports, measure)[1]:
+                setattr(record, measure + "_best", given)
         source = record.reports[0].source if record.reports else None
     else:
         source = SourceRecord(
@@ -165,9 +167,46 @@ def to_record(row: dict[str, str]) -> IncidentRecord:
             source=source, killed=figures["killed_best"], wounded=figures["wounded_best"],
             perpetrators_killed=record.perpetrators_killed, excerpt=_text(row, "excerpt"),
         )]
-    if not is_blank(row.get("perpetrators")):
+    actors_cell = row.get("actors")
+    if actors_cell and actors_cell.strip():
+        record.actors = _actors_from_json(actors_cell)
+    elif not is_blank(row.get("perpetrators")):
         record.actors = parse_perpetrators(row["perpetrators"], source)
+    raw_cell = row.get("raw_row")
+    if raw_cell and raw_cell.strip():
+        try:
+            record.raw_row = json.loads(raw_cell)
+        except json.JSONDecodeError as exc:
+            raise FieldError("raw_row", raw_cell[:80], f"is not valid JSON ({exc.msg})") from None
     return record
+
+
+def _source_from_json(source: dict[str, Any]) -> SourceRecord:
+    return SourceRecord(
+        url=source.get("url"), citation=source.get("citation"), outlet=source.get("outlet"),
+        title=source.get("title"), published_on=parse_date(source.get("published_on"), "reports"),
+        author=source.get("author"), language=source.get("language"), kind=source.get("kind") or "article",
+        dataset=source.get("dataset"), dataset_release=source.get("dataset_release"),
+        dataset_record_id=source.get("record_id"),
+    )
+
+
+def _actors_from_json(cell: str) -> list[ActorLink]:
+    """[{"actor": ..., "role": ..., "attribution": ..., "source": {url | citation | dataset + record_id}}]"""
+    try:
+        items = json.loads(cell)
+    except json.JSONDecodeError as exc:
+        raise FieldError("actors", cell[:80], f"is not valid JSON ({exc.msg})") from None
+    if not isinstance(items, list) or not all(isinstance(i, dict) and i.get("actor") for i in items):
+        raise FieldError("actors", cell[:80], "must be a JSON list of objects with an actor name")
+    return [
+        ActorLink(
+            name=str(item["actor"]), role=parse_choice(item.get("role"), "actors", Role) or Role.PERPETRATOR,
+            attribution=parse_choice(item.get("attribution"), "actors", Attribution),
+            source=_source_from_json(item["source"]) if isinstance(item.get("source"), dict) else None,
+        )
+        for item in items
+    ]
 
 
 def _check_ranges(figures: dict[str, int | None]) -> None:
@@ -194,6 +233,8 @@ class Mapper:
         self.bases: dict[str, int] = {}
 
     def to_record(self, values: list[str], line: int) -> IncidentRecord:
+        # Undo the export's spreadsheet escape: one leading apostrophe is dropped (exports.spreadsheet_safe).
+        values = [value[1:] if value[:1] == "'" else value for value in values]
         record = to_record(dict(zip(self.header, values, strict=True)))
         if not record.key:
             base = record.default_key()
