@@ -5,10 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import IntegrityError
 
 from incidents import db as database
+from incidents import summaries, timelines
 from incidents.config import database_url, describe
 from incidents.errors import UsageError
 from incidents.exports import export_incidents
@@ -77,6 +79,34 @@ def export(db: Database, what: str, out: str | Path, excel: bool = False, **filt
         raise UsageError(f"export {what!r} is not available yet; export incidents is")
     with database.session_factory(engine_for(db))() as session:
         return export_incidents(session, Filters(**filters), Path(out), excel=excel)
+
+
+def timeline(db: Database = None, freq: str = "month", by: str | None = None, rollup: bool = False,
+             role: str = "perpetrator", rolling: int | None = None, cumulative: bool = False,
+             **filters: Any) -> pd.DataFrame:
+    """Incidents, killed and wounded per period (see incidents.timelines.timeline)."""
+    with database.session_factory(engine_for(db))() as session:
+        return timelines.timeline(session, Filters(**filters), freq=freq, by=by, rollup=rollup, role=role,
+                                  rolling=rolling, cumulative=cumulative)
+
+
+def summary(db: Database = None, rollup: bool = False, role: str = "perpetrator", year: int | None = None,
+            **filters: Any) -> pd.DataFrame:
+    """Per-group summary (see incidents.summaries.group_summary)."""
+    with database.session_factory(engine_for(db))() as session:
+        return summaries.group_summary(session, Filters(**filters), rollup=rollup, role=role, year=year)
+
+
+def gaps(db: Database = None, rollup: bool = False, role: str = "perpetrator", **filters: Any) -> timelines.Gaps:
+    """Quiet spells and unusual years per group (see incidents.timelines.gaps)."""
+    with database.session_factory(engine_for(db))() as session:
+        return timelines.gaps(session, Filters(**filters), rollup=rollup, role=role)
+
+
+def event_log(db: Database = None, **filters: Any) -> pd.DataFrame:
+    """The chronological list of incidents (see incidents.timelines.event_log)."""
+    with database.session_factory(engine_for(db))() as session:
+        return timelines.event_log(session, Filters(**filters))
 
 
 def incidents(db: Database = None, limit: int | None = 100, **filters: Any) -> tuple[list[dict[str, Any]], int]:
@@ -203,4 +233,6 @@ def demo(db: Database = None, fixtures_dir: str | Path | None = None) -> dict[st
     message = init(engine)
     result = load(engine, [folder / name for name in DEMO_FIXTURES])
     rows, total = incidents(engine, limit=None)
-    return {"init": message, "load": result, "counts": counts(engine), "incidents": rows, "total": total}
+    groups = summary(engine)
+    return {"init": message, "load": result, "counts": counts(engine), "incidents": rows, "total": total,
+            "groups": groups}

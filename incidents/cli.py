@@ -49,6 +49,13 @@ def filter_options(command: Any) -> Any:
         click.option("--country", help="Country: ISO code (PAK) or English name (Pakistan)."),
         click.option("--since", help="From this date: YYYY, YYYY-MM or YYYY-MM-DD."),
         click.option("--until", help="Up to this date, inclusive: YYYY, YYYY-MM or YYYY-MM-DD (2018 = to 31 Dec)."),
+        click.option("--admin1", help="Province or state, as stored (case-insensitive)."),
+        click.option("--attribution", multiple=True,
+                     type=click.Choice(["claimed", "attributed", "suspected", "denied"]),
+                     help="Keep incidents whose perpetrator link has this attribution. Repeatable."),
+        click.option("--status", multiple=True, type=click.Choice(["confirmed", "provisional", "disputed"]),
+                     help="Keep incidents with this status. Repeatable."),
+        click.option("--attack-type", help="Attack type, as stored (case-insensitive)."),
     ]):
         command = option(command)
     return command
@@ -123,6 +130,89 @@ def export(ctx: click.Context, what: str, format: str, excel: bool, out: str, **
     `incidents import` reads back losslessly."""
     count = api.export(_db(ctx), what, out, excel=excel, **filters)
     output.console.print(f"Wrote {count} {what} to {out}.")
+
+
+def _period_label(value: Any, freq: str) -> str:
+    if freq == "year":
+        return str(value.year)
+    if freq == "quarter":
+        return f"{value.year}-Q{(value.month - 1) // 3 + 1}"
+    if freq == "month":
+        return value.strftime("%Y-%m")
+    return value.strftime("%Y-%m-%d")
+
+
+@cli.command()
+@filter_options
+@click.option("--freq", type=click.Choice(["day", "week", "month", "quarter", "year"]), default="month",
+              show_default=True)
+@click.option("--by", type=click.Choice(["actor", "country", "admin1", "attack_type"]), help="One series per value.")
+@click.option("--rollup", is_flag=True, help="With --by actor: count sub-groups under their top-level parent.")
+@click.option("--role", type=click.Choice(["perpetrator", "party", "target"]), default="perpetrator",
+              show_default=True, help="With --by actor: which links count.")
+@click.option("--rolling", type=click.IntRange(min=2), help="Add sums over this many periods.")
+@click.option("--cumulative", is_flag=True, help="Add running totals.")
+@json_option
+@click.pass_context
+def timeline(ctx: click.Context, freq: str, by: str | None, rollup: bool, role: str, rolling: int | None,
+             cumulative: bool, as_json: bool, **filters: Any) -> None:
+    """Incidents, killed and wounded per period, zero-filled over the range."""
+    frame = api.timeline(_db(ctx), freq=freq, by=by, rollup=rollup, role=role, rolling=rolling,
+                         cumulative=cumulative, **filters)
+    unplaced = frame.attrs["unplaced"]
+    if as_json:
+        output.print_json({"freq": freq, "by": by, "unplaced": unplaced, "periods": output.frame_json(frame)})
+        return
+    shown = frame.copy()
+    shown["period"] = [_period_label(value, freq) for value in shown["period"]]
+    output.frame_table(shown, f"Timeline by {freq}" + (f", per {by}" if by else ""))
+    for precision, figures in unplaced.items():
+        output.console.print(
+            f"Not placed: {figures['incidents']} incident(s) known only to the {precision} "
+            f"({figures['killed_best']} killed); a {freq} timeline cannot place them without inventing a date."
+        )
+
+
+@cli.command()
+@filter_options
+@click.option("--rollup", is_flag=True, help="Count sub-groups under their top-level parent.")
+@click.option("--role", type=click.Choice(["perpetrator", "party", "target"]), default="perpetrator",
+              show_default=True, help="Which links count.")
+@click.option("--year", type=int, help="The year compared with the one before (default: each group's last).")
+@json_option
+@click.pass_context
+def summary(ctx: click.Context, rollup: bool, role: str, year: int | None, as_json: bool, **filters: Any) -> None:
+    """Per-group summary: incidents, tolls, first and last attack, attribution shares, top provinces."""
+    frame = api.summary(_db(ctx), rollup=rollup, role=role, year=year, **filters)
+    if as_json:
+        output.print_json(output.frame_json(frame))
+        return
+    output.frame_table(frame, "Groups", ["group", "incidents", "killed_best", "killed_low", "killed_high",
+                                          "wounded_best", "killed_per_incident", "first_attack", "last_attack",
+                                          "days_since_last", "claimed_share", "top_provinces", "year",
+                                          "year_incidents", "change_vs_previous"])
+
+
+@cli.command()
+@filter_options
+@click.option("--rollup", is_flag=True, help="Count sub-groups under their top-level parent.")
+@click.option("--role", type=click.Choice(["perpetrator", "party", "target"]), default="perpetrator",
+              show_default=True)
+@json_option
+@click.pass_context
+def gaps(ctx: click.Context, rollup: bool, role: str, as_json: bool, **filters: Any) -> None:
+    """Quiet spells per group, and years unusually quiet or active against the group's own median."""
+    result = api.gaps(_db(ctx), rollup=rollup, role=role, **filters)
+    if as_json:
+        output.print_json({"groups": output.frame_json(result.groups), "years": output.frame_json(result.years)})
+        return
+    shown = result.groups.copy()
+    shown["longest_spells"] = [
+        [f"{s['after']:%Y-%m-%d} to {s['before']:%Y-%m-%d} ({s['days']} days)" for s in spells]
+        for spells in shown["longest_spells"]
+    ]
+    output.frame_table(shown, f"Spells without an attack (as of {result.groups.attrs.get('as_of')})")
+    output.console.print("A year is quiet under half the group's median incidents a year, active over twice it.")
 
 
 @cli.command(name="list")
@@ -220,9 +310,12 @@ def demo(ctx: click.Context, fixtures_dir: str | None) -> None:
         f"{counts['reports']} reports from {counts['sources']} sources, and {counts['actors']} actors."
     )
     output.incident_table(result["incidents"], result["total"])
+    output.frame_table(result["groups"], "Per-group summary",
+                       ["group", "incidents", "killed_best", "killed_low", "killed_high", "first_attack",
+                        "last_attack", "claimed_share"])
     output.console.print(
         "Next: [bold]incidents show PAK-2023-07-30-KHAR[/bold] for every report behind a toll, "
-        "[bold]incidents list --actor IS-K[/bold], [bold]incidents actors[/bold]."
+        "[bold]incidents timeline --actor IS-K --freq year[/bold], [bold]incidents actors[/bold]."
     )
 
 

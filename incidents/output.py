@@ -189,3 +189,30 @@ def import_summary(result: dict[str, Any]) -> None:
         f"read {result['read']} = inserted {result['inserted']} + updated {result['updated']} + "
         f"unchanged {result['unchanged']} + rejected {result['rejected']} ({state})"
     )
+
+
+def _cell(value: Any) -> str:
+    if value is None or (isinstance(value, float) and value != value):
+        return "-"
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value) or "-"
+    if hasattr(value, "strftime"):
+        return value.strftime("%Y-%m-%d")
+    return str(value)
+
+
+def frame_table(frame: Any, title: str, columns: list[str] | None = None) -> None:
+    """A pandas DataFrame as a rich table (the columns given, else all)."""
+    columns = columns or list(frame.columns)
+    table = Table(title=escape(title), title_justify="left")
+    for name in columns:
+        numeric = str(frame[name].dtype).startswith(("int", "float"))
+        table.add_column(name, justify="right" if numeric else "left", overflow="fold")
+    for row in frame[columns].itertuples(index=False):
+        table.add_row(*(escape(_cell(value)) for value in row))
+    console.print(table)
+
+
+def frame_json(frame: Any) -> list[dict[str, Any]]:
+    records: list[dict[str, Any]] = json.loads(frame.to_json(orient="records", date_format="iso", default_handler=str))
+    return records

@@ -11,7 +11,18 @@ from sqlalchemy import Select, and_, exists, func, select
 from sqlalchemy.orm import Session, aliased
 
 from incidents.errors import NotFoundError, UsageError
-from incidents.models import Actor, ActorAlias, Incident, IncidentActor, Location, Report, Role, Source
+from incidents.models import (
+    Actor,
+    ActorAlias,
+    Attribution,
+    Incident,
+    IncidentActor,
+    Location,
+    Report,
+    Role,
+    Source,
+    Status,
+)
 from incidents.records import FieldError, country_code, normalize_name, parse_partial_date, period_end
 from incidents.store import require_incident
 
@@ -23,8 +34,15 @@ class Filters:
     actor: str | None = None
     include_subgroups: bool = False
     country: str | None = None
+    admin1: str | None = None
     since: str | None = None
     until: str | None = None
+    attribution: tuple[str, ...] = ()  # perpetrator attribution levels to keep; empty keeps all
+    status: tuple[str, ...] = ()
+    attack_type: str | None = None
+
+    def date_bounds(self) -> tuple[date | None, date | None]:
+        return _date_bound(self.since, "since", end=False), _date_bound(self.until, "until", end=True)
 
 
 def _date_bound(value: str | None, name: str, end: bool) -> date | None:
@@ -72,17 +90,25 @@ def actor_ids(session: Session, name: str, include_subgroups: bool = False) -> s
 def filtered_incidents(session: Session, filters: Filters) -> Select[Any]:
     """SELECT incidents.id ... with every filter applied; the shared base of listings and exports."""
     query = select(Incident.id).outerjoin(Location, Incident.location_id == Location.id)
-    if filters.actor:
-        ids = actor_ids(session, filters.actor, filters.include_subgroups)
-        query = query.where(
-            exists().where(
-                and_(
-                    IncidentActor.incident_id == Incident.id,
-                    IncidentActor.actor_id.in_(ids),
-                    IncidentActor.role == Role.PERPETRATOR.value,
-                )
-            )
-        )
+    for level in filters.attribution:
+        if level not in {a.value for a in Attribution}:
+            raise UsageError(f"--attribution {level!r} is not one of: claimed, attributed, suspected, denied")
+    for value in filters.status:
+        if value not in {s.value for s in Status}:
+            raise UsageError(f"--status {value!r} is not one of: confirmed, provisional, disputed")
+    if filters.actor or filters.attribution:
+        conditions = [IncidentActor.incident_id == Incident.id, IncidentActor.role == Role.PERPETRATOR.value]
+        if filters.actor:
+            conditions.append(IncidentActor.actor_id.in_(actor_ids(session, filters.actor, filters.include_subgroups)))
+        if filters.attribution:
+            conditions.append(IncidentActor.attribution.in_(filters.attribution))
+        query = query.where(exists().where(and_(*conditions)))
+    if filters.admin1:
+        query = query.where(func.lower(Location.admin1) == filters.admin1.strip().lower())
+    if filters.status:
+        query = query.where(Incident.status.in_(filters.status))
+    if filters.attack_type:
+        query = query.where(func.lower(Incident.attack_type) == filters.attack_type.strip().lower())
     if filters.country:
         try:
             query = query.where(Location.country == country_code(filters.country))

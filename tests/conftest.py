@@ -132,3 +132,28 @@ def seeded(engine: Engine) -> Engine:
     """The database with the bundled actor registry and seed incidents loaded."""
     load_fixtures(engine, [FIXTURES / name for name in DEMO_FIXTURES])
     return engine
+
+
+@pytest.fixture(scope="module", params=ENGINES)
+def reporting_engine(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+    """One database per test module and engine, loaded with the seed fixtures and the UCDP sample.
+
+    For tests that only read: it is shared by every test of the module.
+    """
+    from incidents.importing import run_import
+
+    if request.param == "sqlite":
+        path = tmp_path_factory.mktemp("reporting") / "incidents.db"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        url, drop = f"sqlite:///{path}", None
+    else:
+        server = request.getfixturevalue("pg_server")
+        name = f"incidents_reporting_{uuid.uuid4().hex[:10]}"
+        url, drop = _create_pg_database(server, name, template=request.getfixturevalue("pg_template")), name
+    engine = make_engine(url)
+    load_fixtures(engine, [FIXTURES / name for name in DEMO_FIXTURES])
+    run_import(engine, FIXTURES / "ucdp_ged_pakistan_2015_2021.csv")
+    yield engine
+    engine.dispose()
+    if drop:
+        _drop_pg_database(request.getfixturevalue("pg_server"), drop)

@@ -1,0 +1,305 @@
+"""Timelines, the event log and quiet spells: aggregated in SQL, small results shaped with pandas.
+
+Date precision is respected: an event known only to the month is not put on a made-up day. At a frequency
+finer than an event's precision (a month-precision event in a weekly timeline) the event is counted apart,
+in `DataFrame.attrs["unplaced"]`, and the CLI says so.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import and_, case, distinct, func, literal_column, select
+from sqlalchemy.orm import Session, aliased
+from sqlalchemy.sql import ColumnElement, Select
+
+from incidents.errors import UsageError
+from incidents.models import Actor, Incident, IncidentActor, Location, Report, Role
+from incidents.queries import Filters, actor_ids, date_text, filtered_incidents
+
+FREQUENCIES = {"day": "D", "week": "W-MON", "month": "MS", "quarter": "QS", "year": "YS"}
+# The precisions an event may have to be placed in a period of each frequency.
+PLACEABLE = {
+    "day": ("day",), "week": ("day",), "month": ("day", "month"), "quarter": ("day", "month"),
+    "year": ("day", "month", "year"),
+}
+GROUPINGS = (None, "actor", "country", "admin1", "attack_type")
+MEASURES = ["incidents", "killed_best", "killed_low", "killed_high", "wounded_best", "unknown_toll"]
+
+
+def dialect(session: Session) -> str:
+    return session.get_bind().dialect.name
+
+
+def period_start(session: Session, freq: str) -> ColumnElement[Any]:
+    """SQL for the first day of the period holding incidents.date_start (text on SQLite, a date on PostgreSQL)."""
+    if freq not in FREQUENCIES:
+        raise UsageError(f"--freq {freq!r} is not one of: {', '.join(FREQUENCIES)}")
+    d = "incidents.date_start"
+    if dialect(session) == "postgresql":
+        return literal_column(f"CAST(date_trunc('{freq}', {d}) AS DATE)" if freq != "day" else d)
+    sqlite = {
+        "day": d,
+        "week": f"date({d}, printf('-%d days', (CAST(strftime('%w', {d}) AS INTEGER) + 6) % 7))",
+        "month": f"strftime('%Y-%m-01', {d})",
+        "quarter": f"printf('%s-%02d-01', strftime('%Y', {d}), "
+                   f"((CAST(strftime('%m', {d}) AS INTEGER) - 1) / 3) * 3 + 1)",
+        "year": f"strftime('%Y-01-01', {d})",
+    }
+    return literal_column(sqlite[freq])
+
+
+def year_of(session: Session) -> ColumnElement[Any]:
+    if dialect(session) == "postgresql":
+        return literal_column("CAST(EXTRACT(YEAR FROM incidents.date_start) AS INTEGER)")
+    return literal_column("CAST(strftime('%Y', incidents.date_start) AS INTEGER)")
+
+
+def group_links(session: Session, filters: Filters, rollup: bool, role: str) -> Select[Any]:
+    """SELECT incident_id, actor_id, group_name, attribution: every link of `role`, with the group it counts for.
+
+    With `rollup` a sub-group counts for its top-level parent (ISKP under Islamic State). Only the --actor
+    filter's actors (with their sub-groups when asked) and its attribution levels are kept.
+    """
+    if rollup:
+        # Each actor's top-level parent, by a recursive CTE (same SQL on SQLite and PostgreSQL).
+        roots = select(Actor.id.label("actor_id"), Actor.id.label("root_id")).where(
+            Actor.parent_id.is_(None)).cte("roots", recursive=True)
+        child = aliased(Actor)
+        roots = roots.union_all(select(child.id, roots.c.root_id).join(roots, child.parent_id == roots.c.actor_id))
+        root = aliased(Actor)
+        mapping = (select(roots.c.actor_id, root.name.label("group_name"))
+                   .join(root, root.id == roots.c.root_id).subquery())
+    else:
+        mapping = select(Actor.id.label("actor_id"), Actor.name.label("group_name")).subquery()
+    conditions = [IncidentActor.role == role]
+    if filters.actor:
+        conditions.append(IncidentActor.actor_id.in_(actor_ids(session, filters.actor, filters.include_subgroups)))
+    if filters.attribution:
+        conditions.append(IncidentActor.attribution.in_(filters.attribution))
+    return (
+        select(IncidentActor.incident_id.label("incident_id"), IncidentActor.actor_id.label("actor_id"),
+               mapping.c.group_name.label("group_name"), IncidentActor.attribution.label("attribution"))
+        .join(mapping, mapping.c.actor_id == IncidentActor.actor_id)
+        .where(and_(*conditions))
+    )
+
+
+def actor_groups(session: Session, filters: Filters, rollup: bool, role: str) -> Select[Any]:
+    """SELECT DISTINCT incident_id, group_name: each incident once per group, even when a group and its
+    faction are both linked to it and rolled up together."""
+    links = group_links(session, filters, rollup, role).subquery()
+    return select(links.c.incident_id, links.c.group_name).distinct()
+
+
+def _grouped(session: Session, query: Select[Any], by: str | None, filters: Filters, rollup: bool,
+             role: str) -> tuple[Select[Any], Any]:
+    """Add the `by` dimension to a query over incidents; returns (query, group column)."""
+    if by not in GROUPINGS:
+        raise UsageError(f"--by {by!r} is not one of: actor, country, admin1, attack_type")
+    if by == "actor":
+        groups = actor_groups(session, filters, rollup, role).subquery()
+        return query.join(groups, groups.c.incident_id == Incident.id), groups.c.group_name
+    if by in ("country", "admin1"):
+        return query.outerjoin(Location, Location.id == Incident.location_id), getattr(Location, by)
+    if by == "attack_type":
+        return query, Incident.attack_type
+    return query, None
+
+
+def _measures() -> list[ColumnElement[Any]]:
+    return [
+        func.count(Incident.id).label("incidents"),
+        func.sum(Incident.killed_best).label("killed_best"),
+        func.sum(Incident.killed_low).label("killed_low"),
+        func.sum(Incident.killed_high).label("killed_high"),
+        func.sum(Incident.wounded_best).label("wounded_best"),
+        func.sum(case((Incident.killed_best.is_(None), 1), else_=0)).label("unknown_toll"),
+    ]
+
+
+def timeline(
+    session: Session, filters: Filters | None = None, freq: str = "month", by: str | None = None,
+    rollup: bool = False, role: str = Role.PERPETRATOR.value, rolling: int | None = None, cumulative: bool = False,
+) -> pd.DataFrame:
+    """Incidents, killed (best, low, high), wounded and incidents of unknown toll per period, zero-filled.
+
+    Columns: period (first day), [group], incidents, killed_best, killed_low, killed_high, wounded_best,
+    unknown_toll; with rolling=N also <measure>_rolling (sum over N periods); with cumulative also
+    <measure>_cumulative. attrs["unplaced"] counts the events whose date is coarser than the frequency.
+    """
+    filters = filters or Filters()
+    ids = filtered_incidents(session, filters).subquery()
+    period = period_start(session, freq).label("period")
+    query = select(period).where(Incident.id.in_(select(ids.c.id)))
+    query, group = _grouped(session, query, by, filters, rollup, role)
+    placeable = Incident.date_precision.in_(PLACEABLE[freq])
+    keys = [period] + ([group.label("group")] if group is not None else [])
+    placed = query.add_columns(*([group.label("group")] if group is not None else []), *_measures()).where(placeable)
+    placed = placed.group_by(*[k for k in keys]).order_by(*[k for k in keys])
+    frame = pd.DataFrame(session.execute(placed).mappings().all(), columns=[k.name for k in keys] + MEASURES)
+
+    unplaced_query = select(Incident.date_precision, func.count(Incident.id), func.sum(Incident.killed_best)).where(
+        Incident.id.in_(select(ids.c.id)), ~placeable).group_by(Incident.date_precision)
+    unplaced = {precision: {"incidents": int(n), "killed_best": int(k or 0)}
+                for precision, n, k in session.execute(unplaced_query)}
+
+    since, until = filters.date_bounds()
+    frame = _zero_fill(frame, freq, since, until, group is not None)
+    for measure in MEASURES if (rolling or cumulative) else []:
+        series = frame.groupby("group")[measure] if group is not None else frame[measure]
+        if rolling:
+            frame[f"{measure}_rolling"] = series.transform(
+                lambda values: values.rolling(rolling, min_periods=1).sum()).astype("int64")
+        if cumulative:
+            frame[f"{measure}_cumulative"] = series.cumsum()
+    frame.attrs.update({"freq": freq, "by": by, "rollup": rollup, "unplaced": unplaced})
+    return frame
+
+
+def period_floor(moment: pd.Timestamp, freq: str) -> pd.Timestamp:
+    """The first day of the period of `freq` that holds `moment`."""
+    day = moment.normalize()
+    if freq == "week":
+        return day - pd.Timedelta(days=day.weekday())
+    if freq == "month":
+        return day.replace(day=1)
+    if freq == "quarter":
+        return day.replace(month=(day.month - 1) // 3 * 3 + 1, day=1)
+    if freq == "year":
+        return day.replace(month=1, day=1)
+    return day
+
+
+def _zero_fill(frame: pd.DataFrame, freq: str, since: date | None, until: date | None,
+               grouped: bool) -> pd.DataFrame:
+    frame["period"] = pd.to_datetime(frame["period"])
+    for measure in MEASURES:
+        frame[measure] = pd.to_numeric(frame[measure]).fillna(0).astype("int64")
+    if frame.empty and not (since and until):
+        return frame
+    start = period_floor(pd.Timestamp(since) if since else frame["period"].min(), freq)
+    end = pd.Timestamp(until) if until else frame["period"].max()
+    periods = pd.date_range(start, end, freq=FREQUENCIES[freq])
+    if grouped:
+        groups = sorted(frame["group"].dropna().unique()) if not frame.empty else []
+        index = pd.MultiIndex.from_product([periods, groups], names=["period", "group"])
+        frame = frame.set_index(["period", "group"]).reindex(index, fill_value=0).reset_index()
+        return frame.sort_values(["group", "period"]).reset_index(drop=True)
+    return frame.set_index("period").reindex(pd.Index(periods, name="period"), fill_value=0).reset_index()
+
+
+def event_log(session: Session, filters: Filters | None = None) -> pd.DataFrame:
+    """The chronological list of incidents: key, date (as precise as known), precision, place, perpetrators
+    with attribution, attack type, killed low/best/high, wounded best, and the number of sources."""
+    filters = filters or Filters()
+    ids = filtered_incidents(session, filters).subquery()
+    sources = (select(func.count(distinct(Report.source_id))).where(Report.incident_id == Incident.id)
+               .correlate(Incident).scalar_subquery())
+    rows = session.execute(
+        select(Incident, Location, sources.label("sources"))
+        .outerjoin(Location, Location.id == Incident.location_id)
+        .where(Incident.id.in_(select(ids.c.id)))
+        .order_by(Incident.date_start, Incident.key)
+    ).all()
+    links: dict[int, list[tuple[str, str]]] = {}
+    for incident_id, name, attribution in session.execute(
+        select(IncidentActor.incident_id, Actor.name, IncidentActor.attribution)
+        .join(Actor, Actor.id == IncidentActor.actor_id)
+        .where(IncidentActor.incident_id.in_(select(ids.c.id)), IncidentActor.role == Role.PERPETRATOR.value)
+    ):
+        links.setdefault(incident_id, []).append((name, f"{name} ({attribution})" if attribution else name))
+    labels = {incident_id: [label for _, label in sorted(pairs)]  # by name, code point order, as the view sorts
+              for incident_id, pairs in links.items()}
+    return pd.DataFrame(
+        [{
+            "key": incident.key, "date": date_text(incident), "date_precision": incident.date_precision,
+            "country": location.country if location else None, "admin1": location.admin1 if location else None,
+            "admin2": location.admin2 if location else None, "place": location.place if location else None,
+            "perpetrators": "; ".join(labels.get(incident.id, [])) or None, "attack_type": incident.attack_type,
+            "killed_low": incident.killed_low, "killed_best": incident.killed_best,
+            "killed_high": incident.killed_high, "wounded_best": incident.wounded_best, "sources": sources_count,
+        } for incident, location, sources_count in rows],
+        columns=["key", "date", "date_precision", "country", "admin1", "admin2", "place", "perpetrators",
+                 "attack_type", "killed_low", "killed_best", "killed_high", "wounded_best", "sources"],
+    )
+
+
+@dataclass
+class Gaps:
+    """groups: one row per group (first and last attack, current spell, longest spells, flagged years);
+    years: incidents per group per year, zero-filled, with each year's flag."""
+
+    groups: pd.DataFrame
+    years: pd.DataFrame
+
+
+def gaps(session: Session, filters: Filters | None = None, rollup: bool = False, role: str = Role.PERPETRATOR.value,
+         as_of: date | None = None, top: int = 3) -> Gaps:
+    """Quiet spells per group, and years unusually quiet or active against the group's own baseline.
+
+    Spells are measured between day-precision attacks. A year is 'quiet' when it has under half the group's
+    median incidents per year, and 'active' when it has more than twice the median; the median is taken over
+    the years from the group's first attack to `as_of` (default: the last day of --until, else today).
+    """
+    filters = filters or Filters()
+    as_of = as_of or filters.date_bounds()[1] or date.today()
+    ids = filtered_incidents(session, filters).subquery()
+    groups = actor_groups(session, filters, rollup, role).subquery()
+    base = (select(groups.c.group_name.label("group"), Incident.date_start.label("day"))
+            .join(groups, groups.c.incident_id == Incident.id)
+            .where(Incident.id.in_(select(ids.c.id)), Incident.date_precision == "day")
+            .distinct().subquery())
+    previous = func.lag(base.c.day).over(partition_by=base.c.group, order_by=base.c.day)
+    days_between = ((base.c.day - previous) if dialect(session) == "postgresql"
+                    else func.julianday(base.c.day) - func.julianday(previous))
+    spells = select(base.c.group, previous.label("after"), base.c.day.label("before"),
+                    days_between.label("days")).subquery()
+    ranked = select(spells, func.row_number().over(partition_by=spells.c.group,
+                                                  order_by=(spells.c.days.desc(), spells.c.before)).label("rank")
+                    ).where(spells.c.days.is_not(None)).subquery()
+    longest = session.execute(select(ranked).where(ranked.c.rank <= top).order_by(ranked.c.group, ranked.c.rank)).all()
+
+    year = year_of(session).label("year")
+    yearly = session.execute(
+        select(groups.c.group_name, year, func.count(Incident.id), func.min(Incident.date_start),
+               func.max(Incident.date_start))
+        .join(groups, groups.c.incident_id == Incident.id)
+        .where(Incident.id.in_(select(ids.c.id)))
+        .group_by(groups.c.group_name, year)
+    ).all()
+    years = pd.DataFrame(yearly, columns=["group", "year", "incidents", "first", "last"])
+    rows, year_rows = [], []
+    for group_name, part in years.groupby("group"):
+        counts = dict(zip(part["year"].astype(int), part["incidents"].astype(int), strict=True))
+        first_year, last_year = min(counts), max(max(counts), as_of.year)
+        series = pd.Series({y: counts.get(y, 0) for y in range(first_year, last_year + 1)})
+        median = float(series.median())
+        for y, n in series.items():
+            flag = "quiet" if n < 0.5 * median else "active" if median > 0 and n > 2 * median else ""
+            year_rows.append({"group": group_name, "year": y, "incidents": int(n), "flag": flag,
+                              "median": median})
+        first_attack = pd.to_datetime(part["first"]).min().date()
+        last_attack = pd.to_datetime(part["last"]).max().date()
+        spells_of = [r for r in longest if r.group == group_name]
+        rows.append({
+            "group": group_name, "incidents": int(series.sum()), "first_attack": first_attack,
+            "last_attack": last_attack, "current_spell_days": (as_of - last_attack).days,
+            "longest_spells": [{"after": _as_date(r.after), "before": _as_date(r.before), "days": int(r.days)}
+                               for r in spells_of],
+            "quiet_years": [int(y) for y, n in series.items() if n < 0.5 * median],
+            "active_years": [int(y) for y, n in series.items() if median > 0 and n > 2 * median],
+        })
+    summary = pd.DataFrame(rows, columns=["group", "incidents", "first_attack", "last_attack", "current_spell_days",
+                                          "longest_spells", "quiet_years", "active_years"])
+    summary = summary.sort_values("incidents", ascending=False).reset_index(drop=True)
+    result = Gaps(summary, pd.DataFrame(year_rows, columns=["group", "year", "incidents", "flag", "median"]))
+    result.groups.attrs["as_of"] = as_of
+    return result
+
+
+def _as_date(value: Any) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
