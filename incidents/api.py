@@ -13,11 +13,11 @@ from incidents import db as database
 from incidents import summaries, timelines
 from incidents.config import database_url, describe
 from incidents.errors import UsageError
-from incidents.exports import export_incidents
+from incidents.exports import export_incidents, frame_rows, write_export
 from incidents.fixtures import DEMO_FIXTURES, FIXTURES_DIR, LoadResult, load_fixtures
 from incidents.importing import ImportOptions, ImportResult, Progress, run_import
 from incidents.models import Actor, Attribution, GeoPrecision, Incident, Report, Role, Source, Status
-from incidents.queries import Filters, actor_registry, incident_detail, list_incidents
+from incidents.queries import Filters, actor_registry, filtered_incidents, incident_detail, list_incidents
 from incidents.records import (
     ActorLink,
     FieldError,
@@ -73,12 +73,26 @@ def import_file(db: Database, path: str | Path, progress: Progress | None = None
     return run_import(engine_for(db), Path(path), ImportOptions(**options), progress)
 
 
-def export(db: Database, what: str, out: str | Path, excel: bool = False, **filters: Any) -> int:
-    """Write an export; returns the number of rows. what: 'incidents' (the native CSV, re-importable)."""
-    if what != "incidents":
-        raise UsageError(f"export {what!r} is not available yet; export incidents is")
+def export(db: Database, what: str, out: str | Path, fmt: str = "csv", excel: bool = False, freq: str = "month",
+           by: str | None = None, rollup: bool = False, **filters: Any) -> int:
+    """Write an export and its datapackage.json; returns the number of rows.
+
+    what: incidents (the native format, re-importable as CSV), events (the event log), timeline, groups.
+    """
+    path = Path(out)
     with database.session_factory(engine_for(db))() as session:
-        return export_incidents(session, Filters(**filters), Path(out), excel=excel)
+        chosen = Filters(**filters)
+        if what == "incidents":
+            return export_incidents(session, chosen, path, excel=excel, fmt=fmt)
+        if what == "events":
+            frame = timelines.event_log(session, chosen)
+        elif what == "timeline":
+            frame = timelines.timeline(session, chosen, freq=freq, by=by, rollup=rollup)
+        elif what == "groups":
+            frame = summaries.group_summary(session, chosen, rollup=rollup)
+        else:
+            raise UsageError(f"export {what!r} is not one of: incidents, events, timeline, groups")
+    return write_export(frame_rows(frame), path, what, list(frame.columns), fmt, excel)
 
 
 def timeline(db: Database = None, freq: str = "month", by: str | None = None, rollup: bool = False,
@@ -107,6 +121,33 @@ def event_log(db: Database = None, **filters: Any) -> pd.DataFrame:
     """The chronological list of incidents (see incidents.timelines.event_log)."""
     with database.session_factory(engine_for(db))() as session:
         return timelines.event_log(session, Filters(**filters))
+
+
+def chart(db: Database, what: str, out: str | Path, freq: str = "year", by: str | None = "actor",
+          rollup: bool = False, **filters: Any) -> Any:
+    """Draw a chart (what: timeline or groups) to a .png or .svg file; returns the matplotlib Figure."""
+    from incidents import charts
+
+    engine = engine_for(db)
+    chosen = Filters(**filters)
+    with database.session_factory(engine)() as session:
+        count = session.scalar(select(func.count()).select_from(filtered_incidents(session, chosen).subquery()))
+        span = session.execute(select(func.min(Incident.date_start), func.max(Incident.date_start)).where(
+            Incident.id.in_(filtered_incidents(session, chosen)))).one()
+    described = describe(str(engine.url))
+    caption = (f"{count} incidents from {span[0]} to {span[1]}"
+               + (f" (filters: {', '.join(f'{k}={v}' for k, v in filters.items() if v)})" if any(filters.values())
+                  else "")
+               + f". Source: incidents database {described}. Groups counted as perpetrators; tolls are each "
+               "incident's best estimate.")
+    if what == "timeline":
+        frame = timeline(engine, freq=freq, by=by, rollup=rollup, **filters)
+        title = f"Incidents and deaths per {freq}" + (f", by {by}" if by else "")
+        return charts.timeline_chart(frame, Path(out), title, caption)
+    if what == "groups":
+        frame = summary(engine, rollup=rollup, **filters)
+        return charts.groups_chart(frame, Path(out), "Incidents and deaths per group", caption)
+    raise UsageError(f"chart {what!r} is not one of: timeline, groups")
 
 
 def incidents(db: Database = None, limit: int | None = 100, **filters: Any) -> tuple[list[dict[str, Any]], int]:
@@ -223,8 +264,10 @@ def downgrade(db: Database = None, revision: str = "-1") -> dict[str, str | None
     return current(engine)
 
 
-def demo(db: Database = None, fixtures_dir: str | Path | None = None) -> dict[str, Any]:
-    """The quick-start job: create/upgrade the database, load the bundled fixtures, return an overview."""
+def demo(db: Database = None, fixtures_dir: str | Path | None = None,
+         exports_dir: str | Path | None = "exports") -> dict[str, Any]:
+    """The quick-start job: create/upgrade the database, load the bundled fixtures, return an overview,
+    and (unless exports_dir is None) write exports, their datapackage.json and a chart there."""
     folder = Path(fixtures_dir) if fixtures_dir else FIXTURES_DIR
     missing = [name for name in DEMO_FIXTURES if not (folder / name).exists()]
     if missing:
@@ -234,5 +277,15 @@ def demo(db: Database = None, fixtures_dir: str | Path | None = None) -> dict[st
     result = load(engine, [folder / name for name in DEMO_FIXTURES])
     rows, total = incidents(engine, limit=None)
     groups = summary(engine)
+    written = []
+    if exports_dir is not None:
+        folder = Path(exports_dir)
+        folder.mkdir(parents=True, exist_ok=True)
+        for what, name, fmt in (("incidents", "incidents.csv", "csv"), ("events", "events.xlsx", "xlsx"),
+                                ("timeline", "timeline.csv", "csv"), ("groups", "groups.xlsx", "xlsx")):
+            export(engine, what, folder / name, fmt=fmt, freq="year", by="actor" if what == "timeline" else None)
+            written.append(folder / name)
+        chart(engine, "timeline", folder / "timeline.png", freq="year", by="actor")
+        written += [folder / "timeline.png", folder / "datapackage.json"]
     return {"init": message, "load": result, "counts": counts(engine), "incidents": rows, "total": total,
-            "groups": groups}
+            "groups": groups, "written": [str(path) for path in written]}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import click
+from rich.markup import escape
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from incidents import api, output
@@ -119,17 +120,37 @@ def import_(ctx: click.Context, file: str, as_json: bool, **options: Any) -> Non
 
 
 @cli.command()
-@click.argument("what", type=click.Choice(["incidents"]))
+@click.argument("what", type=click.Choice(["incidents", "events", "timeline", "groups"]))
 @filter_options
-@click.option("--format", "format", type=click.Choice(["csv"]), default="csv", show_default=True)
-@click.option("--excel", is_flag=True, help="Add a byte-order mark so Excel reads the CSV as UTF-8.")
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "json"]), default="csv", show_default=True)
+@click.option("--excel", is_flag=True, help="CSV: add a byte-order mark so Excel reads it as UTF-8.")
+@click.option("--freq", type=click.Choice(["day", "week", "month", "quarter", "year"]), default="month",
+              show_default=True, help="timeline: the period.")
+@click.option("--by", type=click.Choice(["actor", "country", "admin1", "attack_type"]), help="timeline: series.")
+@click.option("--rollup", is_flag=True, help="timeline, groups: count sub-groups under their parent.")
 @click.option("--out", required=True, type=click.Path(dir_okay=False), help="File to write.")
 @click.pass_context
-def export(ctx: click.Context, what: str, format: str, excel: bool, out: str, **filters: Any) -> None:
-    """Export WHAT as a spreadsheet-safe CSV. `export incidents` writes the native format that
-    `incidents import` reads back losslessly."""
-    count = api.export(_db(ctx), what, out, excel=excel, **filters)
-    output.console.print(f"Wrote {count} {what} to {out}.")
+def export(ctx: click.Context, what: str, out: str, **options: Any) -> None:
+    """Export WHAT (incidents, events, timeline, groups) as CSV, XLSX or JSON, with a datapackage.json
+    describing it. `export incidents` writes the native format that `incidents import` reads back losslessly."""
+    count = api.export(_db(ctx), what, out, **options)
+    output.console.print(f"Wrote {count} {what} rows to {out}, described in datapackage.json beside it.")
+
+
+@cli.command()
+@click.argument("what", type=click.Choice(["timeline", "groups"]))
+@filter_options
+@click.option("--freq", type=click.Choice(["day", "week", "month", "quarter", "year"]), default="year",
+              show_default=True, help="timeline: the period.")
+@click.option("--by", type=click.Choice(["actor", "country", "admin1", "attack_type"]), default="actor",
+              show_default=True, help="timeline: one line per value.")
+@click.option("--rollup", is_flag=True, help="Count sub-groups under their top-level parent.")
+@click.option("--out", required=True, type=click.Path(dir_okay=False), help="A .png or .svg file.")
+@click.pass_context
+def chart(ctx: click.Context, what: str, out: str, **options: Any) -> None:
+    """Draw WHAT: a per-group timeline of incidents and deaths, or a per-group bar chart."""
+    api.chart(_db(ctx), what, out, **options)
+    output.console.print(f"Wrote the {what} chart to {out}.")
 
 
 def _period_label(value: Any, freq: str) -> str:
@@ -297,10 +318,14 @@ def actors(ctx: click.Context, as_json: bool) -> None:
 
 @cli.command()
 @click.option("--fixtures", "fixtures_dir", type=click.Path(file_okay=False), help="Folder of the fixtures.")
+@click.option("--exports", "exports_dir", type=click.Path(file_okay=False), default="exports", show_default=True,
+              help="Folder for the example exports and chart.")
+@click.option("--no-exports", is_flag=True, help="Write no exports or chart.")
 @click.pass_context
-def demo(ctx: click.Context, fixtures_dir: str | None) -> None:
-    """The quick start: build the database from the bundled fixtures and show what is in it."""
-    result = api.demo(_db(ctx), fixtures_dir)
+def demo(ctx: click.Context, fixtures_dir: str | None, exports_dir: str, no_exports: bool) -> None:
+    """The quick start: build the database from the bundled fixtures, show what is in it, and write example
+    exports (CSV, XLSX, datapackage.json) and a chart."""
+    result = api.demo(_db(ctx), fixtures_dir, None if no_exports else exports_dir)
     counts = result["counts"]
     output.console.print(result["init"])
     loaded = result["load"].counts
@@ -313,6 +338,8 @@ def demo(ctx: click.Context, fixtures_dir: str | None) -> None:
     output.frame_table(result["groups"], "Per-group summary",
                        ["group", "incidents", "killed_best", "killed_low", "killed_high", "first_attack",
                         "last_attack", "claimed_share"])
+    if result["written"]:
+        output.console.print("Wrote " + escape(", ".join(result["written"])))
     output.console.print(
         "Next: [bold]incidents show PAK-2023-07-30-KHAR[/bold] for every report behind a toll, "
         "[bold]incidents timeline --actor IS-K --freq year[/bold], [bold]incidents actors[/bold]."

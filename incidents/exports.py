@@ -7,15 +7,19 @@ leading apostrophe, so export -> import gives back every value. Numbers are writ
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from incidents.errors import UsageError
 from incidents.importers.native import NATIVE_COLUMNS
 from incidents.models import Actor, Incident, IncidentActor, Location, Report, Role, Source
 from incidents.queries import Filters, date_text, filtered_incidents
@@ -140,7 +144,173 @@ def write_csv(rows: Iterator[dict[str, Any]], path: Path, columns: list[str], ex
     return count
 
 
-def export_incidents(session: Session, filters: Filters, path: Path, excel: bool = False) -> int:
-    """The native CSV of the incidents matching `filters`; `incidents import` reads it back as it was."""
-    columns = [name for name in NATIVE_COLUMNS if not name.startswith("source_") and name != "excerpt"]
-    return write_csv(incident_rows(session, filters), path, columns, excel)
+INCIDENT_COLUMNS = [name for name in NATIVE_COLUMNS if not name.startswith("source_") and name != "excerpt"]
+
+
+def export_incidents(session: Session, filters: Filters, path: Path, excel: bool = False, fmt: str = "csv") -> int:
+    """The native rows of the incidents matching `filters`; as CSV, `incidents import` reads them back as they were."""
+    return write_export(incident_rows(session, filters), path, "incidents", INCIDENT_COLUMNS, fmt, excel)
+
+
+# ------------------------------------------------------------------------------------- reporting exports
+
+# name: (frictionless type, description). Keys and ids are strings, so spreadsheets keep them intact.
+FIELDS: dict[str, tuple[str, str]] = {
+    "key": ("string", "Stable incident key"),
+    "title": ("string", "Title"),
+    "date": ("string", "Date as precisely as known: YYYY, YYYY-MM or YYYY-MM-DD"),
+    "date_end": ("date", "Last day of an attack that lasted days"),
+    "date_precision": ("string", "day, month or year"),
+    "country": ("string", "ISO 3166-1 alpha-3 country code"),
+    "admin1": ("string", "Province or state"),
+    "admin2": ("string", "District"),
+    "place": ("string", "Town, village or site"),
+    "latitude": ("number", "Latitude (WGS 84)"),
+    "longitude": ("number", "Longitude (WGS 84)"),
+    "geo_precision": ("string", "exact, place, district, province or country"),
+    "attack_type": ("string", "Attack type"),
+    "target_type": ("string", "Target type"),
+    "weapon_type": ("string", "Weapon type"),
+    "suicide": ("string", "yes or no; empty when unknown"),
+    "status": ("string", "confirmed, provisional or disputed"),
+    "summary": ("string", "Narrative summary"),
+    "perpetrators": ("string", "Perpetrators with attribution, ';'-separated"),
+    "killed_low": ("integer", "Lowest killed figure of the non-preliminary reports"),
+    "killed_best": ("integer", "Best killed figure (analyst's choice, else the latest report's)"),
+    "killed_high": ("integer", "Highest killed figure of the non-preliminary reports"),
+    "wounded_low": ("integer", "Lowest wounded figure"),
+    "wounded_best": ("integer", "Best wounded figure"),
+    "wounded_high": ("integer", "Highest wounded figure"),
+    "perpetrators_killed": ("integer", "Perpetrators killed, when known"),
+    "origin_dataset": ("string", "Dataset the incident came from (gtd, ucdp, acled)"),
+    "origin_id": ("string", "Record id in that dataset"),
+    "reports": ("string", "Every report, as JSON"),
+    "actors": ("string", "Every actor link with role, attribution and source, as JSON"),
+    "raw_row": ("string", "The original dataset row, as JSON"),
+    "sources": ("integer", "Number of sources"),
+    "period": ("date", "First day of the period"),
+    "group": ("string", "Group (actor, country, province or attack type)"),
+    "incidents": ("integer", "Incidents"),
+    "unknown_toll": ("integer", "Incidents whose killed figure is unknown"),
+    "killed_per_incident": ("number", "Killed (best) per incident with a known toll"),
+    "first_attack": ("date", "First attack"),
+    "last_attack": ("date", "Last attack"),
+    "days_since_last": ("integer", "Days since the last attack"),
+    "claimed_share": ("number", "Share of the group's links that are claims"),
+    "attributed_share": ("number", "Share of the group's links attributed by others"),
+    "suspected_share": ("number", "Share of the group's links that are suspicions"),
+    "top_provinces": ("string", "Provinces with most incidents, ';'-separated"),
+    "top_attack_types": ("string", "Most frequent attack types, ';'-separated"),
+    "year": ("integer", "Year compared with the one before"),
+    "year_incidents": ("integer", "Incidents in that year"),
+    "previous_year_incidents": ("integer", "Incidents in the year before"),
+    "change_vs_previous": ("integer", "Change in incidents against the year before"),
+}
+PRIMARY_KEYS = {"incidents": ["key"], "events": ["key"], "timeline": ["period"], "groups": ["group"]}
+
+
+def _field(name: str) -> dict[str, Any]:
+    kind, description = FIELDS.get(name, ("number" if name.endswith(("_rolling",)) else "integer"
+                                          if name.endswith("_cumulative") else "string", name.replace("_", " ")))
+    return {"name": name, "type": kind, "description": description}
+
+
+def _plain(value: Any) -> Any:
+    """A cell value: dates as dates, lists joined, NaN as None."""
+    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+        return None
+    if isinstance(value, list):
+        return "; ".join(str(v) for v in value)
+    if hasattr(value, "to_pydatetime"):
+        return value.to_pydatetime().date()
+    if hasattr(value, "item"):  # numpy scalars
+        return value.item()
+    return value
+
+
+def frame_rows(frame: Any) -> Iterator[dict[str, Any]]:
+    columns = list(frame.columns)
+    for values in frame.itertuples(index=False):
+        yield {name: _plain(value) for name, value in zip(columns, values, strict=True)}
+
+
+def write_json(rows: Iterator[dict[str, Any]], path: Path) -> int:
+    items = [{k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in row.items()} for row in rows]
+    path.write_text(json.dumps(items, ensure_ascii=False, indent=1), encoding="utf-8")
+    return len(items)
+
+
+def write_xlsx(rows: Iterator[dict[str, Any]], path: Path, columns: list[str], sheet: str) -> int:
+    """One data sheet (frozen header, real dates, every text cell stored as text) and a 'columns' sheet."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+
+    book = Workbook(write_only=True)
+    data = book.create_sheet(sheet)
+    data.freeze_panes = "A2"
+    bold = Font(bold=True)
+    header = []
+    for name in columns:
+        cell = WriteOnlyCell(data, value=name)
+        cell.font = bold
+        header.append(cell)
+    data.append(header)
+    count = 0
+    for row in rows:
+        cells = []
+        for position, name in enumerate(columns):
+            value = row.get(name)
+            if value is None and position == len(columns) - 1:
+                value = ""  # write-only sheets drop trailing empty cells; keep every row the full width
+            cell = WriteOnlyCell(data, value=value)
+            if isinstance(value, str):
+                cell.data_type = "s"  # never a formula, whatever the text starts with
+            elif hasattr(value, "isoformat"):
+                cell.number_format = "yyyy-mm-dd"
+            cells.append(cell)
+        data.append(cells)
+        count += 1
+    described = book.create_sheet("columns")
+    described.append(["column", "type", "description"])
+    for name in columns:
+        field = _field(name)
+        described.append([field["name"], field["type"], field["description"]])
+    book.save(path)
+    return count
+
+
+def write_datapackage(path: Path, what: str, columns: list[str], fmt: str) -> Path:
+    """Add (or replace) this export's resource in datapackage.json beside it."""
+    package_path = path.parent / "datapackage.json"
+    package: dict[str, Any] = {"name": "incidents-export", "resources": []}
+    if package_path.exists():
+        with contextlib.suppress(json.JSONDecodeError):  # a broken file is replaced, not trusted
+            package = json.loads(package_path.read_text(encoding="utf-8"))
+    resource: dict[str, Any] = {
+        "name": re.sub(r"[^a-z0-9._-]+", "-", path.name.lower()), "path": path.name, "format": fmt,
+        "schema": {"fields": [_field(name) for name in columns], "missingValues": [""],
+                   "primaryKey": [k for k in PRIMARY_KEYS[what] if k in columns]},
+    }
+    if fmt == "csv":
+        resource.update({"mediatype": "text/csv", "encoding": "utf-8"})
+    if fmt == "xlsx":
+        resource["dialect"] = {"excel": {"sheet": what}}
+    package["resources"] = [r for r in package.get("resources", []) if r.get("path") != path.name] + [resource]
+    package_path.write_text(json.dumps(package, indent=2, ensure_ascii=False), encoding="utf-8")
+    return package_path
+
+
+def write_export(rows: Iterator[dict[str, Any]], path: Path, what: str, columns: list[str], fmt: str,
+                 excel: bool = False) -> int:
+    """Write rows as csv, xlsx or json, and describe them in datapackage.json; returns the row count."""
+    if fmt == "csv":
+        count = write_csv(rows, path, columns, excel)
+    elif fmt == "xlsx":
+        count = write_xlsx(rows, path, columns, what)
+    elif fmt == "json":
+        count = write_json(rows, path)
+    else:
+        raise UsageError(f"--format {fmt!r} is not one of: csv, xlsx, json")
+    write_datapackage(path, what, columns, fmt)
+    return count

@@ -225,7 +225,7 @@ def event_log(session: Session, filters: Filters | None = None) -> pd.DataFrame:
         } for incident, location, sources_count in rows],
         columns=["key", "date", "date_precision", "country", "admin1", "admin2", "place", "perpetrators",
                  "attack_type", "killed_low", "killed_best", "killed_high", "wounded_best", "sources"],
-    )
+    ).astype({name: "Int64" for name in ("killed_low", "killed_best", "killed_high", "wounded_best", "sources")})
 
 
 @dataclass

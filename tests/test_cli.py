@@ -185,11 +185,15 @@ def test_load_reports_bad_file_without_traceback(db_url: str, tmp_path: Path) ->
     assert "Traceback" not in result.output
 
 
-def test_demo_builds_and_shows_the_database(empty_db_url: str, wide: None) -> None:
-    result = CliRunner().invoke(cli, ["--db", empty_db_url, "demo"])
+def test_demo_builds_and_shows_the_database(empty_db_url: str, wide: None, tmp_path: Path) -> None:
+    exports = tmp_path / "exports"
+    result = CliRunner().invoke(cli, ["--db", empty_db_url, "demo", "--exports", str(exports)])
     assert result.exit_code == 0, result.output
     assert "holds 3 incidents" in result.output and BAJAUR in result.output
-    again = CliRunner().invoke(cli, ["--db", empty_db_url, "demo"])
+    assert "Per-group summary" in result.output and "Islamic State Khorasan Province" in result.output
+    for name in ("incidents.csv", "events.xlsx", "timeline.csv", "groups.xlsx", "timeline.png", "datapackage.json"):
+        assert (exports / name).stat().st_size > 0, name
+    again = CliRunner().invoke(cli, ["--db", empty_db_url, "demo", "--no-exports"])
     assert "0 inserted, 0 updated, 3 unchanged" in again.output
 
 

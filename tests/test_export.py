@@ -72,3 +72,67 @@ def test_cli_export_with_filters(db_url: str, tmp_path: Path) -> None:
     assert out.read_bytes().startswith(b"\xef\xbb\xbf")  # the BOM Excel needs
     rows = list(csv.DictReader(out.open(newline="", encoding="utf-8-sig")))
     assert [r["key"] for r in rows] == ["PAK-2018-07-13-MASTUNG", "PAK-2018-11-23-KALAYA"]
+
+
+# ------------------------------------------------------------------------------------- reporting exports
+
+KINDS = ["incidents", "events", "timeline", "groups"]
+
+
+def _loaded_url(db_url: str) -> str:
+    from incidents import api
+
+    api.load(db_url, [FIXTURES / "actors.yaml", FIXTURES / "seed_incidents.yaml"])
+    api.import_file(db_url, FIXTURES / "gtd_format_sample.csv")
+    api.add(db_url, date="2020-01-02", country="PAK", citation="formula test", key="FORMULA",
+            title='=HYPERLINK("http://example.org")', killed=2)
+    return db_url
+
+
+def test_every_export_validates_as_a_data_package(db_url: str, tmp_path: Path) -> None:
+    from frictionless import Package
+
+    from incidents import api
+
+    url = _loaded_url(db_url)
+    for what in KINDS:
+        for fmt in ("csv", "xlsx", "json"):
+            assert api.export(url, what, tmp_path / f"{what}.{fmt}", fmt=fmt) > 0
+    report = Package(str(tmp_path / "datapackage.json")).validate()
+    problems = {task.name: [error.message for error in task.errors][:2] for task in report.tasks if not task.valid}
+    assert report.valid, problems
+    assert len(report.tasks) == len(KINDS) * 3
+
+
+def test_xlsx_has_real_dates_text_ids_no_formulas_and_a_column_sheet(db_url: str, tmp_path: Path) -> None:
+    import openpyxl
+
+    from incidents import api
+
+    url = _loaded_url(db_url)
+    api.export(url, "events", tmp_path / "events.xlsx", fmt="xlsx")
+    api.export(url, "groups", tmp_path / "groups.xlsx", fmt="xlsx")
+    api.export(url, "incidents", tmp_path / "incidents.xlsx", fmt="xlsx")
+    book = openpyxl.load_workbook(tmp_path / "incidents.xlsx")
+    sheet = book["incidents"]
+    assert sheet.freeze_panes == "A2"
+    header = [cell.value for cell in sheet[1]]
+    rows = {row[0].value: dict(zip(header, row, strict=False)) for row in sheet.iter_rows(min_row=2)}
+    assert rows["FORMULA"]["title"].data_type == "s" and rows["FORMULA"]["title"].value.startswith("=")
+    assert rows["GTD-201807139901"]["origin_id"].data_type == "s"  # 12 digits kept as text, not a number
+    assert [c.value for c in book["columns"]["A"]][1:] == header
+    groups = openpyxl.load_workbook(tmp_path / "groups.xlsx")["groups"]
+    first_attack = [cell.value for cell in groups[1]].index("first_attack")
+    assert groups.cell(row=2, column=first_attack + 1).is_date
+
+
+def test_json_export_matches_the_frame(db_url: str, tmp_path: Path) -> None:
+    import json as jsonlib
+
+    from incidents import api
+
+    url = _loaded_url(db_url)
+    api.export(url, "timeline", tmp_path / "t.json", fmt="json", freq="year", by="actor")
+    items = jsonlib.loads((tmp_path / "t.json").read_text())
+    frame = api.timeline(url, freq="year", by="actor")
+    assert len(items) == len(frame) and sum(i["incidents"] for i in items) == frame.incidents.sum()

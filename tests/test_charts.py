@@ -1,0 +1,55 @@
+"""Charts plot the figures of the timeline and the group summary, with their labels and caption."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from incidents import api
+from incidents.cli import cli
+from incidents.errors import UsageError
+
+from .conftest import FIXTURES
+
+
+@pytest.fixture
+def data(db_url: str) -> str:
+    api.load(db_url, [FIXTURES / "actors.yaml", FIXTURES / "seed_incidents.yaml"])
+    api.import_file(db_url, FIXTURES / "ucdp_ged_pakistan_2015_2021.csv")
+    return db_url
+
+
+def test_timeline_chart_plots_the_timeline(data: str, tmp_path: Path) -> None:
+    figure = api.chart(data, "timeline", tmp_path / "t.svg", freq="year", by="actor")
+    frame = api.timeline(data, freq="year", by="actor")
+    top, bottom = figure.axes[:2]
+    lines = {line.get_label(): line for line in top.get_lines()}
+    iskp = frame[frame.group == "Islamic State Khorasan Province"]
+    assert np.array_equal(lines["Islamic State Khorasan Province"].get_ydata(), iskp.incidents.to_numpy())
+    killed = {line.get_label(): line for line in bottom.get_lines()}
+    assert np.array_equal(killed["Islamic State Khorasan Province"].get_ydata(), iskp.killed_best.to_numpy())
+    assert top.get_ylabel() == "incidents" and bottom.get_ylabel() == "killed (best estimate)"
+    assert top.get_title() and top.get_legend() is not None
+    caption = " ".join(t.get_text() for t in figure.texts)
+    assert "incidents from 2015" in caption and "Source: incidents database" in caption
+    assert (tmp_path / "t.svg").read_text().startswith("<?xml")
+
+
+def test_groups_chart_plots_the_summary(data: str, tmp_path: Path) -> None:
+    figure = api.chart(data, "groups", tmp_path / "g.png", rollup=True)
+    frame = api.summary(data, rollup=True)
+    left, right = figure.axes[:2]
+    widths = [bar.get_width() for bar in left.patches][::-1]  # drawn bottom-up
+    assert widths == frame.incidents.head(15).tolist()
+    assert [bar.get_width() for bar in right.patches][::-1] == frame.killed_best.head(15).tolist()
+    assert (tmp_path / "g.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_chart_needs_png_or_svg(data: str, tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match=r"\.png or \.svg"):
+        api.chart(data, "groups", tmp_path / "g.pdf")
+    result = CliRunner().invoke(cli, ["--db", data, "chart", "timeline", "--out", str(tmp_path / "x.png")])
+    assert result.exit_code == 0 and (tmp_path / "x.png").exists()
