@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, and_, exists, func, select
+from sqlalchemy import ColumnElement, Select, and_, exists, func, select, true
 from sqlalchemy.orm import Session, aliased
 
 from incidents.errors import NotFoundError, UsageError
@@ -123,6 +123,16 @@ def filtered_incidents(session: Session, filters: Filters) -> Select[Any]:
     if since and until and since > until:
         raise UsageError(f"--since {filters.since} is after --until {filters.until}")
     return query
+
+
+def in_scope(session: Session, filters: Filters, column: Any = None) -> ColumnElement[bool]:
+    """SQL that keeps the incidents matching `filters` (`column` holds incident ids; default incidents.id).
+
+    With no filter at all it is plain TRUE, so a query over every incident is not slowed by an IN (...)."""
+    column = Incident.id if column is None else column
+    if filters == Filters():
+        return true()
+    return column.in_(filtered_incidents(session, filters))
 
 
 def _perpetrators(session: Session, incident_ids: list[int]) -> dict[int, list[dict[str, Any]]]:

@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from incidents.models import Incident, Location, Role
-from incidents.queries import Filters, filtered_incidents
-from incidents.timelines import actor_groups, group_links, year_of
+from incidents.queries import Filters, in_scope
+from incidents.timelines import actor_groups, frame_of, group_links, group_names, year_of
 
 COLUMNS = [
     "group", "incidents", "killed_best", "killed_low", "killed_high", "wounded_best", "killed_per_incident",
@@ -33,23 +33,30 @@ def group_summary(
     """
     filters = filters or Filters()
     as_of = as_of or date.today()
-    ids = filtered_incidents(session, filters).subquery()
     groups = actor_groups(session, filters, rollup, role).subquery()
-    in_scope = Incident.id.in_(select(ids.c.id))
-    main = session.execute(
+    scope = in_scope(session, filters)
+    year_column = year_of(session).label("year")
+    # Per group and year in one scan: the per-year counts, and the totals as sums over the years.
+    per_year = frame_of(session,
         select(
-            groups.c.group_name, func.count(Incident.id), func.sum(Incident.killed_best),
+            groups.c.group_id, year_column, func.count(Incident.id), func.sum(Incident.killed_best),
             func.sum(Incident.killed_low), func.sum(Incident.killed_high), func.sum(Incident.wounded_best),
             func.count(Incident.killed_best), func.min(Incident.date_start), func.max(Incident.date_start),
         )
-        .join(groups, groups.c.incident_id == Incident.id).where(in_scope).group_by(groups.c.group_name)
-    ).all()
-    frame = pd.DataFrame(main, columns=["group", "incidents", "killed_best", "killed_low", "killed_high",
-                                        "wounded_best", "known_toll", "first_attack", "last_attack"])
-    if frame.empty:
+        .join(groups, groups.c.incident_id == Incident.id).where(scope).group_by(groups.c.group_id, year_column),
+        ["group", "year", "incidents", "killed_best", "killed_low", "killed_high", "wounded_best",
+         "known_toll", "first_attack", "last_attack"])
+    if per_year.empty:
         return pd.DataFrame(columns=COLUMNS)
+    names = group_names(session)
+    per_year["group"] = per_year["group"].map(names)
     for name in ("killed_best", "killed_low", "killed_high", "wounded_best"):
-        frame[name] = pd.to_numeric(frame[name]).fillna(0).astype("int64")
+        per_year[name] = pd.to_numeric(per_year[name]).fillna(0).astype("int64")
+    frame = per_year.groupby("group", as_index=False).agg(
+        incidents=("incidents", "sum"), killed_best=("killed_best", "sum"), killed_low=("killed_low", "sum"),
+        killed_high=("killed_high", "sum"), wounded_best=("wounded_best", "sum"), known_toll=("known_toll", "sum"),
+        first_attack=("first_attack", "min"), last_attack=("last_attack", "max"),
+    )
     frame["killed_per_incident"] = (frame["killed_best"] / frame["known_toll"].where(frame["known_toll"] > 0)).round(2)
     frame["first_attack"] = pd.to_datetime(frame["first_attack"]).dt.date
     frame["last_attack"] = pd.to_datetime(frame["last_attack"]).dt.date
@@ -57,37 +64,37 @@ def group_summary(
 
     # Attribution shares: over the group's links, so a rolled-up parent counts each member's word.
     links = group_links(session, filters, rollup, role).subquery()
-    shares = pd.DataFrame(session.execute(
-        select(links.c.group_name, links.c.attribution, func.count())
-        .where(links.c.incident_id.in_(select(ids.c.id)))
-        .group_by(links.c.group_name, links.c.attribution)
-    ).all(), columns=["group", "attribution", "links"])
+    shares = frame_of(session,
+        select(links.c.group_id, links.c.attribution, func.count())
+        .where(in_scope(session, filters, links.c.incident_id))
+        .group_by(links.c.group_id, links.c.attribution),
+        ["group", "attribution", "links"])
+    shares["group"] = shares["group"].map(names)
     totals = shares.groupby("group")["links"].sum()
     for level in ("claimed", "attributed", "suspected"):
         counts = shares[shares["attribution"] == level].set_index("group")["links"]
         frame[f"{level}_share"] = frame["group"].map((counts / totals).round(3)).fillna(0.0)
 
-    for column_name, expression in (("top_provinces", Location.admin1), ("top_attack_types", Incident.attack_type)):
-        ranked = pd.DataFrame(session.execute(
-            select(groups.c.group_name, expression, func.count(Incident.id))
-            .join(groups, groups.c.incident_id == Incident.id)
-            .outerjoin(Location, Location.id == Incident.location_id)
-            .where(in_scope, expression.is_not(None))
-            .group_by(groups.c.group_name, expression)
-        ).all(), columns=["group", "value", "incidents"])
-        ranked = ranked.sort_values(["group", "incidents", "value"], ascending=[True, False, True])
-        frame[column_name] = frame["group"].map(ranked.groupby("group")["value"].apply(lambda v: list(v[:top])))
-        frame[column_name] = frame[column_name].map(lambda v: v if isinstance(v, list) else [])
+    # Provinces and attack types in one scan; the result is bounded by their numbers, not by incidents.
+    places = frame_of(session,
+        select(groups.c.group_id, Location.admin1, Incident.attack_type, func.count(Incident.id))
+        .join(groups, groups.c.incident_id == Incident.id)
+        .outerjoin(Location, Location.id == Incident.location_id)
+        .where(scope).group_by(groups.c.group_id, Location.admin1, Incident.attack_type),
+        ["group", "admin1", "attack_type", "incidents"])
+    places["group"] = places["group"].map(names)
+    for column_name, source in (("top_provinces", "admin1"), ("top_attack_types", "attack_type")):
+        ranked = (places.dropna(subset=[source]).groupby(["group", source], as_index=False)["incidents"].sum()
+                  .sort_values(["group", "incidents", source], ascending=[True, False, True]))
+        top_values = ranked.groupby("group")[source].apply(lambda v: list(v[:top]))
+        frame[column_name] = frame["group"].map(top_values).map(lambda v: v if isinstance(v, list) else [])
 
-    years = pd.DataFrame(session.execute(
-        select(groups.c.group_name, year_of(session).label("year"), func.count(Incident.id))
-        .join(groups, groups.c.incident_id == Incident.id).where(in_scope)
-        .group_by(groups.c.group_name, year_of(session))
-    ).all(), columns=["group", "year", "incidents"])
-    per_year = {(g, int(y)): int(n) for g, y, n in years.itertuples(index=False)}
+    per_year_count = {(g, int(y)): int(n)
+                      for g, y, n in per_year[["group", "year", "incidents"]].itertuples(index=False)}
     frame["year"] = [year or last.year for last in frame["last_attack"]]
-    frame["year_incidents"] = [per_year.get((g, y), 0) for g, y in zip(frame["group"], frame["year"], strict=True)]
-    frame["previous_year_incidents"] = [per_year.get((g, y - 1), 0)
+    frame["year_incidents"] = [per_year_count.get((g, y), 0)
+                               for g, y in zip(frame["group"], frame["year"], strict=True)]
+    frame["previous_year_incidents"] = [per_year_count.get((g, y - 1), 0)
                                         for g, y in zip(frame["group"], frame["year"], strict=True)]
     frame["change_vs_previous"] = frame["year_incidents"] - frame["previous_year_incidents"]
     frame = frame.sort_values(["incidents", "group"], ascending=[False, True]).reset_index(drop=True)
