@@ -90,7 +90,7 @@ def measure(database: Path, repeat: int) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--db", type=Path, help="Reuse this database (built by an earlier run) instead of building one.")
+    parser.add_argument("--db", type=Path, help="Reuse this database (built by an earlier run) if it exists.")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--measure", type=Path, help=argparse.SUPPRESS)  # the child process's entry point
     args = parser.parse_args()
