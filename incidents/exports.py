@@ -178,7 +178,7 @@ FIELDS: dict[str, tuple[str, str]] = {
     "killed_low": ("integer", "Lowest killed figure of the non-preliminary reports"),
     "killed_best": ("integer", "Best killed figure (analyst's choice, else the latest report's)"),
     "killed_high": ("integer", "Highest killed figure of the non-preliminary reports"),
-    "wounded_low": ("integer", "Lowest wounded figure"),
+    "wounded_low": ("integer", "Lowest wounded figure (summed over incidents in group exports)"),
     "wounded_best": ("integer", "Best wounded figure"),
     "wounded_high": ("integer", "Highest wounded figure"),
     "perpetrators_killed": ("integer", "Perpetrators killed, when known"),

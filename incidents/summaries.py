@@ -13,7 +13,8 @@ from incidents.queries import Filters, in_scope
 from incidents.timelines import actor_groups, frame_of, group_links, group_names, year_of
 
 COLUMNS = [
-    "group", "incidents", "killed_best", "killed_low", "killed_high", "wounded_best", "killed_per_incident",
+    "group", "incidents", "killed_best", "killed_low", "killed_high", "wounded_best", "wounded_low", "wounded_high",
+    "killed_per_incident",
     "first_attack", "last_attack", "days_since_last", "claimed_share", "attributed_share", "suspected_share",
     "top_provinces", "top_attack_types", "year", "year_incidents", "previous_year_incidents", "change_vs_previous",
 ]
@@ -41,20 +42,22 @@ def group_summary(
         select(
             groups.c.group_id, year_column, func.count(Incident.id), func.sum(Incident.killed_best),
             func.sum(Incident.killed_low), func.sum(Incident.killed_high), func.sum(Incident.wounded_best),
+            func.sum(Incident.wounded_low), func.sum(Incident.wounded_high),
             func.count(Incident.killed_best), func.min(Incident.date_start), func.max(Incident.date_start),
         )
         .join(groups, groups.c.incident_id == Incident.id).where(scope).group_by(groups.c.group_id, year_column),
-        ["group", "year", "incidents", "killed_best", "killed_low", "killed_high", "wounded_best",
-         "known_toll", "first_attack", "last_attack"])
+        ["group", "year", "incidents", "killed_best", "killed_low", "killed_high", "wounded_best", "wounded_low",
+         "wounded_high", "known_toll", "first_attack", "last_attack"])
     if per_year.empty:
         return pd.DataFrame(columns=COLUMNS)
     names = group_names(session)
     per_year["group"] = per_year["group"].map(names)
-    for name in ("killed_best", "killed_low", "killed_high", "wounded_best"):
+    for name in ("killed_best", "killed_low", "killed_high", "wounded_best", "wounded_low", "wounded_high"):
         per_year[name] = pd.to_numeric(per_year[name]).fillna(0).astype("int64")
     frame = per_year.groupby("group", as_index=False).agg(
         incidents=("incidents", "sum"), killed_best=("killed_best", "sum"), killed_low=("killed_low", "sum"),
-        killed_high=("killed_high", "sum"), wounded_best=("wounded_best", "sum"), known_toll=("known_toll", "sum"),
+        killed_high=("killed_high", "sum"), wounded_best=("wounded_best", "sum"), wounded_low=("wounded_low", "sum"),
+        wounded_high=("wounded_high", "sum"), known_toll=("known_toll", "sum"),
         first_attack=("first_attack", "min"), last_attack=("last_attack", "max"),
     )
     frame["killed_per_incident"] = (frame["killed_best"] / frame["known_toll"].where(frame["known_toll"] > 0)).round(2)

@@ -136,3 +136,31 @@ def test_json_export_matches_the_frame(db_url: str, tmp_path: Path) -> None:
     items = jsonlib.loads((tmp_path / "t.json").read_text())
     frame = api.timeline(url, freq="year", by="actor")
     assert len(items) == len(frame) and sum(i["incidents"] for i in items) == frame.incidents.sum()
+
+
+def test_xlsx_opens_in_libreoffice_with_typed_cells(db_url: str, tmp_path: Path) -> None:
+    """LibreOffice reads the export as intended: dates as dates, ids as text, no formula (needs soffice)."""
+    import re
+    import shutil
+    import subprocess
+
+    from incidents import api
+
+    soffice = shutil.which("soffice")
+    if soffice is None:
+        pytest.skip("LibreOffice (soffice) is not installed; apt-get install libreoffice-calc-nogui to run this")
+    url = _loaded_url(db_url)
+    api.export(url, "incidents", tmp_path / "incidents.xlsx", fmt="xlsx")
+    api.export(url, "groups", tmp_path / "groups.xlsx", fmt="xlsx")
+    subprocess.run([soffice, "--headless", f"-env:UserInstallation=file://{tmp_path}/lo-profile", "--convert-to",
+                    "fods", "--outdir", str(tmp_path), str(tmp_path / "incidents.xlsx"), str(tmp_path / "groups.xlsx")],
+                   check=True, capture_output=True, timeout=180)
+    incidents = (tmp_path / "incidents.fods").read_text(encoding="utf-8")
+    groups = (tmp_path / "groups.fods").read_text(encoding="utf-8")
+    assert "table:formula=" not in incidents and "table:formula=" not in groups
+    origin = re.search(r'<table:table-cell[^>]*office:value-type="(\w+)"[^>]*>\s*<text:p>201807139901</text:p>',
+                       incidents)
+    assert origin and origin.group(1) == "string"
+    title = re.search(r'<table:table-cell[^>]*office:value-type="(\w+)"[^>]*>\s*<text:p>=HYPERLINK', incidents)
+    assert title and title.group(1) == "string"
+    assert 'office:value-type="date"' in groups

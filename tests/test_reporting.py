@@ -111,6 +111,13 @@ def test_group_summary_matches_the_raw_files(reporting_engine: Engine) -> None:
     assert (iskp.first_attack, iskp.last_attack) == (dates[0], dates[-1])
     assert iskp.days_since_last == (date(2025, 10, 16) - dates[-1]).days
     assert iskp.claimed_share == pytest.approx(len(seeds) / (len(events) + len(seeds)), abs=0.001)
+    # Wounded: only the seeds carry wounded figures (UCDP has none); their range comes from settled reports.
+    with session(reporting_engine) as s:
+        from incidents.queries import incident_detail
+
+        seeds_wounded = [incident_detail(s, item["key"])["wounded"] for item in seeds]
+    assert iskp.wounded_low == sum(w["low"] or 0 for w in seeds_wounded)
+    assert iskp.wounded_high == sum(w["high"] or 0 for w in seeds_wounded)
     assert frame.index[0] == frame.incidents.idxmax()  # most active first
 
 
