@@ -169,8 +169,9 @@ def normalize_name(name: str) -> str:
     'IS-K', 'is k' and 'IS K' are one key; so are 'Tehrik-i-Taliban Pakistan' and 'Tehrik i Taliban Pakistan'.
     """
     decomposed = unicodedata.normalize("NFKD", name)
-    ascii_only = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return re.sub(r"[^0-9a-z]+", " ", ascii_only.casefold()).strip()
+    # Letters and digits of any script count (تحریک طالبان پاکستان is a name too); accents and punctuation do not.
+    kept = "".join(ch if ch.isalnum() else " " for ch in decomposed if not unicodedata.combining(ch))
+    return " ".join(kept.casefold().split())
 
 
 def slugify(text: str) -> str:
@@ -262,6 +263,7 @@ class ActorLink:
     role: Role = Role.PERPETRATOR
     attribution: Attribution | None = None
     source: SourceRecord | None = None
+    column: str = "perpetrators"  # where the name was read, for error messages
 
 
 @dataclass(slots=True)
@@ -380,4 +382,7 @@ def _check_lengths(record: IncidentRecord) -> None:
         _too_long(report.source, limits["source"])
     for link in record.actors:
         if len(link.name) > 300:
-            raise FieldError("actor", link.name[:60] + "...", f"is {len(link.name)} characters long; at most 300 fit")
+            raise FieldError(link.column, link.name[:60] + "...",
+                             f"is {len(link.name)} characters long; at most 300 fit")
+        if not normalize_name(link.name):
+            raise FieldError(link.column, link.name, "has no letters or digits, so it cannot name an actor")

@@ -90,7 +90,13 @@ def test_unknown_actor_filter_suggests_spellings(seeded: Engine) -> None:
 
 
 @pytest.mark.parametrize(
-    "a,b", [("IS-K", "is k"), ("Tehrik-i-Taliban Pakistan", "tehrik i taliban pakistan"), ("Sehwān", "sehwan")]
+    "a,b", [("IS-K", "is k"), ("Tehrik-i-Taliban Pakistan", "tehrik i taliban pakistan"), ("Sehwān", "sehwan"),
+            ("تحریک طالبان پاکستان", "تحریک  طالبان-پاکستان")]
 )
 def test_normalization(a: str, b: str) -> None:
     assert normalize_name(a) == normalize_name(b)
+
+
+def test_names_in_other_scripts_are_names() -> None:
+    assert normalize_name("تحریک طالبان پاکستان") == "تحریک طالبان پاکستان"
+    assert normalize_name("مستونگ") != normalize_name("کوئٹہ")

@@ -118,7 +118,7 @@ class Mapper:
                                           ("actor2", Role.TARGET, None), ("assoc_actor_2", Role.TARGET, None)):
             for name in (_text(row, column) or "").split(";"):
                 if name.strip():
-                    links.append(ActorLink(name.strip(), role, attribution, dataset_source))
+                    links.append(ActorLink(name.strip(), role, attribution, dataset_source, column))
         outlets = "; ".join(x for x in (_text(row, "source"), _text(row, "source_scale")) if x)
         sub_type = _text(row, "sub_event_type")
         return IncidentRecord(

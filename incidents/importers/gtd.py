@@ -204,7 +204,8 @@ class Mapper:
                 attribution = Attribution.SUSPECTED
             else:
                 attribution = Attribution.ATTRIBUTED
-            links.append(ActorLink(name=name, role=Role.PERPETRATOR, attribution=attribution, source=dataset_source))
+            links.append(ActorLink(name=name, role=Role.PERPETRATOR, attribution=attribution, source=dataset_source,
+                                   column=name_column))
         stated = _text(row, "gname")
         if stated and _text(row, "gsubname"):
             stated = f"{stated} ({_text(row, 'gsubname')})"

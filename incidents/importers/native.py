@@ -204,6 +204,7 @@ def _actors_from_json(cell: str) -> list[ActorLink]:
             name=str(item["actor"]), role=parse_choice(item.get("role"), "actors", Role) or Role.PERPETRATOR,
             attribution=parse_choice(item.get("attribution"), "actors", Attribution),
             source=_source_from_json(item["source"]) if isinstance(item.get("source"), dict) else None,
+            column="actors",
         )
         for item in items
     ]

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import gzip
 import io
 import sys
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time
@@ -45,13 +47,25 @@ def _open_binary(path: Path) -> tuple[IO[bytes], IO[bytes]]:  # (stream, raw fil
     return raw, raw
 
 
+# What reading a damaged file raises: a truncated or corrupt gzip stream, an unreadable disk block.
+READ_ERRORS = (OSError, EOFError, zlib.error)
+
+
+def damaged(path: Path, exc: BaseException) -> InputError:
+    kind = "gzip archive" if _is_gzip(path) else "file"
+    return InputError(f"{path.name}: the {kind} is damaged or cut short and cannot be read ({exc})")
+
+
 def _sniff_encoding(path: Path, preferred: list[str]) -> str:
     """The first of `preferred` that decodes the whole file; UTF-8 with a BOM is recognised."""
     stream, raw = _open_binary(path)
-    with raw:
-        head = stream.read(4)
+    try:
+        with raw:
+            head = stream.read(4)
+    except READ_ERRORS as exc:
+        raise damaged(path, exc) from None
     if head.startswith(codecs.BOM_UTF8):
-        return "utf-8-sig"
+        preferred = ["utf-8-sig"]  # a byte-order mark says UTF-8; the rest of the file must bear it out
     for encoding in preferred:
         stream, raw = _open_binary(path)
         decoder = codecs.getincrementaldecoder(encoding)()
@@ -63,9 +77,9 @@ def _sniff_encoding(path: Path, preferred: list[str]) -> str:
             return encoding
         except UnicodeDecodeError:
             continue
-        except (OSError, EOFError) as exc:
-            raise InputError(f"{path.name}: cannot read the file: {exc}") from None
-    raise encoding_error(path, preferred[0])
+        except READ_ERRORS as exc:
+            raise damaged(path, exc) from None
+    raise encoding_error(path, "utf-8" if preferred == ["utf-8-sig"] else preferred[0])
 
 
 def encoding_error(path: Path, encoding: str, format_name: str | None = None) -> InputError:
@@ -94,6 +108,10 @@ def open_csv(path: Path, encodings: list[str]) -> Table:
         raise InputError(f"{path.name}: the file is empty") from None
     except csv.Error as exc:
         raise InputError(f"{path.name}:1: the header cannot be read as CSV: {exc}") from None
+    except READ_ERRORS as exc:
+        raise damaged(path, exc) from None
+    except UnicodeDecodeError:
+        raise encoding_error(path, encoding) from None
     header = [name.strip() for name in header]
     if not any(header):
         raise InputError(f"{path.name}:1: the first line is blank; a CSV file starts with its header")
@@ -107,6 +125,10 @@ def open_csv(path: Path, encodings: list[str]) -> Table:
                 start = reader.line_num + 1
         except csv.Error as exc:
             raise InputError(f"{path.name}:{start}: this record cannot be read as CSV: {exc}") from None
+        except READ_ERRORS as exc:
+            raise damaged(path, exc) from None
+        except UnicodeDecodeError:  # the whole file was checked first; this is the belt to those braces
+            raise encoding_error(path, encoding) from None
         finally:
             text.close()
 
@@ -185,7 +207,7 @@ def undecodable_position(path: Path, encoding: str) -> tuple[int, bytes]:
     stream, raw = _open_binary(path)
     decoder = codecs.getincrementaldecoder(encoding)()
     line, offset_in_chunk = 1, 0
-    with raw:
+    with raw, contextlib.suppress(*READ_ERRORS):
         while chunk := stream.read(1 << 20):
             try:
                 decoder.decode(chunk)

@@ -158,12 +158,13 @@ class Mapper:
         perpetrators_killed = None
         if violence == "3":
             if side_a:
-                links.append(ActorLink(side_a, Role.PERPETRATOR, Attribution.ATTRIBUTED, dataset_source))
+                links.append(ActorLink(side_a, Role.PERPETRATOR, Attribution.ATTRIBUTED, dataset_source, "side_a"))
             if side_b:
-                links.append(ActorLink(side_b, Role.TARGET, None, dataset_source))
+                links.append(ActorLink(side_b, Role.TARGET, None, dataset_source, "side_b"))
             perpetrators_killed = parse_count(row.get("deaths_a"), "deaths_a")
         else:
-            links += [ActorLink(side, Role.PARTY, None, dataset_source) for side in (side_a, side_b) if side]
+            links += [ActorLink(side, Role.PARTY, None, dataset_source, column)
+                      for side, column in ((side_a, "side_a"), (side_b, "side_b")) if side]
         deaths = {name: row.get(name, "").strip() for name in ("deaths_a", "deaths_b", "deaths_civilians",
                                                                "deaths_unknown") if row.get(name, "").strip()}
         for name, value in deaths.items():
