@@ -10,7 +10,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import IntegrityError
 
 from incidents import db as database
-from incidents import summaries, timelines
+from incidents import store, summaries, timelines
 from incidents.config import database_url, describe
 from incidents.errors import UsageError
 from incidents.exports import export_incidents, frame_rows, write_export
@@ -233,6 +233,46 @@ def add(
             return {"key": writer.last_key, "created_actors": writer.actors.created}
     except IntegrityError as exc:
         raise UsageError(f"The database refused the incident: {exc.orig}") from None
+
+
+def report_add(
+    db: Database, key: str, *, source_url: str | None = None, citation: str | None = None, outlet: str | None = None,
+    source_title: str | None = None, published: str | None = None, killed: int | str | None = None,
+    wounded: int | str | None = None, at_least: bool = False, preliminary: bool = False,
+    perpetrator: str | None = None, attribution: str | None = None, excerpt: str | None = None,
+    who: str | None = None, why: str | None = None,
+) -> dict[str, Any]:
+    """Add one source's account of incident `key`; its low/best/high are recomputed at once. Returns them."""
+    if not source_url and not citation:
+        raise UsageError("A report needs its source: give --source-url URL or --citation TEXT.")
+    try:
+        record = ReportRecord(
+            source=SourceRecord(url=source_url, citation=citation, outlet=outlet, title=source_title,
+                                published_on=parse_date(published, "published")),
+            killed=parse_count(killed, "killed"), killed_at_least=at_least,
+            wounded=parse_count(wounded, "wounded"), preliminary=preliminary, perpetrator_stated=perpetrator,
+            attribution=parse_choice(attribution, "attribution", Attribution), excerpt=excerpt,
+        )
+    except FieldError as exc:
+        raise UsageError(f"--{exc.field_name} {exc.value!r} {exc.reason}") from None
+    with database.transaction(engine_for(db)) as session:
+        store.add_report(session, key, record, who=who, why=why)
+        detail = incident_detail(session, key)
+    return {"key": key, "killed": detail["killed"], "wounded": detail["wounded"]}
+
+
+def set_field(db: Database, key: str, field: str, value: str, who: str | None = None,
+              why: str | None = None) -> dict[str, Any]:
+    """Change a curated field of incident `key` (recorded as a revision); returns old and new values."""
+    with database.transaction(engine_for(db)) as session:
+        old, new = store.set_field(session, key, field, value, who=who, why=why)
+    return {"key": key, "field": field, "old": old, "new": new}
+
+
+def history(db: Database, key: str) -> list[dict[str, Any]]:
+    """Every recorded change to incident `key`, its reports and actor links, oldest first."""
+    with database.session_factory(engine_for(db))() as session:
+        return store.history(session, key)
 
 
 def counts(db: Database = None) -> dict[str, int]:

@@ -347,6 +347,68 @@ def demo(ctx: click.Context, fixtures_dir: str | None, exports_dir: str, no_expo
 
 
 @cli.group()
+def report() -> None:
+    """Sources' accounts of an incident."""
+
+
+@report.command(name="add")
+@click.argument("key")
+@click.option("--source-url", help="URL of the article (this or --citation is required).")
+@click.option("--citation", help="Citation text for a source without a URL.")
+@click.option("--outlet")
+@click.option("--title", "source_title", help="The source's headline.")
+@click.option("--published", help="The source's publication date, YYYY-MM-DD.")
+@click.option("--killed", help="Killed, as the source states it.")
+@click.option("--wounded", help="Wounded, as the source states it.")
+@click.option("--at-least", is_flag=True, help="The source says 'at least' N killed.")
+@click.option("--preliminary", is_flag=True, help="A running tally from the first hours; left out of the range.")
+@click.option("--perpetrator", help="Who the source says did it, as it says it.")
+@click.option("--attribution", type=click.Choice(["claimed", "attributed", "suspected", "denied"]))
+@click.option("--excerpt", help="The sentence in the source that gives the figures.")
+@click.option("--by", "who", help="Who records this (default: your user name).")
+@click.option("--why", help="Why, for the history.")
+@click.pass_context
+def report_add(ctx: click.Context, key: str, **options: Any) -> None:
+    """Add one source's account of incident KEY; its killed and wounded ranges are recomputed at once."""
+    result = api.report_add(_db(ctx), key, **options)
+    killed = result["killed"]
+    output.console.print(f"Added the report to {escape(key)}. Killed now: best {killed['best']}, "
+                         f"range {killed['low']}-{killed['high']}.")
+
+
+@cli.command(name="set")
+@click.argument("key")
+@click.argument("field")
+@click.argument("value")
+@click.option("--why", required=True, help="Why the value changes (kept in the history).")
+@click.option("--by", "who", help="Who changes it (default: your user name).")
+@click.pass_context
+def set_(ctx: click.Context, key: str, field: str, value: str, why: str, who: str | None) -> None:
+    """Change FIELD of incident KEY to VALUE: title, summary, status, attack_type, target_type, weapon_type,
+    suicide, perpetrators_killed, killed_best or wounded_best ('auto' hands these back to the reports)."""
+    result = api.set_field(_db(ctx), key, field, value, who=who, why=why)
+    output.console.print(f"{escape(key)}: {field} {result['old']} -> {result['new']}.")
+
+
+@cli.command()
+@click.argument("key")
+@json_option
+@click.pass_context
+def history(ctx: click.Context, key: str, as_json: bool) -> None:
+    """Every recorded change to incident KEY, its reports and actor links: old and new value, when, who, why."""
+    rows = api.history(_db(ctx), key)
+    if as_json:
+        output.print_json(rows)
+        return
+    import pandas as pd
+
+    frame = pd.DataFrame(rows, columns=["when", "table", "field", "old", "new", "by", "why", "import"])
+    output.frame_table(frame, f"History of {key}")
+    if not rows:
+        output.console.print("No recorded changes.")
+
+
+@cli.group()
 def db() -> None:
     """Schema version: show it, upgrade or downgrade it."""
 

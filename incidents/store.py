@@ -24,15 +24,20 @@ from incidents.models import (
     Report,
     Revision,
     Source,
+    Status,
 )
 from incidents.records import (
     ActorLink,
+    FieldError,
     IncidentRecord,
     LocationRecord,
     ReportRecord,
     SourceRecord,
     derive_figures,
     normalize_name,
+    parse_bool,
+    parse_choice,
+    parse_count,
 )
 
 # Fields an analyst curates; a change to any of them is written to `revisions`.
@@ -458,3 +463,99 @@ def require_incident(session: Session, key: str) -> Incident:
         hint = f" Did you mean: {', '.join(close)}?" if close else " List keys with: incidents list"
         raise NotFoundError(f"No incident with key {key!r}.{hint}")
     return incident
+
+
+# --------------------------------------------------------------------------------------- analyst's edits
+
+# Fields `incidents set` may change, with how a value is read. killed_best/wounded_best become the analyst's
+# choice; the value 'auto' hands them back to the reports.
+SETTABLE = {
+    "title": "text", "summary": "text", "attack_type": "text", "target_type": "text", "weapon_type": "text",
+    "status": "status", "suicide": "bool", "killed_best": "count", "wounded_best": "count",
+    "perpetrators_killed": "count",
+}
+
+
+def add_report(session: Session, key: str, record: ReportRecord, who: str | None = None,
+               why: str | None = None) -> Report:
+    """Add one source's account to an incident and recompute its figures; every change is a revision."""
+    incident = require_incident(session, key)
+    if record.reported_on is None:
+        record.reported_on = record.source.published_on
+    source = get_or_create_source(session, record.source)
+    if session.scalar(select(Report.id).where(Report.incident_id == incident.id, Report.source_id == source.id)):
+        raise UsageError(f"{key} already has a report from {record.source.describe()}; one report per source")
+    writer = Writer(session, who=who, why=why)
+    before = {name: getattr(incident, name) for name in CURATED_FIELDS}
+    report = Report(
+        incident_id=incident.id, source_id=source.id, reported_on=record.reported_on, killed=record.killed,
+        killed_low=record.killed_low, killed_high=record.killed_high, killed_at_least=record.killed_at_least,
+        wounded=record.wounded, wounded_at_least=record.wounded_at_least,
+        perpetrators_killed=record.perpetrators_killed, preliminary=record.preliminary,
+        perpetrator_stated=record.perpetrator_stated,
+        attribution=record.attribution.value if record.attribution else None, excerpt=record.excerpt, note=record.note,
+    )
+    session.add(report)
+    session.flush()
+    writer._revision("reports", report.id, "report", None, record.source.describe())
+    reports = list(session.scalars(select(Report).where(Report.incident_id == incident.id).order_by(Report.id)))
+    recompute_figures(incident, reports)
+    session.flush()
+    writer._record_revisions(incident, before)
+    return report
+
+
+def set_field(session: Session, key: str, name: str, value: str, who: str | None = None,
+              why: str | None = None) -> tuple[object, object]:
+    """Change one curated field of an incident; returns (old, new). The change is a revision."""
+    if name not in SETTABLE:
+        raise UsageError(f"{name!r} cannot be set; settable fields: {', '.join(sorted(SETTABLE))}")
+    incident = require_incident(session, key)
+    before = {field: getattr(incident, field) for field in CURATED_FIELDS}
+    kind = SETTABLE[name]
+    with session.no_autoflush:  # the half-changed incident must not reach the database before it is whole
+        _set(session, incident, name, kind, value)
+    session.flush()
+    Writer(session, who=who, why=why)._record_revisions(incident, before)
+    return before[name], getattr(incident, name)
+
+
+def _set(session: Session, incident: Incident, name: str, kind: str, value: str) -> None:
+    try:
+        if name in ("killed_best", "wounded_best"):
+            manual = value.strip().lower() != "auto"
+            setattr(incident, f"{name.split('_')[0]}_best_manual", manual)
+            if manual:
+                setattr(incident, name, parse_count(value, name))
+            reports = list(session.scalars(select(Report).where(Report.incident_id == incident.id).order_by(Report.id)))
+            recompute_figures(incident, reports)
+        elif kind == "count":
+            setattr(incident, name, parse_count(value, name))
+        elif kind == "bool":
+            setattr(incident, name, parse_bool(value, name))
+        elif kind == "status":
+            status = parse_choice(value, name, Status)
+            if status is None:
+                raise FieldError(name, value, "is blank")
+            incident.status = status.value
+        else:
+            setattr(incident, name, value.strip() or None)
+    except FieldError as exc:
+        raise UsageError(f"{name} {exc.value!r} {exc.reason}") from None
+
+
+def history(session: Session, key: str) -> list[dict[str, object]]:
+    """Every revision of an incident, its reports and its actor links, oldest first."""
+    incident = require_incident(session, key)
+    report_ids = list(session.scalars(select(Report.id).where(Report.incident_id == incident.id)))
+    link_ids = list(session.scalars(select(IncidentActor.id).where(IncidentActor.incident_id == incident.id)))
+    rows = session.scalars(
+        select(Revision).where(
+            ((Revision.table_name == "incidents") & (Revision.row_id == incident.id))
+            | ((Revision.table_name == "reports") & Revision.row_id.in_(report_ids or [-1]))
+            | ((Revision.table_name == "incident_actors") & Revision.row_id.in_(link_ids or [-1]))
+        ).order_by(Revision.changed_at, Revision.id)
+    )
+    return [{"when": r.changed_at.isoformat(), "table": r.table_name, "row": r.row_id, "field": r.field,
+             "old": r.old_value, "new": r.new_value, "by": r.changed_by, "why": r.reason, "import": r.import_id}
+            for r in rows]

@@ -1,0 +1,90 @@
+"""Reports drive the figures; every change to a curated field is a revision with who, when and why."""
+
+from __future__ import annotations
+
+import json
+
+from click.testing import CliRunner
+
+from incidents import api
+from incidents.cli import cli
+from incidents.errors import UsageError
+
+from .conftest import FIXTURES
+
+KALAYA = "PAK-2018-11-23-KALAYA"
+
+
+def seeded_url(db_url: str) -> str:
+    api.load(db_url, [FIXTURES / "actors.yaml", FIXTURES / "seed_incidents.yaml"])
+    return db_url
+
+
+def test_report_add_recomputes_the_range_and_is_recorded(db_url: str) -> None:
+    url = seeded_url(db_url)
+    before = api.show(url, KALAYA)["killed"]
+    result = api.report_add(url, KALAYA, citation="UCDP GED event 275159", killed=before["high"] + 2,
+                            published="2018-11-24", who="analyst1", why="UCDP's best")
+    assert result["killed"]["high"] == before["high"] + 2 and result["killed"]["low"] == before["low"]
+    assert result["killed"]["best"] == before["high"] + 2  # the latest settled report, no analyst's choice here
+    changes = {(h["table"], h["field"], h["old"], h["new"], h["by"], h["why"]) for h in api.history(url, KALAYA)}
+    assert ("incidents", "killed_high", str(before["high"]), str(before["high"] + 2), "analyst1", "UCDP's best") in changes
+    assert ("reports", "report", None, "UCDP GED event 275159", "analyst1", "UCDP's best") in changes
+
+
+def test_a_preliminary_report_leaves_the_range_alone(db_url: str) -> None:
+    url = seeded_url(db_url)
+    before = api.show(url, KALAYA)["killed"]
+    api.report_add(url, KALAYA, source_url="https://example.org/early", killed=3, preliminary=True)
+    assert api.show(url, KALAYA)["killed"] == before
+
+
+def test_set_records_old_new_who_why(db_url: str) -> None:
+    url = seeded_url(db_url)
+    result = api.set_field(url, KALAYA, "status", "disputed", who="analyst2", why="UCDP dates it a day later")
+    assert (result["old"], result["new"]) == ("confirmed", "disputed")
+    last = api.history(url, KALAYA)[-1]
+    assert (last["field"], last["old"], last["new"], last["by"], last["why"]) == (
+        "status", "confirmed", "disputed", "analyst2", "UCDP dates it a day later")
+
+
+def test_set_best_inside_the_range_then_back_to_auto(db_url: str) -> None:
+    url = seeded_url(db_url)
+    api.report_add(url, KALAYA, citation="UCDP GED event 275159", killed=35, published="2018-11-24")
+    api.set_field(url, KALAYA, "killed_best", "34", why="analyst's judgement")
+    killed = api.show(url, KALAYA)["killed"]
+    assert (killed["best"], killed["best_chosen_by_analyst"]) == (34, True)
+    api.set_field(url, KALAYA, "killed_best", "auto", why="follow the reports")
+    killed = api.show(url, KALAYA)["killed"]
+    assert (killed["best"], killed["best_chosen_by_analyst"]) == (35, False)
+
+
+def test_bad_edits_are_refused_clearly_and_change_nothing(db_url: str) -> None:
+    url = seeded_url(db_url)
+    before = api.show(url, KALAYA)
+    refused = [
+        ("killed_best", "400", "lies outside the range its reports give"),
+        ("status", "rumoured", "is not one of"),
+        ("key", "X", "cannot be set"),
+        ("perpetrators_killed", "-1", "is negative"),
+    ]
+    for field, value, message in refused:
+        # `--` ends the options, so a value such as -1 is not read as one.
+        result = CliRunner().invoke(cli, ["--db", url, "set", KALAYA, field, "--why", "test", "--", value])
+        assert result.exit_code == UsageError.exit_code and message in result.stderr, (field, result.output)
+    assert api.show(url, KALAYA) == before
+    twice = CliRunner().invoke(cli, ["--db", url, "report", "add", KALAYA, "--source-url",
+                                     "https://en.wikipedia.org/wiki/2018_Orakzai_bombing", "--killed", "33"])
+    assert twice.exit_code == UsageError.exit_code and "one report per source" in twice.stderr
+
+
+def test_cli_report_set_history(db_url: str) -> None:
+    url = seeded_url(db_url)
+    runner = CliRunner()
+    added = runner.invoke(cli, ["--db", url, "report", "add", KALAYA, "--citation", "Wire, 2018-11-25",
+                                "--killed", "34", "--published", "2018-11-25", "--by", "a1", "--why", "new wire"])
+    assert added.exit_code == 0 and "Killed now: best 34, range 33-34" in added.output
+    assert runner.invoke(cli, ["--db", url, "set", KALAYA, "title", "Kalaya market bombing", "--why", "w"]).exit_code == 0
+    rows = json.loads(runner.invoke(cli, ["--db", url, "history", KALAYA, "--json"]).stdout)
+    assert [r["field"] for r in rows][:2] == ["report", "killed_best"] and rows[-1]["new"] == "Kalaya market bombing"
+    assert runner.invoke(cli, ["--db", url, "history", "NOPE"]).exit_code == 3
