@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
+from incidents.importers.common import DatasetMapper, coordinates, missing_columns, text
 from incidents.models import Attribution, DatePrecision, GeoPrecision, Role, Status
 from incidents.records import (
     ActorLink,
@@ -24,7 +25,6 @@ from incidents.records import (
     ReportRecord,
     SourceRecord,
     country_code,
-    parse_coordinate,
     parse_count,
     parse_partial_date,
 )
@@ -42,15 +42,11 @@ def detect(header: list[str]) -> bool:
 
 
 def check_header(header: list[str]) -> list[str]:
-    problems = [f"missing required column {name!r}" for name in REQUIRED if name not in header]
+    problems = missing_columns(header, REQUIRED)
     if not {"country", "iso"} & set(header):
         problems.append("missing a country column: country or iso")
     return problems
 
-
-def _text(row: dict[str, str], name: str) -> str | None:
-    value = row.get(name)
-    return value.strip() if value and value.strip() else None
 
 
 def acled_date(value: str | None) -> date:
@@ -69,19 +65,12 @@ def acled_date(value: str | None) -> date:
     return day
 
 
-class Mapper:
+class Mapper(DatasetMapper):
     identity_column = "event_id_cnty"
-    note: str | None = None
-
-    def __init__(self, header: list[str], default_country: str | None = None) -> None:
-        self.header = header
-        self.default_country = default_country
 
     def to_record(self, values: list[str], line: int) -> IncidentRecord:
-        row = dict(zip(self.header, values, strict=True))
-        origin_id = _text(row, "event_id_cnty")
-        if not origin_id:
-            raise FieldError("event_id_cnty", row.get("event_id_cnty"), "is blank")
+        row = self.row(values)
+        origin_id = self.origin_id(row)
         day = acled_date(row.get("event_date"))
         precision_code = (row.get("time_precision") or "1").strip()
         precision = TIME_PRECISION.get(precision_code)
@@ -89,19 +78,16 @@ class Mapper:
             raise FieldError("time_precision", precision_code, "is not 1, 2 or 3")
         if precision is DatePrecision.MONTH:
             day = day.replace(day=1)
-        country_text = _text(row, "country") or _text(row, "iso") or self.default_country
+        country_text = text(row, "country") or text(row, "iso") or self.default_country
         if not country_text:
             raise FieldError("country", "", "is blank")
-        latitude = parse_coordinate(row.get("latitude"), "latitude", 90.0)
-        longitude = parse_coordinate(row.get("longitude"), "longitude", 180.0)
-        if (latitude is None) != (longitude is None):
-            raise FieldError("longitude" if longitude is None else "latitude", "", "is blank but its pair is given")
+        latitude, longitude = coordinates(row)
         location = LocationRecord(
-            country=country_code(country_text), admin1=_text(row, "admin1"), admin2=_text(row, "admin2"),
-            place=_text(row, "location"), latitude=latitude, longitude=longitude,
+            country=country_code(country_text), admin1=text(row, "admin1"), admin2=text(row, "admin2"),
+            place=text(row, "location"), latitude=latitude, longitude=longitude,
             geo_precision=GEO_PRECISION.get((row.get("geo_precision") or "").strip()),
         )
-        stamp = _text(row, "timestamp")
+        stamp = text(row, "timestamp")
         published = None
         if stamp:
             try:
@@ -116,19 +102,19 @@ class Mapper:
         for column, role, attribution in (("actor1", Role.PERPETRATOR, Attribution.ATTRIBUTED),
                                           ("assoc_actor_1", Role.PERPETRATOR, Attribution.ATTRIBUTED),
                                           ("actor2", Role.TARGET, None), ("assoc_actor_2", Role.TARGET, None)):
-            for name in (_text(row, column) or "").split(";"):
+            for name in (text(row, column) or "").split(";"):
                 if name.strip():
                     links.append(ActorLink(name.strip(), role, attribution, dataset_source, column))
-        outlets = "; ".join(x for x in (_text(row, "source"), _text(row, "source_scale")) if x)
-        sub_type = _text(row, "sub_event_type")
+        outlets = "; ".join(x for x in (text(row, "source"), text(row, "source_scale")) if x)
+        sub_type = text(row, "sub_event_type")
         return IncidentRecord(
             key=f"ACLED-{origin_id}", date_start=day, date_precision=precision, location=location,
-            attack_type=sub_type or _text(row, "event_type"),
-            suicide=True if sub_type == "Suicide bomb" else None, summary=_text(row, "notes"),
+            attack_type=sub_type or text(row, "event_type"),
+            suicide=True if sub_type == "Suicide bomb" else None, summary=text(row, "notes"),
             status=Status.CONFIRMED, origin_dataset="acled", origin_id=origin_id, actors=links,
             reports=[ReportRecord(
                 source=dataset_source, killed=parse_count(row.get("fatalities"), "fatalities"),
-                perpetrator_stated=_text(row, "actor1"), attribution=Attribution.ATTRIBUTED,
+                perpetrator_stated=text(row, "actor1"), attribution=Attribution.ATTRIBUTED,
                 note=f"ACLED sources: {outlets}" if outlets else None,
             )],
         )

@@ -21,6 +21,7 @@ import hashlib
 import re
 from datetime import date, datetime
 
+from incidents.importers.common import DatasetMapper, missing_columns, text
 from incidents.models import Attribution, DatePrecision, GeoPrecision, Role, Status
 from incidents.records import (
     ActorLink,
@@ -50,7 +51,7 @@ def detect(header: list[str]) -> bool:
 
 
 def check_header(header: list[str]) -> list[str]:
-    return [f"missing required column {name!r}" for name in REQUIRED if name not in header]
+    return missing_columns(header, REQUIRED)
 
 
 def gtd_count(value: str | None, column: str) -> int | None:
@@ -129,42 +130,32 @@ def citation_source(text: str) -> SourceRecord:
     return source
 
 
-def _text(row: dict[str, str], name: str) -> str | None:
-    value = row.get(name)
-    return value.strip() if value and value.strip() else None
 
-
-class Mapper:
+class Mapper(DatasetMapper):
     identity_column = "eventid"
 
     def __init__(self, header: list[str], default_country: str | None = None) -> None:
-        self.header = header
+        super().__init__(header, default_country)
         self.has_eventid = "eventid" in header
         self.note = None if self.has_eventid else (
             "the file has no eventid column: each row is keyed by its content, and identical rows (the "
             "attacks of a coordinated series) are kept apart, numbered in file order"
         )
         self.content_counts: dict[str, int] = {}
-        self.default_country = default_country
 
-    def origin_id(self, values: list[str]) -> str:
+    def content_key(self, values: list[str]) -> str:
         digest = hashlib.blake2b("\x1f".join(values).encode(), digest_size=8).hexdigest()
         count = self.content_counts[digest] = self.content_counts.get(digest, 0) + 1
         return f"row-{digest}" + (f"-{count}" if count > 1 else "")
 
     def to_record(self, values: list[str], line: int) -> IncidentRecord:
-        row = dict(zip(self.header, values, strict=True))
-        if self.has_eventid:
-            origin_id = _text(row, "eventid")
-            if not origin_id:
-                raise FieldError("eventid", row.get("eventid"), "is blank")
-        else:
-            origin_id = self.origin_id(values)
+        row = self.row(values)
+        origin_id = self.origin_id(row) if self.has_eventid else self.content_key(values)
         date_start, precision = gtd_date(row)
         date_end = None
-        if _flag(row.get("extended")) and _text(row, "resolution"):
+        if _flag(row.get("extended")) and text(row, "resolution"):
             date_end = parse_loose_date(row.get("resolution"), "resolution")
-        country_text = _text(row, "country_txt") or _text(row, "country") or self.default_country
+        country_text = text(row, "country_txt") or text(row, "country") or self.default_country
         if not country_text:
             raise FieldError("country_txt", "", "is blank; pass --country for files without a country column")
         try:
@@ -175,9 +166,9 @@ class Mapper:
         longitude = parse_coordinate(row.get("longitude"), "longitude", 180.0)
         if (latitude is None) != (longitude is None):
             latitude = longitude = None  # GTD leaves both blank when unknown; one alone is no position
-        city = _text(row, "city")
+        city = text(row, "city")
         location = LocationRecord(
-            country=country, admin1=_text(row, "provstate"),
+            country=country, admin1=text(row, "provstate"),
             place=city if city and city.lower() not in NOT_A_PLACE else None,
             latitude=latitude, longitude=longitude,
             geo_precision=GEO_PRECISION.get((row.get("specificity") or "").strip().split(".")[0]),
@@ -195,7 +186,7 @@ class Mapper:
         for number, (name_column, claim_column) in enumerate(
             (("gname", "claimed"), ("gname2", "claim2"), ("gname3", "claim3")), start=1
         ):
-            name = _text(row, name_column)
+            name = text(row, name_column)
             if not name:
                 continue
             if _flag(row.get(claim_column)):
@@ -206,16 +197,16 @@ class Mapper:
                 attribution = Attribution.ATTRIBUTED
             links.append(ActorLink(name=name, role=Role.PERPETRATOR, attribution=attribution, source=dataset_source,
                                    column=name_column))
-        stated = _text(row, "gname")
-        if stated and _text(row, "gsubname"):
-            stated = f"{stated} ({_text(row, 'gsubname')})"
+        stated = text(row, "gname")
+        if stated and text(row, "gsubname"):
+            stated = f"{stated} ({text(row, 'gsubname')})"
         reports = [ReportRecord(
             source=dataset_source, killed=killed, wounded=wounded, perpetrators_killed=perpetrators_killed,
             perpetrator_stated=stated, attribution=links[0].attribution if links else None,
         )]
         seen_citations = set()
         for column in ("scite1", "scite2", "scite3"):
-            citation = _text(row, column)
+            citation = text(row, column)
             if citation and citation not in seen_citations:
                 seen_citations.add(citation)
                 source = citation_source(citation)
@@ -223,8 +214,8 @@ class Mapper:
         status = Status.DISPUTED if _flag(row.get("doubtterr")) else Status.CONFIRMED
         return IncidentRecord(
             key=f"GTD-{origin_id}", date_start=date_start, date_precision=precision, date_end=date_end,
-            location=location, attack_type=_text(row, "attacktype1_txt"), target_type=_text(row, "targtype1_txt"),
-            weapon_type=_text(row, "weaptype1_txt"), suicide=_flag(row.get("suicide")),
-            summary=_text(row, "summary"), status=status, origin_dataset="gtd", origin_id=origin_id,
+            location=location, attack_type=text(row, "attacktype1_txt"), target_type=text(row, "targtype1_txt"),
+            weapon_type=text(row, "weaptype1_txt"), suicide=_flag(row.get("suicide")),
+            summary=text(row, "summary"), status=status, origin_dataset="gtd", origin_id=origin_id,
             actors=links, reports=reports,
         )

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from incidents.importers.common import coordinates, text
 from incidents.models import Attribution, GeoPrecision, Role, Status
 from incidents.records import (
     ActorLink,
@@ -22,7 +23,6 @@ from incidents.records import (
     is_blank,
     parse_bool,
     parse_choice,
-    parse_coordinate,
     parse_count,
     parse_date,
     parse_partial_date,
@@ -68,10 +68,6 @@ def parse_perpetrators(cell: str, source: SourceRecord | None) -> list[ActorLink
     return links
 
 
-def _text(row: dict[str, str], name: str) -> str | None:
-    value = row.get(name)
-    return value.strip() if value and value.strip() else None
-
 
 def _reports_from_json(cell: str) -> list[ReportRecord]:
     try:
@@ -106,29 +102,26 @@ def _reports_from_json(cell: str) -> list[ReportRecord]:
 
 def to_record(row: dict[str, str]) -> IncidentRecord:
     date_start, precision = parse_partial_date(row.get("date"), "date")
-    country = _text(row, "country")
+    country = text(row, "country")
     if not country:
         raise FieldError("country", row.get("country"), "is required")
-    latitude = parse_coordinate(row.get("latitude"), "latitude", 90.0)
-    longitude = parse_coordinate(row.get("longitude"), "longitude", 180.0)
-    if (latitude is None) != (longitude is None):
-        raise FieldError("longitude" if longitude is None else "latitude", "", "is blank but its pair is given")
+    latitude, longitude = coordinates(row)
     figures = {name: parse_count(row.get(name), name) for name in (
         "killed_low", "killed_best", "killed_high", "wounded_low", "wounded_best", "wounded_high")}
     record = IncidentRecord(
-        key=_text(row, "key"), date_start=date_start, date_precision=precision,
-        date_end=parse_date(row.get("date_end"), "date_end"), title=_text(row, "title"),
+        key=text(row, "key"), date_start=date_start, date_precision=precision,
+        date_end=parse_date(row.get("date_end"), "date_end"), title=text(row, "title"),
         location=LocationRecord(
-            country=country_code(country), admin1=_text(row, "admin1"), admin2=_text(row, "admin2"),
-            place=_text(row, "place"), latitude=latitude, longitude=longitude,
+            country=country_code(country), admin1=text(row, "admin1"), admin2=text(row, "admin2"),
+            place=text(row, "place"), latitude=latitude, longitude=longitude,
             geo_precision=parse_choice(row.get("geo_precision"), "geo_precision", GeoPrecision),
         ),
-        attack_type=_text(row, "attack_type"), target_type=_text(row, "target_type"),
-        weapon_type=_text(row, "weapon_type"), suicide=parse_bool(row.get("suicide"), "suicide"),
-        summary=_text(row, "summary"),
+        attack_type=text(row, "attack_type"), target_type=text(row, "target_type"),
+        weapon_type=text(row, "weapon_type"), suicide=parse_bool(row.get("suicide"), "suicide"),
+        summary=text(row, "summary"),
         status=parse_choice(row.get("status"), "status", Status) or Status.CONFIRMED,
         perpetrators_killed=parse_count(row.get("perpetrators_killed"), "perpetrators_killed"),
-        origin_dataset=_text(row, "origin_dataset"), origin_id=_text(row, "origin_id"),
+        origin_dataset=text(row, "origin_dataset"), origin_id=text(row, "origin_id"),
     )
     if (record.origin_dataset is None) != (record.origin_id is None):
         raise FieldError("origin_id" if record.origin_id is None else "origin_dataset", "",
@@ -148,8 +141,8 @@ def to_record(row: dict[str, str]) -> IncidentRecord:
         source = record.reports[0].source if record.reports else None
     else:
         source = SourceRecord(
-            url=_text(row, "source_url"), citation=_text(row, "source_citation"), outlet=_text(row, "source_outlet"),
-            title=_text(row, "source_title"), published_on=parse_date(row.get("source_published"), "source_published"),
+            url=text(row, "source_url"), citation=text(row, "source_citation"), outlet=text(row, "source_outlet"),
+            title=text(row, "source_title"), published_on=parse_date(row.get("source_published"), "source_published"),
         )
         if not (source.url or source.citation):
             raise FieldError("source_url", row.get("source_url", ""),
@@ -165,7 +158,7 @@ def to_record(row: dict[str, str]) -> IncidentRecord:
                 )
         record.reports = [ReportRecord(
             source=source, killed=figures["killed_best"], wounded=figures["wounded_best"],
-            perpetrators_killed=record.perpetrators_killed, excerpt=_text(row, "excerpt"),
+            perpetrators_killed=record.perpetrators_killed, excerpt=text(row, "excerpt"),
         )]
     actors_cell = row.get("actors")
     if actors_cell and actors_cell.strip():

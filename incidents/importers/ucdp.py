@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import re
 
+from incidents.importers.common import DatasetMapper, coordinates, missing_columns, text
 from incidents.models import Attribution, DatePrecision, GeoPrecision, Role, Status
 from incidents.records import (
     ActorLink,
@@ -25,7 +26,6 @@ from incidents.records import (
     ReportRecord,
     SourceRecord,
     country_code,
-    parse_coordinate,
     parse_count,
     parse_partial_date,
 )
@@ -48,12 +48,8 @@ def detect(header: list[str]) -> bool:
 
 
 def check_header(header: list[str]) -> list[str]:
-    return [f"missing required column {name!r}" for name in REQUIRED if name not in header]
+    return missing_columns(header, REQUIRED)
 
-
-def _text(row: dict[str, str], name: str) -> str | None:
-    value = row.get(name)
-    return value.strip() if value and value.strip() else None
 
 
 def _place_name(value: str | None) -> str | None:
@@ -69,7 +65,7 @@ def _day(value: str | None, column: str) -> tuple[object, DatePrecision] | None:
 
 def article_sources(row: dict[str, str]) -> list[SourceRecord]:
     """source_article holds every source: '"Office,YYYY-MM-DD,Headline";"..."'. Unparsable entries stay citations."""
-    cell = _text(row, "source_article")
+    cell = text(row, "source_article")
     if not cell:
         return []
     entries = next(csv.reader([cell.replace("\n", " ")], delimiter=";", quotechar='"', skipinitialspace=True), [])
@@ -90,19 +86,12 @@ def article_sources(row: dict[str, str]) -> list[SourceRecord]:
     return sources
 
 
-class Mapper:
+class Mapper(DatasetMapper):
     identity_column = "id"
-    note: str | None = None
-
-    def __init__(self, header: list[str], default_country: str | None = None) -> None:
-        self.header = header
-        self.default_country = default_country
 
     def to_record(self, values: list[str], line: int) -> IncidentRecord:
-        row = dict(zip(self.header, values, strict=True))
-        origin_id = _text(row, "id")
-        if not origin_id:
-            raise FieldError("id", row.get("id"), "is blank")
+        row = self.row(values)
+        origin_id = self.origin_id(row)
         started = _day(row.get("date_start"), "date_start")
         if started is None:
             raise FieldError("date_start", row.get("date_start"), "is blank")
@@ -136,16 +125,13 @@ class Mapper:
             high = best
         if low is not None and high is not None and low > high:
             raise FieldError("low", low, f"is above high {high}")
-        country_text = _text(row, "iso3") or _text(row, "country") or self.default_country
+        country_text = text(row, "iso3") or text(row, "country") or self.default_country
         if not country_text:
             raise FieldError("country", "", "is blank")
-        latitude = parse_coordinate(row.get("latitude"), "latitude", 90.0)
-        longitude = parse_coordinate(row.get("longitude"), "longitude", 180.0)
-        if (latitude is None) != (longitude is None):
-            raise FieldError("longitude" if longitude is None else "latitude", "", "is blank but its pair is given")
+        latitude, longitude = coordinates(row)
         location = LocationRecord(
-            country=country_code(country_text), admin1=_place_name(_text(row, "adm_1")),
-            admin2=_place_name(_text(row, "adm_2")), place=_place_name(_text(row, "where_coordinates")),
+            country=country_code(country_text), admin1=_place_name(text(row, "adm_1")),
+            admin2=_place_name(text(row, "adm_2")), place=_place_name(text(row, "where_coordinates")),
             latitude=latitude, longitude=longitude,
             geo_precision=GEO_PRECISION.get((row.get("where_prec") or "").strip()),
         )
@@ -153,7 +139,7 @@ class Mapper:
             kind="dataset_record", dataset="ucdp", dataset_record_id=origin_id,
             citation=f"UCDP Georeferenced Event Dataset, event {origin_id}", outlet="UCDP GED",
         )
-        side_a, side_b = _text(row, "side_a"), _text(row, "side_b")
+        side_a, side_b = text(row, "side_a"), text(row, "side_b")
         links = []
         perpetrators_killed = None
         if violence == "3":
@@ -185,7 +171,7 @@ class Mapper:
         return IncidentRecord(
             key=f"UCDP-{origin_id}", date_start=date_start, date_precision=precision,  # type: ignore[arg-type]
             date_end=date_end if date_end != date_start else None,  # type: ignore[arg-type]
-            title=_text(row, "dyad_name"), location=location, attack_type=VIOLENCE[violence],
+            title=text(row, "dyad_name"), location=location, attack_type=VIOLENCE[violence],
             status=Status.CONFIRMED if clear else Status.PROVISIONAL, origin_dataset="ucdp", origin_id=origin_id,
             actors=links, reports=reports,
         )
