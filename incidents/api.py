@@ -304,6 +304,17 @@ def downgrade(db: Database = None, revision: str = "-1") -> dict[str, str | None
     return current(engine)
 
 
+def backup(db: Database, path: str | Path) -> str:
+    """Back the database up to `path` (SQLite online backup; pg_dump on PostgreSQL)."""
+    return database.backup(engine_for(db), Path(path))
+
+
+def restore(db: Database, path: str | Path) -> str:
+    """Replace the database's contents with a backup made by `backup`."""
+    engine = db if isinstance(db, Engine) else database.make_engine(database_url(db))
+    return database.restore(engine, Path(path))
+
+
 def demo(db: Database = None, fixtures_dir: str | Path | None = None,
          exports_dir: str | Path | None = "exports") -> dict[str, Any]:
     """The quick-start job: create/upgrade the database, load the bundled fixtures, return an overview,

@@ -442,6 +442,23 @@ def downgrade(ctx: click.Context, revision: str) -> None:
     output.console.print(f"{state['database']} is now at revision {state['current'] or '(none: empty)'}.")
 
 
+@db.command(name="backup")
+@click.argument("path", type=click.Path(dir_okay=False))
+@click.pass_context
+def backup_(ctx: click.Context, path: str) -> None:
+    """Back the database up to PATH: SQLite's online backup (consistent while others write), pg_dump on
+    PostgreSQL (custom format; the PostgreSQL client tools must be installed)."""
+    output.console.print(api.backup(_db(ctx), path))
+
+
+@db.command(name="restore")
+@click.argument("path", type=click.Path(dir_okay=False))
+@click.pass_context
+def restore_(ctx: click.Context, path: str) -> None:
+    """Replace the database's contents with the backup at PATH (made by `incidents db backup`)."""
+    output.console.print(api.restore(_db(ctx), path))
+
+
 def main() -> None:
     cli(prog_name="incidents")
 

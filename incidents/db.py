@@ -138,3 +138,67 @@ def open_database(url: str) -> Engine:
     engine = make_engine(url)
     require_ready(engine)
     return engine
+
+
+# ------------------------------------------------------------------------------------------- backups
+
+
+def _libpq_url(engine: Engine) -> str:
+    """The URL as pg_dump and psql take it (no SQLAlchemy driver suffix)."""
+    return engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def backup(engine: Engine, path: Path) -> str:
+    """Copy the database to `path`: SQLite's online backup (consistent while others write), or pg_dump."""
+    if is_sqlite(engine):
+        source = sqlite3.connect(engine.url.database or "")
+        try:
+            target = sqlite3.connect(path)
+            with target:
+                source.backup(target)  # page by page, under SQLite's own locking: a consistent snapshot
+            target.close()
+        finally:
+            source.close()
+        return f"Backed up {describe(str(engine.url))} to {path} (SQLite online backup)."
+    command = ["pg_dump", "--format=custom", "--no-owner", f"--file={path}", _libpq_url(engine)]
+    _run(command, "pg_dump")
+    return f"Backed up {describe(str(engine.url))} to {path} with pg_dump (custom format)."
+
+
+def restore(engine: Engine, path: Path) -> str:
+    """Replace the database's contents with the backup at `path` (made by `backup`)."""
+    if not path.exists():
+        raise DatabaseError(f"No backup at {path}")
+    if is_sqlite(engine):
+        source = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            revision = source.execute("SELECT version_num FROM alembic_version").fetchone()
+        except sqlite3.DatabaseError as exc:
+            source.close()
+            raise DatabaseError(f"{path} is not an incidents backup: {exc}") from None
+        target = sqlite3.connect(engine.url.database or "")
+        try:
+            with target:
+                source.backup(target)
+        finally:
+            source.close()
+            target.close()
+        engine.dispose()
+        return f"Restored {describe(str(engine.url))} from {path} (schema revision {revision[0] if revision else '?'})."
+    command = ["pg_restore", "--clean", "--if-exists", "--no-owner", f"--dbname={_libpq_url(engine)}", str(path)]
+    _run(command, "pg_restore")
+    return f"Restored {describe(str(engine.url))} from {path} with pg_restore."
+
+
+def _run(command: list[str], tool: str) -> None:
+    import shutil
+    import subprocess
+
+    if shutil.which(tool) is None:
+        # Say the command to run elsewhere, without the URL (it may hold a password).
+        shown = " ".join("--dbname=DATABASE_URL" if part.startswith("--dbname=") else
+                         "DATABASE_URL" if "://" in part else part for part in command)
+        raise DatabaseError(f"{tool} is not installed here; install the PostgreSQL client tools, or run: {shown}")
+    finished = subprocess.run(command, capture_output=True, text=True)
+    if finished.returncode != 0:
+        raise DatabaseError(f"{tool} failed: {finished.stderr.strip()[:500]}")
