@@ -315,6 +315,11 @@ def restore(db: Database, path: str | Path) -> str:
     return database.restore(engine, Path(path))
 
 
+def grant_reader(db: Database, role: str, password: str | None = None) -> str:
+    """PostgreSQL: let `role` read the reporting views and nothing else."""
+    return database.grant_reader(engine_for(db), role, password)
+
+
 def demo(db: Database = None, fixtures_dir: str | Path | None = None,
          exports_dir: str | Path | None = "exports") -> dict[str, Any]:
     """The quick-start job: create/upgrade the database, load the bundled fixtures, return an overview,

@@ -459,6 +459,16 @@ def restore_(ctx: click.Context, path: str) -> None:
     output.console.print(api.restore(_db(ctx), path))
 
 
+@db.command(name="grant-reader")
+@click.argument("role")
+@click.option("--password", help="Set the role's login password.")
+@click.pass_context
+def grant_reader(ctx: click.Context, role: str, password: str | None) -> None:
+    """PostgreSQL: let ROLE (created if needed) SELECT the reporting views (incident_report, group_summary,
+    monthly_activity) and nothing else: no base tables, no writes. For BI tools and read-only users."""
+    output.console.print(api.grant_reader(_db(ctx), role, password))
+
+
 def main() -> None:
     cli(prog_name="incidents")
 

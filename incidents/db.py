@@ -202,3 +202,38 @@ def _run(command: list[str], tool: str) -> None:
     finished = subprocess.run(command, capture_output=True, text=True)
     if finished.returncode != 0:
         raise DatabaseError(f"{tool} failed: {finished.stderr.strip()[:500]}")
+
+
+# --------------------------------------------------------------------------------- read-only reporting
+
+REPORTING_VIEWS = ("incident_report", "group_summary", "monthly_activity")
+
+
+def grant_reader(engine: Engine, role: str, password: str | None = None) -> str:
+    """Let `role` (created if needed, with LOGIN) read the reporting views and nothing else (PostgreSQL).
+
+    Views read their tables with their owner's rights, so granting SELECT on the views alone lets a BI tool
+    query them while the base tables, and every write, stay refused.
+    """
+    import re
+
+    if is_sqlite(engine):
+        raise DatabaseError("grant-reader is for PostgreSQL; a SQLite file is shared read-only by file "
+                            "permissions (or open it with sqlite3 -readonly)")
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,62}", role):
+        raise DatabaseError(f"{role!r} is not a plain role name (letters, digits and _; not starting with a digit)")
+    with engine.begin() as connection:
+        exists_already = connection.exec_driver_sql(
+            "SELECT 1 FROM pg_roles WHERE rolname = %(role)s", {"role": role}).scalar()
+        if not exists_already:
+            connection.exec_driver_sql(f'CREATE ROLE "{role}" LOGIN')
+        if password is not None:
+            quoted = password.replace("'", "''")
+            connection.exec_driver_sql(f"ALTER ROLE \"{role}\" PASSWORD '{quoted}'")
+        database = connection.exec_driver_sql("SELECT current_database()").scalar()
+        connection.exec_driver_sql(f'GRANT CONNECT ON DATABASE "{database}" TO "{role}"')
+        connection.exec_driver_sql(f'GRANT USAGE ON SCHEMA public TO "{role}"')
+        connection.exec_driver_sql(f'REVOKE ALL ON ALL TABLES IN SCHEMA public FROM "{role}"')
+        connection.exec_driver_sql(f'GRANT SELECT ON {", ".join(REPORTING_VIEWS)} TO "{role}"')
+    return (f"{role} may now read {', '.join(REPORTING_VIEWS)} in {database} and nothing else"
+            + ("" if exists_already else " (role created with LOGIN; set a password with --password)") + ".")

@@ -1,0 +1,67 @@
+"""A reporting role reads the views and nothing else (PostgreSQL)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
+
+from incidents import api
+from incidents.cli import cli
+
+from .conftest import FIXTURES
+
+
+@pytest.fixture
+def pg_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    from .conftest import _create_pg_database, _drop_pg_database
+
+    server = request.getfixturevalue("pg_server")  # skips, or fails under INCIDENTS_REQUIRE_PG, without a server
+    name = f"incidents_reader_{uuid.uuid4().hex[:10]}"
+    url = _create_pg_database(server, name, template=request.getfixturevalue("pg_template"))
+    yield url
+    _drop_pg_database(server, name)
+
+
+@pytest.mark.postgresql
+def test_grant_reader(pg_url: str, request: pytest.FixtureRequest) -> None:
+    api.load(pg_url, [FIXTURES / "actors.yaml", FIXTURES / "seed_incidents.yaml"])
+    role = f"bi_{uuid.uuid4().hex[:8]}"
+    server = request.getfixturevalue("pg_server")
+    try:
+        result = CliRunner().invoke(cli, ["--db", pg_url, "db", "grant-reader", role])
+        assert result.exit_code == 0, result.output
+        reader = create_engine(make_url(pg_url).set(username=role, password=None))
+        with reader.connect() as connection:
+            assert connection.execute(text("SELECT COUNT(*) FROM incident_report")).scalar() == 3
+            assert connection.execute(text("SELECT COUNT(*) FROM group_summary")).scalar() >= 1
+            assert connection.execute(text("SELECT COUNT(*) FROM monthly_activity")).scalar() >= 1
+        for statement in ("SELECT * FROM incidents", "SELECT * FROM sources",
+                          "INSERT INTO actors (name, kind, created_at) VALUES ('x', 'group', now())",
+                          "DELETE FROM incident_report"):
+            with reader.connect() as connection, pytest.raises(DBAPIError, match="permission denied|cannot delete"):
+                connection.execute(text(statement))
+        reader.dispose()
+        again = CliRunner().invoke(cli, ["--db", pg_url, "db", "grant-reader", role])
+        assert again.exit_code == 0  # repeatable
+        bad = CliRunner().invoke(cli, ["--db", pg_url, "db", "grant-reader", 'x"; DROP TABLE incidents; --'])
+        assert bad.exit_code == 5 and "not a plain role name" in bad.stderr
+    finally:
+        admin = create_engine(pg_url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP OWNED BY "{role}"'))
+        admin.dispose()
+        with server.connect() as connection:
+            connection.execute(text(f'DROP ROLE IF EXISTS "{role}"'))
+
+
+def test_grant_reader_on_sqlite_says_what_to_do(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    target = str(tmp_path / "x.db")
+    api.init(target)
+    result = CliRunner().invoke(cli, ["--db", target, "db", "grant-reader", "bi"])
+    assert result.exit_code == 5 and "file permissions" in result.stderr
