@@ -90,3 +90,17 @@ def test_the_python_example_runs_and_prints_what_it_says(tmp_path: Path, monkeyp
     assert expected
     for value in expected:
         assert value in printed.getvalue(), value
+
+
+def test_guarantees_name_tests_that_exist() -> None:
+    """Each promise in README's Guarantees points at tests; they must exist, or the promise is unguarded."""
+    section = _section("Guarantees")
+    references = re.findall(r"`(tests/[\w/]+\.py)(?:::([\w*]+))?`", section)
+    assert len(references) >= 10
+    for path, name in references:
+        source = (ROOT / path).read_text(encoding="utf-8")
+        if name:
+            pattern = "def " + name.replace("*", r"\w*") + r"\("
+            assert re.search(pattern, source), f"{path}::{name}"
+    for name in re.findall(r"`::(\w+)`", section):
+        assert any(f"def {name}(" in p.read_text(encoding="utf-8") for p in (ROOT / "tests").glob("*.py")), name
