@@ -275,6 +275,29 @@ def history(db: Database, key: str) -> list[dict[str, Any]]:
         return store.history(session, key)
 
 
+def actor_add(db: Database, name: str, kind: str = "group", parent: str | None = None,
+              aliases: list[str] | None = None, who: str | None = None, why: str | None = None) -> str:
+    with database.transaction(engine_for(db)) as session:
+        return store.add_actor(session, name, kind, parent, aliases, who, why).name
+
+
+def actor_alias(db: Database, name: str, alias: str, dataset: str = "", who: str | None = None,
+                why: str | None = None) -> str:
+    with database.transaction(engine_for(db)) as session:
+        return store.add_alias(session, name, alias, dataset, who, why).name
+
+
+def actor_rename(db: Database, name: str, new_name: str, who: str | None = None, why: str | None = None) -> str:
+    with database.transaction(engine_for(db)) as session:
+        return store.rename_actor(session, name, new_name, who, why).name
+
+
+def actor_set_parent(db: Database, name: str, parent: str | None, who: str | None = None,
+                     why: str | None = None) -> str:
+    with database.transaction(engine_for(db)) as session:
+        return store.set_parent(session, name, parent, who, why).name
+
+
 def counts(db: Database = None) -> dict[str, int]:
     engine = engine_for(db)
     with database.session_factory(engine)() as session:

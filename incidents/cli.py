@@ -304,16 +304,72 @@ def add(ctx: click.Context, **options: Any) -> None:
         output.console.print(f"New actors created: {', '.join(result['created_actors'])}")
 
 
-@cli.command()
+@cli.group(invoke_without_command=True)
 @json_option
 @click.pass_context
 def actors(ctx: click.Context, as_json: bool) -> None:
-    """The actor registry: every actor with its kind, parent group and aliases."""
+    """The actor registry: every actor with its kind, parent group and aliases. Subcommands edit it."""
+    if ctx.invoked_subcommand is not None:
+        return
     registry = api.actors(_db(ctx))
     if as_json:
         output.print_json(registry)
     else:
         output.actor_table(registry)
+
+
+who_option = click.option("--by", "who", help="Who makes the change (default: your user name).")
+why_option = click.option("--why", help="Why, for the history.")
+
+
+@actors.command(name="add")
+@click.argument("name")
+@click.option("--kind", type=click.Choice(["group", "state", "civilians", "unidentified", "other"]), default="group",
+              show_default=True)
+@click.option("--parent", help="The group it belongs to (for roll-ups).")
+@click.option("--alias", "aliases", multiple=True, help="Another spelling. Repeatable.")
+@who_option
+@why_option
+@click.pass_context
+def actors_add(ctx: click.Context, name: str, **options: Any) -> None:
+    """Add actor NAME to the registry."""
+    output.console.print(f"Added {escape(api.actor_add(_db(ctx), name, **options))}.")
+
+
+@actors.command(name="alias")
+@click.argument("name")
+@click.argument("alias")
+@click.option("--dataset", type=click.Choice(["gtd", "ucdp", "acled"]), help="The spelling means NAME only there.")
+@who_option
+@why_option
+@click.pass_context
+def actors_alias(ctx: click.Context, name: str, alias: str, dataset: str | None, **options: Any) -> None:
+    """Add ALIAS as another spelling of actor NAME."""
+    actor = api.actor_alias(_db(ctx), name, alias, dataset or "", **options)
+    output.console.print(f"{escape(alias)} now names {escape(actor)}.")
+
+
+@actors.command(name="rename")
+@click.argument("name")
+@click.argument("new_name")
+@who_option
+@why_option
+@click.pass_context
+def actors_rename(ctx: click.Context, name: str, new_name: str, **options: Any) -> None:
+    """Rename actor NAME to NEW_NAME; the old name stays an alias."""
+    output.console.print(f"Renamed {escape(name)} to {escape(api.actor_rename(_db(ctx), name, new_name, **options))}.")
+
+
+@actors.command(name="set-parent")
+@click.argument("name")
+@click.argument("parent", required=False)
+@who_option
+@why_option
+@click.pass_context
+def actors_set_parent(ctx: click.Context, name: str, parent: str | None, **options: Any) -> None:
+    """Put actor NAME under PARENT for roll-ups (no PARENT: at the top)."""
+    api.actor_set_parent(_db(ctx), name, parent, **options)
+    output.console.print(f"{escape(name)} is now " + (f"under {escape(parent)}." if parent else "at the top."))
 
 
 @cli.command()

@@ -559,3 +559,84 @@ def history(session: Session, key: str) -> list[dict[str, object]]:
     return [{"when": r.changed_at.isoformat(), "table": r.table_name, "row": r.row_id, "field": r.field,
              "old": r.old_value, "new": r.new_value, "by": r.changed_by, "why": r.reason, "import": r.import_id}
             for r in rows]
+
+
+# ------------------------------------------------------------------------------------ registry edits
+
+
+def _actor(session: Session, name: str) -> Actor:
+    resolver = ActorResolver(session, "strict")
+    actor_id = resolver.find(name)
+    if actor_id is None:
+        hint = resolver.suggest(name)
+        raise NotFoundError(f"No actor is called {name!r}." + (f" Did you mean {hint}?" if hint else ""))
+    actor = session.get(Actor, actor_id)
+    assert actor is not None
+    return actor
+
+
+def add_actor(session: Session, name: str, kind: str = "group", parent: str | None = None,
+              aliases: list[str] | None = None, who: str | None = None, why: str | None = None) -> Actor:
+    """A new registry entry; refused when the name (or an alias) already names an actor."""
+    resolver = ActorResolver(session, "strict")
+    if resolver.find(name) is not None:
+        raise UsageError(f"{name!r} already names an actor; add a spelling with: incidents actors alias")
+    kind_value = parse_choice(kind, "kind", ActorKind) or ActorKind.GROUP
+    actor_id, _ = resolver.upsert(ActorSpec(name=name.strip(), kind=kind_value, parent=parent,
+                                            aliases=[(alias, "", None) for alias in aliases or []]))
+    Writer(session, who=who, why=why)._revision("actors", actor_id, "created", None, name.strip())
+    session.flush()
+    return session.get(Actor, actor_id)  # type: ignore[return-value]
+
+
+def add_alias(session: Session, name: str, alias: str, dataset: str = "", who: str | None = None,
+              why: str | None = None) -> Actor:
+    if dataset not in {"", "gtd", "ucdp", "acled"}:
+        raise UsageError(f"--dataset {dataset!r} is not one of: gtd, ucdp, acled")
+    actor = _actor(session, name)
+    resolver = ActorResolver(session, "strict")
+    resolver._add_alias(actor.id, alias, dataset)
+    Writer(session, who=who, why=why)._revision("actors", actor.id, "alias", None,
+                                                alias + (f" ({dataset})" if dataset else ""))
+    session.flush()
+    return actor
+
+
+def rename_actor(session: Session, name: str, new_name: str, who: str | None = None,
+                 why: str | None = None) -> Actor:
+    """Rename an actor; the old name stays an alias, so imports and filters that use it still find it."""
+    actor = _actor(session, name)
+    new_name = new_name.strip()
+    other = ActorResolver(session, "strict").find(new_name)
+    if other is not None and other != actor.id:
+        raise UsageError(f"{new_name!r} already names another actor; merging actors is not available yet")
+    if session.scalar(select(Actor.id).where(Actor.name == new_name, Actor.id != actor.id)) is not None:
+        raise UsageError(f"{new_name!r} already names another actor")
+    old = actor.name
+    actor.name = new_name
+    resolver = ActorResolver(session, "strict")
+    resolver._add_alias(actor.id, new_name, "")
+    resolver._add_alias(actor.id, old, "")
+    Writer(session, who=who, why=why)._revision("actors", actor.id, "name", old, new_name)
+    session.flush()
+    return actor
+
+
+def set_parent(session: Session, name: str, parent: str | None, who: str | None = None,
+               why: str | None = None) -> Actor:
+    """Place an actor under a parent group (for roll-ups), or at the top with parent None. Cycles are refused."""
+    actor = _actor(session, name)
+    parent_actor = _actor(session, parent) if parent else None
+    if parent_actor is not None:
+        ancestor: Actor | None = parent_actor
+        while ancestor is not None:
+            if ancestor.id == actor.id:
+                raise UsageError(f"{parent_actor.name!r} is {actor.name!r} or one of its sub-groups; "
+                                 "a group cannot sit under itself")
+            ancestor = session.get(Actor, ancestor.parent_id) if ancestor.parent_id else None
+    old = session.get(Actor, actor.parent_id).name if actor.parent_id else None  # type: ignore[union-attr]
+    actor.parent_id = parent_actor.id if parent_actor else None
+    Writer(session, who=who, why=why)._revision("actors", actor.id, "parent", old,
+                                                parent_actor.name if parent_actor else None)
+    session.flush()
+    return actor
