@@ -150,7 +150,8 @@ def run_import(engine: Engine, path: Path, options: ImportOptions | None = None,
         result.notes.append(mapper.note)
     rejects = _Rejects(options.rejects, header, path.name)
     seen: dict[str, int] = {}
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    with path.open("rb") as handle:  # in chunks: a large file is never held in memory whole
+        digest = hashlib.file_digest(handle, "sha256").hexdigest()
 
     with engine.connect() as connection, connection.begin() as transaction:
         session = session_factory(engine)(bind=connection)
