@@ -18,7 +18,8 @@ ATTRIBUTIONS = ["claimed", "attributed", "suspected"]
 ATTACKS = ["Bombing/Explosion", "Armed Assault", "Assassination", "Kidnapping", "Facility/Infrastructure Attack"]
 
 
-def write(path: Path, rows: int, seed: int = 7) -> None:
+def write(path: Path, rows: int, seed: int = 7, first: int = 0) -> None:
+    """`rows` incidents keyed BENCH-<first> onwards."""
     rng = random.Random(seed)
     groups = [f"Bench Group {n:03d}" for n in range(400)]
     provinces = [f"Province {n:02d}" for n in range(60)]
@@ -28,7 +29,7 @@ def write(path: Path, rows: int, seed: int = 7) -> None:
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=NATIVE_COLUMNS)
         writer.writeheader()
-        for n in range(rows):
+        for n in range(first, first + rows):
             day = start + timedelta(days=rng.randrange(12_000))
             province, district, place, lat, lon = rng.choice(places)
             precision = rng.random()

@@ -224,13 +224,17 @@ def add(
     except FieldError as exc:
         raise UsageError(f"--{exc.field_name.replace('_', '-')} {exc.value!r} {exc.reason}") from None
     engine = engine_for(db)
-    try:
+
+    def write() -> dict[str, Any]:
         with database.transaction(engine) as session:
             if key and session.scalar(select(Incident.id).where(Incident.key == key)) is not None:
                 raise UsageError(f"An incident with key {key!r} already exists; choose another --key.")
             writer = Writer(session, actor_policy=actor_policy, who=who, why="incidents add")
             writer.save(record)
             return {"key": writer.last_key, "created_actors": writer.actors.created}
+
+    try:
+        return database.retrying(write, "incidents add")
     except IntegrityError as exc:
         raise UsageError(f"The database refused the incident: {exc.orig}") from None
 
@@ -255,17 +259,27 @@ def report_add(
         )
     except FieldError as exc:
         raise UsageError(f"--{exc.field_name} {exc.value!r} {exc.reason}") from None
-    with database.transaction(engine_for(db)) as session:
-        store.add_report(session, key, record, who=who, why=why)
-        detail = incident_detail(session, key)
+    engine = engine_for(db)
+
+    def write() -> dict[str, Any]:
+        with database.transaction(engine) as session:
+            store.add_report(session, key, record, who=who, why=why)
+            return incident_detail(session, key)
+
+    detail = database.retrying(write, f"incidents report add {key}")
     return {"key": key, "killed": detail["killed"], "wounded": detail["wounded"]}
 
 
 def set_field(db: Database, key: str, field: str, value: str, who: str | None = None,
               why: str | None = None) -> dict[str, Any]:
     """Change a curated field of incident `key` (recorded as a revision); returns old and new values."""
-    with database.transaction(engine_for(db)) as session:
-        old, new = store.set_field(session, key, field, value, who=who, why=why)
+    engine = engine_for(db)
+
+    def write() -> tuple[object, object]:
+        with database.transaction(engine) as session:
+            return store.set_field(session, key, field, value, who=who, why=why)
+
+    old, new = database.retrying(write, f"incidents set {key} {field}")
     return {"key": key, "field": field, "old": old, "new": new}
 
 
@@ -277,25 +291,45 @@ def history(db: Database, key: str) -> list[dict[str, Any]]:
 
 def actor_add(db: Database, name: str, kind: str = "group", parent: str | None = None,
               aliases: list[str] | None = None, who: str | None = None, why: str | None = None) -> str:
-    with database.transaction(engine_for(db)) as session:
-        return store.add_actor(session, name, kind, parent, aliases, who, why).name
+    engine = engine_for(db)
+
+    def write() -> str:
+        with database.transaction(engine) as session:
+            return store.add_actor(session, name, kind, parent, aliases, who, why).name
+
+    return database.retrying(write, "incidents actors add")
 
 
 def actor_alias(db: Database, name: str, alias: str, dataset: str = "", who: str | None = None,
                 why: str | None = None) -> str:
-    with database.transaction(engine_for(db)) as session:
-        return store.add_alias(session, name, alias, dataset, who, why).name
+    engine = engine_for(db)
+
+    def write() -> str:
+        with database.transaction(engine) as session:
+            return store.add_alias(session, name, alias, dataset, who, why).name
+
+    return database.retrying(write, "incidents actors alias")
 
 
 def actor_rename(db: Database, name: str, new_name: str, who: str | None = None, why: str | None = None) -> str:
-    with database.transaction(engine_for(db)) as session:
-        return store.rename_actor(session, name, new_name, who, why).name
+    engine = engine_for(db)
+
+    def write() -> str:
+        with database.transaction(engine) as session:
+            return store.rename_actor(session, name, new_name, who, why).name
+
+    return database.retrying(write, "incidents actors rename")
 
 
 def actor_set_parent(db: Database, name: str, parent: str | None, who: str | None = None,
                      why: str | None = None) -> str:
-    with database.transaction(engine_for(db)) as session:
-        return store.set_parent(session, name, parent, who, why).name
+    engine = engine_for(db)
+
+    def write() -> str:
+        with database.transaction(engine) as session:
+            return store.set_parent(session, name, parent, who, why).name
+
+    return database.retrying(write, "incidents actors set-parent")
 
 
 def counts(db: Database = None) -> dict[str, int]:

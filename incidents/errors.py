@@ -40,6 +40,10 @@ class DatabaseError(IncidentsError):
     exit_code = 5
 
 
+class DatabaseBusy(DatabaseError):
+    """Other writers held the database for longer than a write is willing to wait; nothing was written."""
+
+
 class InputError(IncidentsError):
     """A file (fixture or import) holds bad data. Carries every problem found, each with file, line and field."""
 

@@ -19,7 +19,7 @@ from types import ModuleType
 from sqlalchemy import Engine
 
 from incidents.bulk import BulkItem, BulkWriter
-from incidents.db import session_factory
+from incidents.db import for_writing, retrying, session_factory, take_bulk_lock
 from incidents.errors import InputError, UsageError
 from incidents.importers import acled, gtd, native, ucdp
 from incidents.importers.reading import Table, encoding_error, open_table, skip_hxl_row
@@ -136,10 +136,18 @@ class _Rejects:
 
 def run_import(engine: Engine, path: Path, options: ImportOptions | None = None,
                progress: Progress | None = None) -> ImportResult:
-    """Import one file. Raises InputError (nothing written) when --on-error abort meets a bad row."""
+    """Import one file. Raises InputError (nothing written) when --on-error abort meets a bad row.
+
+    The import is one transaction; when another writer gets in its way it is run again from the start
+    (db.retrying), so concurrent imports of overlapping files neither fail nor duplicate a row.
+    """
     options = options or ImportOptions()
     if options.on_error not in {"abort", "skip"}:
         raise UsageError(f"--on-error {options.on_error!r} is not one of: abort, skip")
+    return retrying(lambda: _import_once(engine, path, options, progress), f"incidents import {path.name}")
+
+
+def _import_once(engine: Engine, path: Path, options: ImportOptions, progress: Progress | None) -> ImportResult:
     table, module = _open(path, options)
     result = ImportResult(file=str(path), format=module.NAME, dry_run=options.dry_run)
     if table.skipped_hxl_row:
@@ -153,7 +161,8 @@ def run_import(engine: Engine, path: Path, options: ImportOptions | None = None,
     with path.open("rb") as handle:  # in chunks: a large file is never held in memory whole
         digest = hashlib.file_digest(handle, "sha256").hexdigest()
 
-    with engine.connect() as connection, connection.begin() as transaction:
+    with for_writing(engine).connect() as connection, connection.begin() as transaction:
+        take_bulk_lock(connection)
         session = session_factory(engine)(bind=connection)
         run = start_import(session, str(path), module.NAME, digest, options.who)
         result.import_id = run.id

@@ -455,8 +455,12 @@ def finish_import(run: Import, read: int, counts: dict[str, int], rejected: int 
     run.finished_at = datetime.now(UTC)
 
 
-def require_incident(session: Session, key: str) -> Incident:
-    incident = session.scalar(select(Incident).where(Incident.key == key))
+def require_incident(session: Session, key: str, for_update: bool = False) -> Incident:
+    """The incident with `key`. for_update locks its row (PostgreSQL) so that two editors of one incident take
+    turns: each recomputes the figures from every report, the other's included. SQLite's writers take turns
+    already (BEGIN IMMEDIATE)."""
+    query = select(Incident).where(Incident.key == key)
+    incident = session.scalar(query.with_for_update() if for_update else query)
     if incident is None:
         keys = [k for (k,) in session.execute(select(Incident.key))]
         close = difflib.get_close_matches(key, keys, n=3, cutoff=0.4)
@@ -479,7 +483,7 @@ SETTABLE = {
 def add_report(session: Session, key: str, record: ReportRecord, who: str | None = None,
                why: str | None = None) -> Report:
     """Add one source's account to an incident and recompute its figures; every change is a revision."""
-    incident = require_incident(session, key)
+    incident = require_incident(session, key, for_update=True)
     if record.reported_on is None:
         record.reported_on = record.source.published_on
     source = get_or_create_source(session, record.source)
@@ -510,7 +514,7 @@ def set_field(session: Session, key: str, name: str, value: str, who: str | None
     """Change one curated field of an incident; returns (old, new). The change is a revision."""
     if name not in SETTABLE:
         raise UsageError(f"{name!r} cannot be set; settable fields: {', '.join(sorted(SETTABLE))}")
-    incident = require_incident(session, key)
+    incident = require_incident(session, key, for_update=True)
     before = {field: getattr(incident, field) for field in CURATED_FIELDS}
     kind = SETTABLE[name]
     with session.no_autoflush:  # the half-changed incident must not reach the database before it is whole
