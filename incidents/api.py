@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from incidents import db as database
 from incidents import store, summaries, timelines
+from incidents.asof import parse_as_of, snapshot
 from incidents.config import database_url, describe
 from incidents.errors import UsageError
 from incidents.exports import export_incidents, frame_rows, write_export
@@ -45,6 +47,13 @@ def engine_for(db: Database) -> Engine:
     return database.open_database(database_url(db))
 
 
+def reading_engine(db: Database, as_of: str | date | None = None) -> Engine:
+    """engine_for(db), or with `as_of` a snapshot of the database as it stood at the end of that day."""
+    engine = engine_for(db)
+    day = parse_as_of(as_of)
+    return snapshot(engine, day) if day else engine
+
+
 def init(db: Database = None) -> str:
     """Create the database if needed and migrate it to the newest schema. Returns what was done."""
     engine = db if isinstance(db, Engine) else database.make_engine(database_url(db))
@@ -74,13 +83,13 @@ def import_file(db: Database, path: str | Path, progress: Progress | None = None
 
 
 def export(db: Database, what: str, out: str | Path, fmt: str = "csv", excel: bool = False, freq: str = "month",
-           by: str | None = None, rollup: bool = False, **filters: Any) -> int:
+           by: str | None = None, rollup: bool = False, as_of: str | date | None = None, **filters: Any) -> int:
     """Write an export and its datapackage.json; returns the number of rows.
 
     what: incidents (the native format, re-importable as CSV), events (the event log), timeline, groups.
     """
     path = Path(out)
-    with database.session_factory(engine_for(db))() as session:
+    with database.session_factory(reading_engine(db, as_of))() as session:
         chosen = Filters(**filters)
         if what == "incidents":
             return export_incidents(session, chosen, path, excel=excel, fmt=fmt)
@@ -97,38 +106,39 @@ def export(db: Database, what: str, out: str | Path, fmt: str = "csv", excel: bo
 
 def timeline(db: Database = None, freq: str = "month", by: str | None = None, rollup: bool = False,
              role: str = "perpetrator", rolling: int | None = None, cumulative: bool = False,
-             **filters: Any) -> pd.DataFrame:
+             as_of: str | date | None = None, **filters: Any) -> pd.DataFrame:
     """Incidents, killed and wounded per period (see incidents.timelines.timeline)."""
-    with database.session_factory(engine_for(db))() as session:
+    with database.session_factory(reading_engine(db, as_of))() as session:
         return timelines.timeline(session, Filters(**filters), freq=freq, by=by, rollup=rollup, role=role,
                                   rolling=rolling, cumulative=cumulative)
 
 
 def summary(db: Database = None, rollup: bool = False, role: str = "perpetrator", year: int | None = None,
-            **filters: Any) -> pd.DataFrame:
+            as_of: str | date | None = None, **filters: Any) -> pd.DataFrame:
     """Per-group summary (see incidents.summaries.group_summary)."""
-    with database.session_factory(engine_for(db))() as session:
+    with database.session_factory(reading_engine(db, as_of))() as session:
         return summaries.group_summary(session, Filters(**filters), rollup=rollup, role=role, year=year)
 
 
-def gaps(db: Database = None, rollup: bool = False, role: str = "perpetrator", **filters: Any) -> timelines.Gaps:
+def gaps(db: Database = None, rollup: bool = False, role: str = "perpetrator", as_of: str | date | None = None,
+         **filters: Any) -> timelines.Gaps:
     """Quiet spells and unusual years per group (see incidents.timelines.gaps)."""
-    with database.session_factory(engine_for(db))() as session:
+    with database.session_factory(reading_engine(db, as_of))() as session:
         return timelines.gaps(session, Filters(**filters), rollup=rollup, role=role)
 
 
-def event_log(db: Database = None, **filters: Any) -> pd.DataFrame:
+def event_log(db: Database = None, as_of: str | date | None = None, **filters: Any) -> pd.DataFrame:
     """The chronological list of incidents (see incidents.timelines.event_log)."""
-    with database.session_factory(engine_for(db))() as session:
+    with database.session_factory(reading_engine(db, as_of))() as session:
         return timelines.event_log(session, Filters(**filters))
 
 
 def chart(db: Database, what: str, out: str | Path, freq: str = "year", by: str | None = "actor",
-          rollup: bool = False, **filters: Any) -> Any:
+          rollup: bool = False, as_of: str | date | None = None, **filters: Any) -> Any:
     """Draw a chart (what: timeline or groups) to a .png or .svg file; returns the matplotlib Figure."""
     from incidents import charts
 
-    engine = engine_for(db)
+    engine = reading_engine(db, as_of)
     chosen = Filters(**filters)
     with database.session_factory(engine)() as session:
         count = session.scalar(select(func.count()).select_from(filtered_incidents(session, chosen).subquery()))
@@ -150,17 +160,24 @@ def chart(db: Database, what: str, out: str | Path, freq: str = "year", by: str 
     raise UsageError(f"chart {what!r} is not one of: timeline, groups")
 
 
-def incidents(db: Database = None, limit: int | None = 100, **filters: Any) -> tuple[list[dict[str, Any]], int]:
+def incidents(db: Database = None, limit: int | None = 100, as_of: str | date | None = None,
+              **filters: Any) -> tuple[list[dict[str, Any]], int]:
     """Incidents matching filters (actor, include_subgroups, country, since, until); returns (rows, total)."""
-    engine = engine_for(db)
+    engine = reading_engine(db, as_of)
     with database.session_factory(engine)() as session:
         return list_incidents(session, Filters(**filters), limit)
 
 
-def show(db: Database, key: str) -> dict[str, Any]:
-    """One incident in full: fields, actors with attribution, every report with its source."""
-    with database.session_factory(engine_for(db))() as session:
-        return incident_detail(session, key)
+def show(db: Database, key: str, as_of: str | date | None = None) -> dict[str, Any]:
+    """One incident in full: fields, actors with attribution, every report with its source.
+
+    With `as_of`, as known at the end of that day (see incidents.asof); the answer then says so under 'as_of'.
+    """
+    with database.session_factory(reading_engine(db, as_of))() as session:
+        detail = incident_detail(session, key)
+    if as_of is not None:
+        detail["as_of"] = str(parse_as_of(as_of))
+    return detail
 
 
 def actors(db: Database = None) -> list[dict[str, Any]]:

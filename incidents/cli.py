@@ -41,6 +41,12 @@ def _db(ctx: click.Context) -> str | None:
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts instead of a table.")
 
 
+as_of_option = click.option(
+    "--as-of", metavar="YYYY-MM-DD",
+    help="Answer with what was known at the end of that day: reports by their publication date, later edits "
+         "undone (see README, 'What did we know when').")
+
+
 def filter_options(command: Any) -> Any:
     """The filters every listing command shares."""
     for option in reversed([
@@ -57,6 +63,7 @@ def filter_options(command: Any) -> Any:
         click.option("--status", multiple=True, type=click.Choice(["confirmed", "provisional", "disputed"]),
                      help="Keep incidents with this status. Repeatable."),
         click.option("--attack-type", help="Attack type, as stored (case-insensitive)."),
+        as_of_option,
     ]):
         command = option(command)
     return command
@@ -253,13 +260,17 @@ def list_(ctx: click.Context, limit: int, as_json: bool, **filters: Any) -> None
 @cli.command()
 @click.argument("key")
 @json_option
+@as_of_option
 @click.pass_context
-def show(ctx: click.Context, key: str, as_json: bool) -> None:
+def show(ctx: click.Context, key: str, as_json: bool, as_of: str | None) -> None:
     """Show one incident in full: every field, its actors, and every report with its source and excerpt."""
-    detail = api.show(_db(ctx), key)
+    detail = api.show(_db(ctx), key, as_of=as_of)
     if as_json:
         output.print_json(detail)
     else:
+        if as_of:
+            output.console.print(f"[bold]As known at the end of {detail['as_of']}[/bold] (reports by publication "
+                                 "date; later edits undone; see `incidents history`)")
         output.incident_detail(detail)
 
 
