@@ -11,9 +11,10 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import IntegrityError
 
 from incidents import db as database
-from incidents import store, summaries, timelines
+from incidents import merging, store, summaries, timelines
 from incidents.asof import parse_as_of, snapshot
 from incidents.config import database_url, describe
+from incidents.duplicates import candidate_pairs
 from incidents.errors import UsageError
 from incidents.exports import export_incidents, frame_rows, write_export
 from incidents.fixtures import DEMO_FIXTURES, FIXTURES_DIR, LoadResult, load_fixtures
@@ -298,6 +299,38 @@ def set_field(db: Database, key: str, field: str, value: str, who: str | None = 
 
     old, new = database.retrying(write, f"incidents set {key} {field}")
     return {"key": key, "field": field, "old": old, "new": new}
+
+
+def duplicates(db: Database = None, days: int = 3, km: float = 25.0, limit: int | None = 50,
+               min_score: float = 0.0) -> list[dict[str, Any]]:
+    """Candidate pairs of records of one attack, best first (see incidents.duplicates for the scoring)."""
+    if days < 0 or km <= 0:
+        raise UsageError("--days must be 0 or more and --km more than 0")
+    with database.session_factory(engine_for(db))() as session:
+        return [pair.as_dict() for pair in candidate_pairs(session, days=days, km=km, limit=limit,
+                                                           min_score=min_score)]
+
+
+def merge(db: Database, keep: str, other: str, who: str | None = None, why: str | None = None) -> dict[str, Any]:
+    """Fold incident `other` into `keep` (see incidents.merging); recorded, and undone by unmerge."""
+    engine = engine_for(db)
+
+    def write() -> dict[str, Any]:
+        with database.transaction(engine) as session:
+            return merging.merge(session, keep, other, who=who, why=why)
+
+    return database.retrying(write, f"incidents merge {keep} {other}")
+
+
+def unmerge(db: Database, key: str, who: str | None = None, why: str | None = None) -> dict[str, Any]:
+    """Undo the merge of incident `key` into another, exactly."""
+    engine = engine_for(db)
+
+    def write() -> dict[str, Any]:
+        with database.transaction(engine) as session:
+            return merging.unmerge(session, key, who=who, why=why)
+
+    return database.retrying(write, f"incidents unmerge {key}")
 
 
 def history(db: Database, key: str) -> list[dict[str, Any]]:

@@ -7,8 +7,8 @@ What "stood" means, row by row:
 - an analyst's best figure counts from the day it was set (a revision, or the incident's creation);
 - an actor link counts from the day its source published it, or else from the incident's recording;
 - an incident is there if it was recorded by then or a report of it had been published by then;
-- every later change to a curated field (a revision dated after DATE) is undone; revisions and import runs
-  after DATE are left out.
+- every later change to a curated field (a revision dated after DATE) is undone, and so is every later
+  merge (or unmerge); revisions and import runs after DATE are left out.
 
 So for Bajaur, `--as-of 2023-07-31` gives the tolls of the first day's reports and no perpetrator (the
 claim's source appeared on 1 August), whenever the reports were typed in.
@@ -87,7 +87,14 @@ def snapshot(engine: Engine, as_of: date) -> Engine:
         incidents = {row["id"]: row for row in rows("incidents")}
         sources = rows("sources")
         published = {row["id"]: row["published_on"] for row in sources}
-        reports = sorted((r for r in rows("reports") if (r["reported_on"] or _day(r["created_at"])) <= as_of),
+        homes = _merge_state(rows("merges"), incidents, as_of)
+        all_reports = rows("reports")
+        all_links = rows("incident_actors")
+        for row in all_reports:
+            row["incident_id"] = homes["reports"].get(row["id"], row["incident_id"])
+        for row in all_links:
+            row["incident_id"] = homes["links"].get(row["id"], row["incident_id"])
+        reports = sorted((r for r in all_reports if (r["reported_on"] or _day(r["created_at"])) <= as_of),
                          key=lambda r: r["id"])  # derive_figures breaks ties by position, as store does
         revisions = rows("revisions")
         kept_revisions = [r for r in revisions if _day(r["changed_at"]) <= as_of]
@@ -110,7 +117,7 @@ def snapshot(engine: Engine, as_of: date) -> Engine:
         for incident_id in known:
             _refigure(incidents[incident_id], by_incident[incident_id], as_of, best_set_by_then)
 
-        links = [link for link in rows("incident_actors") if link["incident_id"] in known and (
+        links = [link for link in all_links if link["incident_id"] in known and (
             (published.get(link["source_id"]) if link["source_id"] else None)
             or _day(incidents[link["incident_id"]]["created_at"])) <= as_of]
         chosen: dict[str, list[dict[str, Any]]] = {
@@ -127,6 +134,24 @@ def snapshot(engine: Engine, as_of: date) -> Engine:
                 for start in range(0, len(data), BATCH):
                     destination.execute(insert(table), data[start:start + BATCH])
     return target
+
+
+def _merge_state(merges: list[dict[str, Any]], incidents: dict[int, dict[str, Any]],
+                 as_of: date) -> dict[str, dict[int, int]]:
+    """Set merged_into_id as it stood on `as_of`; returns where moved reports and links lived then, by id."""
+    homes: dict[str, dict[int, int]] = {"reports": {}, "links": {}}
+    for merge in sorted(merges, key=lambda m: m["id"]):
+        merged_then = _day(merge["merged_at"]) <= as_of and (
+            merge["undone_at"] is None or _day(merge["undone_at"]) > as_of)
+        merged_now = merge["undone_at"] is None
+        if merged_then == merged_now:
+            continue
+        home = merge["kept_id"] if merged_then else merge["merged_id"]
+        incidents[merge["merged_id"]]["merged_into_id"] = merge["kept_id"] if merged_then else None
+        for kind in ("reports", "links"):
+            for row_id in merge["moved"][kind]:
+                homes[kind][row_id] = home
+    return homes
 
 
 def _refigure(incident: dict[str, Any], reports: list[_Figures], as_of: date,

@@ -458,6 +458,56 @@ def set_(ctx: click.Context, key: str, field: str, value: str, why: str, who: st
 
 
 @cli.command()
+@click.option("--days", type=click.IntRange(min=0), default=3, show_default=True,
+              help="At most this many days apart.")
+@click.option("--km", type=click.FloatRange(min=0, min_open=True), default=25.0, show_default=True,
+              help="At most this far apart, where both have coordinates.")
+@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True, help="Show the best N pairs.")
+@click.option("--min-score", type=click.FloatRange(0, 1), default=0.0, help="Leave out pairs scoring less.")
+@json_option
+@click.pass_context
+def duplicates(ctx: click.Context, days: int, km: float, limit: int, min_score: float, as_json: bool) -> None:
+    """Pairs of records that may be one attack reported twice (GTD, UCDP, news), best first.
+
+    Scored 0-1 on date distance, place (coordinates, district), shared perpetrator (sub-groups as their parent)
+    and toll. Review a pair with `incidents show`, then `incidents merge KEEP OTHER`."""
+    pairs = api.duplicates(_db(ctx), days=days, km=km, limit=limit, min_score=min_score)
+    if as_json:
+        output.print_json(pairs)
+    else:
+        output.duplicate_table(pairs)
+
+
+@cli.command()
+@click.argument("keep")
+@click.argument("other")
+@who_option
+@why_option
+@click.pass_context
+def merge(ctx: click.Context, keep: str, other: str, who: str | None, why: str | None) -> None:
+    """Fold incident OTHER into KEEP: its reports, actor links and sources move, KEEP's figures are recomputed,
+    and OTHER is left out of every listing and count from now on. Recorded; `incidents unmerge OTHER` undoes it."""
+    result = api.merge(_db(ctx), keep, other, who=who, why=why)
+    killed = result["killed"]
+    output.console.print(
+        f"Merged {escape(other)} into {escape(keep)}: {result['reports_moved']} reports and {result['links_moved']} "
+        f"actor links moved ({result['reports_left']} stay with {escape(other)}: the same source or actor as "
+        f"{escape(keep)} already has). Killed now: best {killed['best']}, range {killed['low']}-{killed['high']}.")
+
+
+@cli.command()
+@click.argument("key")
+@who_option
+@why_option
+@click.pass_context
+def unmerge(ctx: click.Context, key: str, who: str | None, why: str | None) -> None:
+    """Undo the merge of incident KEY into another: everything that moved goes back, figures too."""
+    result = api.unmerge(_db(ctx), key, who=who, why=why)
+    output.console.print(f"{escape(key)} stands apart from {escape(result['kept'])} again: "
+                         f"{result['reports_moved_back']} reports and {result['links_moved_back']} actor links back.")
+
+
+@cli.command()
 @click.argument("key")
 @json_option
 @click.pass_context

@@ -278,6 +278,9 @@ class Incident(Base):
     row_hash: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # Set when `incidents merge` folded this record into another: it stays (with its origin id, so a
+    # re-import still finds it) but every listing, timeline, summary and view leaves it out.
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id"), index=True)
 
     location: Mapped[Location | None] = relationship()
     actors: Mapped[list[IncidentActor]] = relationship(
@@ -366,3 +369,20 @@ class Revision(Base):
     changed_by: Mapped[str | None] = mapped_column(String(100))
     reason: Mapped[str | None] = mapped_column(Text)
     import_id: Mapped[int | None] = mapped_column(ForeignKey("imports.id", ondelete="SET NULL"), index=True)
+
+
+class Merge(Base):
+    """One `incidents merge KEEP OTHER`: what moved, so that `incidents unmerge` can put it back exactly."""
+
+    __tablename__ = "merges"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kept_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"), index=True)
+    merged_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"), index=True)
+    # {"reports": [ids moved], "links": [ids moved], "kept_before": {field: value before the merge}}
+    moved: Mapped[dict[str, Any]]
+    merged_at: Mapped[datetime] = mapped_column(default=utcnow)
+    merged_by: Mapped[str | None] = mapped_column(String(100))
+    reason: Mapped[str | None] = mapped_column(Text)
+    undone_at: Mapped[datetime | None]
+    undone_by: Mapped[str | None] = mapped_column(String(100))

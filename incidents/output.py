@@ -86,6 +86,12 @@ def incident_detail(detail: dict[str, Any]) -> None:
     ]
     if detail["origin"]:
         facts.append(("Origin", f"{detail['origin']['dataset']} {detail['origin']['id']}"))
+    if detail.get("merged_into"):
+        facts.append(("Merged into", f"{detail['merged_into']} (listings count it there; incidents unmerge "
+                                     f"{detail['key']} undoes it)"))
+    if detail.get("merged"):
+        facts.append(("Merged here", "; ".join(m["key"] + (f" ({m['origin']})" if m["origin"] else "")
+                                               for m in detail["merged"])))
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold")
     grid.add_column()
@@ -216,3 +222,24 @@ def frame_table(frame: Any, title: str, columns: list[str] | None = None) -> Non
 def frame_json(frame: Any) -> list[dict[str, Any]]:
     records: list[dict[str, Any]] = json.loads(frame.to_json(orient="records", date_format="iso", default_handler=str))
     return records
+
+
+def duplicate_table(pairs: list[dict[str, Any]]) -> None:
+    if not pairs:
+        console.print("No candidate pairs.")
+        return
+    table = Table(title="Candidate duplicates, best first")
+    for column in ("score", "incident", "incident", "days", "km", "shared perpetrators", "killed"):
+        table.add_column(column, justify="right" if column in {"score", "days", "km"} else "left",
+                         no_wrap=column in {"incident", "killed"})
+    for pair in pairs:
+        km = "-" if pair["km_apart"] is None else f"{pair['km_apart']:.1f}"
+        killed = f"{_or_dash(pair['killed_a'])} / {_or_dash(pair['killed_b'])}"
+        table.add_row(f"{pair['score']:.2f}", escape(pair["a"]), escape(pair["b"]), str(pair["days_apart"]), km,
+                      escape(", ".join(pair["shared_perpetrators"]) or "-"), killed)
+    console.print(table)
+    console.print("Compare with `incidents show KEY`; fold one into the other with `incidents merge KEEP OTHER`.")
+
+
+def _or_dash(value: object) -> str:
+    return "-" if value is None else str(value)

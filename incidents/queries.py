@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, exists, func, select, true
+from sqlalchemy import ColumnElement, Select, and_, exists, func, select
 from sqlalchemy.orm import Session, aliased
 
 from incidents.errors import NotFoundError, UsageError
@@ -88,8 +88,12 @@ def actor_ids(session: Session, name: str, include_subgroups: bool = False) -> s
 
 
 def filtered_incidents(session: Session, filters: Filters) -> Select[Any]:
-    """SELECT incidents.id ... with every filter applied; the shared base of listings and exports."""
-    query = select(Incident.id).outerjoin(Location, Incident.location_id == Location.id)
+    """SELECT incidents.id ... with every filter applied; the shared base of listings and exports.
+
+    Records merged into another (`incidents merge`) are never in it: the one they were merged into stands for them.
+    """
+    query = (select(Incident.id).outerjoin(Location, Incident.location_id == Location.id)
+             .where(Incident.merged_into_id.is_(None)))
     for level in filters.attribution:
         if level not in {a.value for a in Attribution}:
             raise UsageError(f"--attribution {level!r} is not one of: claimed, attributed, suspected, denied")
@@ -128,10 +132,13 @@ def filtered_incidents(session: Session, filters: Filters) -> Select[Any]:
 def in_scope(session: Session, filters: Filters, column: Any = None) -> ColumnElement[bool]:
     """SQL that keeps the incidents matching `filters` (`column` holds incident ids; default incidents.id).
 
-    With no filter at all it is plain TRUE, so a query over every incident is not slowed by an IN (...)."""
-    column = Incident.id if column is None else column
+    With no filter at all it only leaves out merged records, so a query over every incident is not slowed by an
+    IN (...) over all of them."""
     if filters == Filters():
-        return true()
+        if column is None:
+            return Incident.merged_into_id.is_(None)
+        return column.not_in(select(Incident.id).where(Incident.merged_into_id.is_not(None)))
+    column = Incident.id if column is None else column
     return column.in_(filtered_incidents(session, filters))
 
 
@@ -252,6 +259,14 @@ def incident_detail(session: Session, key: str) -> dict[str, Any]:
             for link, actor, source in actor_rows
         ],
         "reports": [_report_dict(report, source) for report, source in report_rows],
+        "merged_into": session.scalar(select(Incident.key).where(Incident.id == incident.merged_into_id))
+                       if incident.merged_into_id else None,
+        "merged": [
+            {"key": k, "origin": f"{d} {o}" if d else None}
+            for k, d, o in session.execute(
+                select(Incident.key, Incident.origin_dataset, Incident.origin_id)
+                .where(Incident.merged_into_id == incident.id).order_by(Incident.key))
+        ],
         "created_at": incident.created_at.isoformat(),
         "updated_at": incident.updated_at.isoformat(),
     }

@@ -70,6 +70,7 @@ def test_every_command_is_in_the_readme() -> None:
 def test_the_cli_tour_runs_as_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("INCIDENTS_DB", raising=False)
+    (tmp_path / "fixtures").symlink_to(ROOT / "fixtures")  # the tour runs from a checkout
     tour = _first_block(_section("A five-minute tour of the command line"), "bash")
     lines = [shlex.split(line, comments=True) for line in tour.splitlines() if line.strip()]
     assert len(lines) >= 8

@@ -1,0 +1,166 @@
+"""`incidents duplicates`: pairs of records that may be one attack reported twice, best candidates first.
+
+Candidates: two live (unmerged) records in the same country, both dated to the day, at most `days` apart,
+not two rows of one dataset (GTD, UCDP and ACLED each record separate events apart, even on one day and
+place), and near each other: within `km` when both have coordinates, otherwise in the same district (admin2)
+or, failing that, province (admin1).
+
+Each pair is scored from 0 to 1, the weighted sum of four similarities:
+  date   0.30   1 on the same day, falling linearly to 0 at days + 1 apart
+  place  0.30   1 at the same spot, falling linearly to 0 at km; the same district counts as 1, the same
+                province as 0.5 (whichever is higher)
+  actor  0.20   1 if they share a perpetrator (sub-groups counted as their top-level parent: ISKP is IS),
+                0 if both name perpetrators and none is shared, 0.5 if either names none
+                (an "Unknown"/unidentified actor names none)
+  toll   0.20   1 - |a - b| / max(a, b) on the best killed figures; 0.5 if either is unknown
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from incidents.models import Actor, ActorKind, Incident, IncidentActor, Location, Role
+from incidents.records import normalize_name
+from incidents.timelines import frame_of
+
+WEIGHTS = {"date": 0.30, "place": 0.30, "actor": 0.20, "toll": 0.20}
+DISTRICT_WORDS = {"district", "agency", "province", "division", "tehsil", "town", "city"}
+
+
+@dataclass
+class Pair:
+    score: float
+    a: str
+    b: str
+    days_apart: int
+    km_apart: float | None
+    same_admin2: bool
+    shared_perpetrators: list[str]
+    killed_a: int | None
+    killed_b: int | None
+    date_score: float
+    place_score: float
+    actor_score: float
+    toll_score: float
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _area(name: Any) -> str:
+    """'Mastung district' and 'Mastung' are one district; 'Orakzai agency' and 'Orakzai' too."""
+    if not isinstance(name, str):
+        return ""
+    words = [w for w in normalize_name(name).split() if w not in DISTRICT_WORDS]
+    return " ".join(words)
+
+
+def _roots(session: Session) -> dict[int, tuple[int, str]]:
+    """Each actor's top-level ancestor (id, name)."""
+    actors = {i: (p, n) for i, p, n in session.execute(select(Actor.id, Actor.parent_id, Actor.name))}
+    roots: dict[int, tuple[int, str]] = {}
+    for actor_id in actors:
+        current, seen = actor_id, set()
+        while actors[current][0] is not None and current not in seen:
+            seen.add(current)
+            current = actors[current][0]  # type: ignore[assignment]
+        roots[actor_id] = (current, actors[current][1])
+    return roots
+
+
+def candidate_pairs(session: Session, days: int = 3, km: float = 25.0, limit: int | None = 50,
+                    min_score: float = 0.0) -> list[Pair]:
+    """Candidate duplicate pairs, best first (see the module doc for the rules)."""
+    frame = frame_of(session, select(
+        Incident.id, Incident.key, Incident.date_start, Incident.origin_dataset, Incident.killed_best,
+        Location.country, Location.admin1, Location.admin2, Location.latitude, Location.longitude,
+    ).join(Location, Location.id == Incident.location_id)
+     .where(Incident.merged_into_id.is_(None), Incident.date_precision == "day"),
+        ["id", "key", "date", "dataset", "killed", "country", "admin1", "admin2", "lat", "lon"])
+    if frame.empty:
+        return []
+    frame["date"] = pd.to_datetime(frame["date"])
+    frame["area1"] = frame["admin1"].map(_area)
+    frame["area2"] = frame["admin2"].map(_area)
+    frame["dataset"] = frame["dataset"].fillna("")
+
+    pieces = []
+    for offset in range(days + 1):
+        shifted = frame.assign(date=frame["date"] + pd.Timedelta(days=offset))
+        pairs = frame.merge(shifted, on=["country", "date"], suffixes=("_a", "_b"))
+        pairs = pairs[pairs["id_a"] != pairs["id_b"]]
+        if offset == 0:
+            pairs = pairs[pairs["id_a"] < pairs["id_b"]]
+        pairs = pairs[(pairs["dataset_a"] == "") | (pairs["dataset_a"] != pairs["dataset_b"])]
+        pieces.append(pairs.assign(days_apart=offset))
+    pairs = pd.concat(pieces, ignore_index=True)
+    if pairs.empty:
+        return []
+
+    distance = _haversine_km(pairs["lat_a"], pairs["lon_a"], pairs["lat_b"], pairs["lon_b"])
+    same2 = (pairs["area2_a"] != "") & (pairs["area2_a"] == pairs["area2_b"])
+    same1 = (pairs["area1_a"] != "") & (pairs["area1_a"] == pairs["area1_b"])
+    near = distance <= km
+    has_coords = distance.notna()
+    pairs = pairs.assign(km_apart=distance, same2=same2, same1=same1)
+    pairs = pairs[(has_coords & near) | same2 | (~has_coords & same1)]
+    if pairs.empty:
+        return []
+
+    date_score = 1 - pairs["days_apart"] / (days + 1)
+    coord_score = (1 - pairs["km_apart"] / km).clip(lower=0).fillna(0)
+    area_score = np.where(pairs["same2"], 1.0, np.where(pairs["same1"], 0.5, 0.0))
+    place_score = np.maximum(coord_score, area_score)
+    toll_a, toll_b = pairs["killed_a"].astype("float"), pairs["killed_b"].astype("float")
+    top = np.maximum(toll_a, toll_b).replace(0, 1)
+    toll_score = (1 - (toll_a - toll_b).abs() / top).fillna(0.5)
+    shared, actor_score = _actor_similarity(session, pairs)
+    score = (WEIGHTS["date"] * date_score + WEIGHTS["place"] * place_score + WEIGHTS["actor"] * actor_score
+             + WEIGHTS["toll"] * toll_score)
+    pairs = pairs.assign(score=score.round(3), date_score=date_score, place_score=place_score,
+                         actor_score=actor_score, toll_score=toll_score, shared=shared)
+    pairs = pairs[pairs["score"] >= min_score].sort_values(["score", "key_a", "key_b"], ascending=[False, True, True])
+    if limit is not None:
+        pairs = pairs.head(limit)
+    return [
+        Pair(score=float(r.score), a=r.key_a, b=r.key_b, days_apart=int(r.days_apart),
+             km_apart=None if pd.isna(r.km_apart) else round(float(r.km_apart), 1), same_admin2=bool(r.same2),
+             shared_perpetrators=list(r.shared),
+             killed_a=None if pd.isna(r.killed_a) else int(r.killed_a),
+             killed_b=None if pd.isna(r.killed_b) else int(r.killed_b),
+             date_score=round(float(r.date_score), 3), place_score=round(float(r.place_score), 3),
+             actor_score=float(r.actor_score), toll_score=round(float(r.toll_score), 3))
+        for r in pairs.itertuples()
+    ]
+
+
+def _haversine_km(lat1: pd.Series, lon1: pd.Series, lat2: pd.Series, lon2: pd.Series) -> pd.Series:
+    lat1, lon1, lat2, lon2 = (np.radians(s.astype("float")) for s in (lat1, lon1, lat2, lon2))
+    h = np.sin((lat2 - lat1) / 2) ** 2 + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
+    return pd.Series(2 * 6371.0088 * np.arcsin(np.sqrt(h)), index=lat1.index)
+
+
+def _actor_similarity(session: Session, pairs: pd.DataFrame) -> tuple[list[list[str]], np.ndarray]:
+    """Per pair: the top-level perpetrators both name, and the actor score."""
+    ids = set(pairs["id_a"]) | set(pairs["id_b"])
+    roots = _roots(session)
+    perpetrators: dict[int, set[str]] = {}
+    for incident_id, actor_id in session.execute(
+            select(IncidentActor.incident_id, IncidentActor.actor_id).join(Actor, Actor.id == IncidentActor.actor_id)
+            .where(IncidentActor.role == Role.PERPETRATOR.value,
+                   Actor.kind != ActorKind.UNIDENTIFIED.value)):  # two "Unknown"s are no evidence of one attack
+        if incident_id in ids:  # filtered here: an IN (...) of every candidate could pass SQLite's variable limit
+            perpetrators.setdefault(incident_id, set()).add(roots[actor_id][1])
+    shared_lists, scores = [], []
+    for a, b in zip(pairs["id_a"], pairs["id_b"], strict=True):
+        left, right = perpetrators.get(a, set()), perpetrators.get(b, set())
+        common = sorted(left & right)
+        shared_lists.append(common)
+        scores.append(0.5 if not left or not right else (1.0 if common else 0.0))
+    return shared_lists, np.array(scores)

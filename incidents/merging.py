@@ -1,0 +1,120 @@
+"""`incidents merge KEEP OTHER` and `incidents unmerge OTHER`: one attack reported twice becomes one record.
+
+A merge moves OTHER's reports and actor links onto KEEP and recomputes KEEP's figures from all of them.
+Disagreements survive: a link to another actor moves with its source (GTD's ISKP and UCDP's TTP both stay).
+What cannot move stays on OTHER, visible through it: a report from a source KEEP already has (one report per
+source and incident) and a link to an actor KEEP already has (KEEP's link stands). OTHER itself stays too,
+marked merged_into KEEP, with its origin id, so that a re-import of its dataset still finds it; every
+listing, timeline, summary, export and SQL view leaves it out, so nothing is counted twice.
+The merges table records what moved and KEEP's figures before; unmerge puts both back exactly.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from incidents.errors import UsageError
+from incidents.models import Incident, IncidentActor, Merge, Report
+from incidents.store import CURATED_FIELDS, Writer, current_user, recompute_figures, require_incident
+
+# What a merge may change on KEEP, saved before it so that unmerge restores it exactly.
+FIGURES = ("killed_low", "killed_best", "killed_high", "killed_best_manual", "wounded_low", "wounded_best",
+           "wounded_high", "wounded_best_manual", "perpetrators_killed")
+
+
+def merge(session: Session, keep_key: str, other_key: str, who: str | None = None,
+          why: str | None = None) -> dict[str, Any]:
+    """Fold incident `other_key` into `keep_key`; returns what moved."""
+    if keep_key == other_key:
+        raise UsageError(f"Cannot merge {keep_key} into itself.")
+    keep = require_incident(session, keep_key, for_update=True)
+    other = require_incident(session, other_key, for_update=True)
+    for incident in (keep, other):
+        if incident.merged_into_id is not None:
+            into = session.get(Incident, incident.merged_into_id)
+            raise UsageError(f"{incident.key} is already merged into {into.key if into else '?'}; "
+                             f"unmerge it first (incidents unmerge {incident.key}).")
+    if session.scalar(select(Incident.id).where(Incident.merged_into_id == other.id).limit(1)) is not None:
+        raise UsageError(f"Records are merged into {other.key}; merge {other.key} itself into nothing else, "
+                         f"or merge those records into {keep.key} one by one.")
+    before = {name: getattr(keep, name) for name in CURATED_FIELDS}
+    saved = {name: getattr(keep, name) for name in FIGURES}
+
+    kept_sources = set(session.scalars(select(Report.source_id).where(Report.incident_id == keep.id)))
+    reports = [r for r in session.scalars(select(Report).where(Report.incident_id == other.id).order_by(Report.id))
+               if r.source_id not in kept_sources]
+    kept_actors = set(session.execute(select(IncidentActor.actor_id, IncidentActor.role)
+                                      .where(IncidentActor.incident_id == keep.id)).all())
+    links = [link for link in session.scalars(select(IncidentActor).where(IncidentActor.incident_id == other.id)
+                                              .order_by(IncidentActor.id))
+             if (link.actor_id, link.role) not in kept_actors]
+    report_ids, link_ids = [r.id for r in reports], [link.id for link in links]
+    _move(session, report_ids, link_ids, keep.id)
+    session.expire(keep)
+    recompute_figures(keep, _reports_of(session, keep))  # UsageError if the analyst's best falls outside
+    other.merged_into_id = keep.id
+    session.add(Merge(kept_id=keep.id, merged_id=other.id, merged_by=who or current_user(), reason=why,
+                      moved={"reports": report_ids, "links": link_ids, "kept_before": saved}))
+    session.flush()
+    writer = Writer(session, who=who, why=why or f"merge {other.key} into {keep.key}")
+    writer._revision("incidents", other.id, "merged_into", None, keep.key)
+    for report_id in report_ids:
+        writer._revision("reports", report_id, "incident", other.key, keep.key)
+    for link_id in link_ids:
+        writer._revision("incident_actors", link_id, "incident", other.key, keep.key)
+    writer._record_revisions(keep, before)
+    session.flush()
+    return {"kept": keep.key, "merged": other.key, "reports_moved": len(report_ids), "links_moved": len(link_ids),
+            "reports_left": len(_reports_of(session, other)),
+            "killed": {"low": keep.killed_low, "best": keep.killed_best, "high": keep.killed_high}}
+
+
+def unmerge(session: Session, key: str, who: str | None = None, why: str | None = None) -> dict[str, Any]:
+    """Undo the merge of incident `key` into another: its reports and links go back, the other's figures too."""
+    other = require_incident(session, key, for_update=True)
+    if other.merged_into_id is None:
+        raise UsageError(f"{key} is not merged into anything; `incidents show {key}` lists what is merged into it.")
+    record = session.scalars(select(Merge).where(Merge.merged_id == other.id, Merge.undone_at.is_(None))
+                             .order_by(Merge.id.desc())).first()
+    if record is None:  # pragma: no cover - merged_into_id is only ever set together with a Merge row
+        raise UsageError(f"{key} is marked merged but its merge record is missing; set it apart by hand.")
+    keep = require_incident(session, session.get(Incident, record.kept_id).key, for_update=True)  # type: ignore[union-attr]
+    before = {name: getattr(keep, name) for name in CURATED_FIELDS}
+    report_ids, link_ids = record.moved["reports"], record.moved["links"]
+    _move(session, report_ids, link_ids, other.id)
+    session.expire(keep)
+    for name, value in record.moved["kept_before"].items():
+        setattr(keep, name, value)
+    recompute_figures(keep, _reports_of(session, keep))  # the same reports as before the merge: the same figures
+    other.merged_into_id = None
+    record.undone_at = datetime.now(UTC)
+    record.undone_by = who or current_user()
+    session.flush()
+    writer = Writer(session, who=who, why=why or f"unmerge {other.key} from {keep.key}")
+    writer._revision("incidents", other.id, "merged_into", keep.key, None)
+    for report_id in report_ids:
+        writer._revision("reports", report_id, "incident", keep.key, other.key)
+    for link_id in link_ids:
+        writer._revision("incident_actors", link_id, "incident", keep.key, other.key)
+    writer._record_revisions(keep, before)
+    session.flush()
+    return {"kept": keep.key, "restored": other.key, "reports_moved_back": len(report_ids),
+            "links_moved_back": len(link_ids)}
+
+
+def _move(session: Session, report_ids: list[int], link_ids: list[int], to_incident: int) -> None:
+    if report_ids:
+        session.execute(update(Report).where(Report.id.in_(report_ids)).values(incident_id=to_incident),
+                        execution_options={"synchronize_session": False})
+    if link_ids:
+        session.execute(update(IncidentActor).where(IncidentActor.id.in_(link_ids)).values(incident_id=to_incident),
+                        execution_options={"synchronize_session": False})
+    session.expire_all()
+
+
+def _reports_of(session: Session, incident: Incident) -> list[Report]:
+    return list(session.scalars(select(Report).where(Report.incident_id == incident.id).order_by(Report.id)))

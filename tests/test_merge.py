@@ -1,0 +1,154 @@
+"""Cross-source duplicates: the true pairs rank first, a merge counts the attack once and keeps every source's
+account, and unmerge gives back exactly what was there. On both engines, on the real samples."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import text
+
+from incidents import api
+from incidents.cli import cli
+from incidents.db import make_engine
+from incidents.errors import UsageError
+
+from .conftest import FIXTURES
+
+MASTUNG, KALAYA = "PAK-2018-07-13-MASTUNG", "PAK-2018-11-23-KALAYA"
+UCDP_FILE = FIXTURES / "ucdp_ged_pakistan_2015_2021.csv"
+
+
+def ucdp_row(district: str, day: str) -> dict[str, str]:
+    """The UCDP row of Islamic State's attack in `district` within a day after `day`, read from the sample."""
+    rows = [r for r in csv.DictReader(UCDP_FILE.open(encoding="utf-8"))
+            if district in r["adm_2"] and r["side_a"] == "IS" and day <= r["date_start"][:10] <= day[:8] + "31"]
+    assert len(rows) == 1, rows
+    return rows[0]
+
+
+
+@pytest.fixture
+def url(db_url: str) -> str:
+    api.load(db_url, [FIXTURES / "actors.yaml", FIXTURES / "seed_incidents.yaml"])
+    api.import_file(db_url, UCDP_FILE)
+    return db_url
+
+
+def test_duplicates_put_the_true_mastung_and_orakzai_pairs_on_top(url: str) -> None:
+    mastung = ucdp_row("Mastung", "2018-07-13")
+    kalaya = ucdp_row("Orakzai", "2018-11-23")
+    pairs = api.duplicates(url, limit=10)
+    top = [frozenset((p["a"], p["b"])) for p in pairs[:2]]
+    assert set(top) == {frozenset((MASTUNG, f"UCDP-{mastung['id']}")), frozenset((KALAYA, f"UCDP-{kalaya['id']}"))}
+    by_pair = {frozenset((p["a"], p["b"])): p for p in pairs}
+    kalaya_pair = by_pair[frozenset((KALAYA, f"UCDP-{kalaya['id']}"))]
+    assert kalaya_pair["days_apart"] == (int(kalaya["date_start"][8:10]) - 23)  # UCDP dates it a day later
+    assert kalaya_pair["days_apart"] == 1
+    assert all(p["score"] >= q["score"] for p, q in zip(pairs, pairs[1:], strict=False))  # best first
+    assert api.duplicates(url, days=0, limit=10) and all(
+        frozenset((p["a"], p["b"])) != frozenset((KALAYA, f"UCDP-{kalaya['id']}")) for p in api.duplicates(url, days=0))
+
+
+def test_gtd_and_ucdp_rows_of_the_same_attacks_pair_up(url: str) -> None:
+    api.import_file(url, FIXTURES / "gtd_format_sample.csv")
+    pairs = {frozenset((p["a"], p["b"])): p for p in api.duplicates(url, limit=None)}
+    kalaya = ucdp_row("Orakzai", "2018-11-23")
+    assert frozenset(("GTD-201811239902", f"UCDP-{kalaya['id']}")) in pairs
+    assert frozenset(("GTD-201811239902", KALAYA)) in pairs
+    quetta = [p for key, p in pairs.items() if "UCDP-235882" in key]
+    # Two GTD events in Quetta that day: the hospital bombing (toll close to UCDP's) ranks above the other.
+    assert [p["a"] if p["b"] == "UCDP-235882" else p["b"] for p in sorted(quetta, key=lambda p: -p["score"])] == [
+        "GTD-201608089905", "GTD-201608089906"]
+
+
+def state(url: str, tmp_path: Path, name: str) -> tuple[dict, dict, bytes, list]:
+    out = tmp_path / f"{name}.csv"
+    api.export(url, "incidents", out)
+    engine = make_engine(url)
+    with engine.connect() as connection:
+        view = connection.execute(text("SELECT * FROM group_summary ORDER BY actor")).all()
+    engine.dispose()
+    strip = lambda d: {k: v for k, v in d.items() if k != "updated_at"}  # noqa: E731
+    return strip(api.show(url, KALAYA)), strip(api.show(url, "UCDP-275159")), out.read_bytes(), view
+
+
+def test_merge_counts_once_names_every_source_and_unmerge_round_trips_exactly(url: str, tmp_path: Path) -> None:
+    kalaya = ucdp_row("Orakzai", "2018-11-23")
+    other = f"UCDP-{kalaya['id']}"
+    before = state(url, tmp_path, "before")
+    listed_before = api.incidents(url, limit=None)[1]
+    timeline_before = api.timeline(url, freq="year")["incidents"].sum()
+    seed_reports, ucdp_reports = len(before[0]["reports"]), len(before[1]["reports"])
+
+    result = api.merge(url, KALAYA, other, who="analyst1", why="same attack; UCDP dates it a day later")
+    merged = api.show(url, KALAYA)
+    assert len(merged["reports"]) == seed_reports + ucdp_reports == seed_reports + result["reports_moved"]
+    assert all(r["source"]["url"] or r["source"]["citation"] for r in merged["reports"])  # every figure's source
+    assert merged["merged"] == [{"key": other, "origin": f"ucdp {kalaya['id']}"}]
+    assert api.show(url, other)["merged_into"] == KALAYA
+    assert api.incidents(url, limit=None)[1] == listed_before - 1
+    assert other not in {r["key"] for r in api.incidents(url, limit=None)[0]}
+    assert api.timeline(url, freq="year")["incidents"].sum() == timeline_before - 1
+    engine = make_engine(url)
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT COUNT(*) FROM incident_report WHERE key = :k"), {"k": other}).scalar() == 0
+    engine.dispose()
+    # Before the merge (any day before today) the two stood apart.
+    then = api.show(url, other, as_of="2025-01-01")
+    assert then["merged_into"] is None and then["reports"]
+    assert all(r in before[1]["reports"] for r in then["reports"])  # its own reports (those published by then)
+    assert other in {r["key"] for r in api.incidents(url, limit=None, as_of="2025-01-01")[0]}
+    changes = [(h["field"], h["new"], h["by"]) for h in api.history(url, other)]
+    assert ("merged_into", KALAYA, "analyst1") in changes
+    # A re-import of the UCDP file still finds the merged record by its origin id: nothing changes.
+    again = api.import_file(url, UCDP_FILE)
+    assert again.inserted == 0 and again.updated == 0
+
+    api.unmerge(url, other, who="analyst1", why="checking the round trip")
+    after = state(url, tmp_path, "after")
+    assert after[0] == before[0] and after[1] == before[1]
+    assert after[2] == before[2]  # the native export, byte for byte
+    assert after[3] == before[3]  # the group_summary view
+    with pytest.raises(UsageError, match="not merged"):
+        api.unmerge(url, other)
+
+
+def test_disagreeing_attributions_survive_a_merge_each_with_its_source(url: str) -> None:
+    api.import_file(url, FIXTURES / "gtd_format_sample.csv")
+    gtd, ucdp = api.show(url, "GTD-201608089905"), api.show(url, "UCDP-235882")
+    gtd_says = {(a["actor"], a["attribution"], a["source"]) for a in gtd["actors"] if a["role"] == "perpetrator"}
+    ucdp_says = {(a["actor"], a["attribution"], a["source"]) for a in ucdp["actors"] if a["role"] == "perpetrator"}
+    assert {a for a, _, _ in gtd_says} != {a for a, _, _ in ucdp_says}  # GTD: ISKP (and JuA); UCDP: TTP
+    api.merge(url, "UCDP-235882", "GTD-201608089905", why="Quetta Civil Hospital, 8 August 2016")
+    merged = {(a["actor"], a["attribution"], a["source"]) for a in api.show(url, "UCDP-235882")["actors"]
+              if a["role"] == "perpetrator"}
+    assert merged == gtd_says | ucdp_says
+    summary = api.summary(url)
+    iskp = summary[summary["group"] == "Islamic State Khorasan Province"]
+    assert not iskp.empty
+
+
+def test_merge_refuses_clearly(url: str) -> None:
+    with pytest.raises(UsageError, match="into itself"):
+        api.merge(url, KALAYA, KALAYA)
+    api.merge(url, KALAYA, "UCDP-275159")
+    with pytest.raises(UsageError, match="already merged"):
+        api.merge(url, MASTUNG, "UCDP-275159")
+    result = CliRunner().invoke(cli, ["--db", url, "merge", MASTUNG, "NO-SUCH-KEY"])
+    assert result.exit_code == 3 and "No incident with key" in result.output
+
+
+def test_cli_duplicates_merge_unmerge(url: str) -> None:
+    runner = CliRunner()
+    result = runner.invoke(cli, ["--db", url, "duplicates", "--limit", "2"], env={"COLUMNS": "160"})
+    assert result.exit_code == 0, result.output
+    assert MASTUNG in result.output and KALAYA in result.output
+    result = runner.invoke(cli, ["--db", url, "merge", KALAYA, "UCDP-275159", "--why", "same attack"])
+    assert result.exit_code == 0 and "Merged UCDP-275159 into PAK-2018-11-23-KALAYA" in result.output
+    result = runner.invoke(cli, ["--db", url, "show", KALAYA], env={"COLUMNS": "160"})
+    assert "Merged here" in result.output and "UCDP-275159" in result.output
+    result = runner.invoke(cli, ["--db", url, "unmerge", "UCDP-275159"])
+    assert result.exit_code == 0 and "stands apart" in result.output
