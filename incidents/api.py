@@ -371,6 +371,18 @@ def actor_rename(db: Database, name: str, new_name: str, who: str | None = None,
     return database.retrying(write, "incidents actors rename")
 
 
+def actor_merge(db: Database, keep: str, other: str, who: str | None = None,
+                why: str | None = None) -> dict[str, Any]:
+    """Fold actor `other` into `keep` (see store.merge_actors); returns what moved."""
+    engine = engine_for(db)
+
+    def write() -> dict[str, Any]:
+        with database.transaction(engine) as session:
+            return store.merge_actors(session, keep, other, who, why)
+
+    return database.retrying(write, "incidents actors merge")
+
+
 def actor_set_parent(db: Database, name: str, parent: str | None, who: str | None = None,
                      why: str | None = None) -> str:
     engine = engine_for(db)

@@ -383,6 +383,22 @@ def actors_set_parent(ctx: click.Context, name: str, parent: str | None, **optio
     output.console.print(f"{escape(name)} is now " + (f"under {escape(parent)}." if parent else "at the top."))
 
 
+@actors.command(name="merge")
+@click.argument("keep")
+@click.argument("other")
+@who_option
+@why_option
+@click.pass_context
+def actors_merge(ctx: click.Context, keep: str, other: str, **options: Any) -> None:
+    """Fold actor OTHER into KEEP: OTHER's name and aliases become KEEP's, its incident links and sub-groups
+    move to KEEP, and the merge is recorded. Where an incident names both, the stronger attribution stays."""
+    result = api.actor_merge(_db(ctx), keep, other, **options)
+    output.console.print(
+        f"Merged {escape(other)} into {escape(result['kept'])}: {result['aliases']} spellings, "
+        f"{result['links_moved']} incident links moved, {result['links_joined']} joined with {escape(keep)}'s own, "
+        f"{result['subgroups']} sub-groups.")
+
+
 @cli.command()
 @click.option("--fixtures", "fixtures_dir", type=click.Path(file_okay=False), help="Folder of the fixtures.")
 @click.option("--exports", "exports_dir", type=click.Path(file_okay=False), default="exports", show_default=True,

@@ -24,11 +24,12 @@ from incidents.errors import InputError, UsageError
 from incidents.importers import acled, gtd, native, ucdp
 from incidents.importers.reading import Table, encoding_error, open_table, skip_hxl_row
 from incidents.records import FieldError, IncidentRecord
-from incidents.store import finish_import, start_import
+from incidents.store import closest_actors, finish_import, start_import
 
 FORMATS: dict[str, ModuleType] = {"native": native, "gtd": gtd, "ucdp": ucdp, "acled": acled}
 CHUNK_ROWS = 5000
 MAX_ERRORS_KEPT = 1000  # in memory, for the message; the rejects file gets every one
+MAX_SUGGESTED = 200  # new actors checked against the registry for near-duplicates
 
 Progress = Callable[[int, int], None]  # (bytes read, bytes in all)
 
@@ -56,6 +57,8 @@ class ImportResult:
     errors: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     created_actors: list[str] = field(default_factory=list)
+    # For each new actor, the closest actors that were in the registry already: likely the same group.
+    actor_suggestions: dict[str, list[str]] = field(default_factory=dict)
     dry_run: bool = False
     committed: bool = False
     import_id: int | None = None
@@ -68,7 +71,8 @@ class ImportResult:
             "file": self.file, "format": self.format, "read": self.read, "inserted": self.inserted,
             "updated": self.updated, "unchanged": self.unchanged, "rejected": self.rejected,
             "committed": self.committed, "dry_run": self.dry_run, "import_id": self.import_id,
-            "created_actors": self.created_actors, "notes": self.notes, "errors": self.errors,
+            "created_actors": self.created_actors, "actor_suggestions": self.actor_suggestions,
+            "notes": self.notes, "errors": self.errors,
         }
 
 
@@ -230,6 +234,11 @@ def _import_once(engine: Engine, path: Path, options: ImportOptions, progress: P
         result.inserted, result.updated, result.unchanged = (writer.counts[k] for k in ("inserted", "updated",
                                                                                        "unchanged"))
         result.created_actors = list(writer.actors.created)
+        new = set(result.created_actors)
+        for name in result.created_actors[:MAX_SUGGESTED]:
+            close = closest_actors(session, name, exclude=new)
+            if close:
+                result.actor_suggestions[name] = close
         if result.rejected and options.on_error == "abort":
             transaction.rollback()
             result.inserted = result.updated = result.unchanged = 0

@@ -185,6 +185,9 @@ def import_summary(result: dict[str, Any]) -> None:
         shown = ", ".join(created[:20]) + (f", and {len(created) - 20} more" if len(created) > 20 else "")
         console.print(f"{len(created)} new actor(s) created; check for near-duplicates with `incidents actors`: "
                       + escape(shown))
+    for name, close in result.get("actor_suggestions", {}).items():
+        console.print(f"  {escape(name)!r} may be: {escape(', '.join(close))} "
+                      f"(if so: incidents actors merge {escape(repr(close[0]))} {escape(repr(name))})", highlight=False)
     for error in result["errors"][:20]:
         console.print(f"[yellow]rejected[/yellow] {escape(error)}", highlight=False)
     if len(result["errors"]) > 20:

@@ -8,6 +8,7 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
+from rapidfuzz import fuzz, process
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -118,9 +119,7 @@ class ActorResolver:
         return actor.id
 
     def suggest(self, name: str, limit: int = 3) -> str:
-        names = [n for (n,) in self.session.execute(select(Actor.name))]
-        close = difflib.get_close_matches(name, names, n=limit, cutoff=0.5)
-        return ", ".join(repr(n) for n in close)
+        return ", ".join(repr(n) for n in closest_actors(self.session, name, limit=limit))
 
     def _add_alias(self, actor_id: int, alias: str, dataset: str, note: str | None = None) -> None:
         key = (dataset, normalize_name(alias))
@@ -172,6 +171,30 @@ class ActorResolver:
 
 
 # ------------------------------------------------------------------------------------------ sources, places
+
+
+SUGGESTION_CUTOFF = 80  # rapidfuzz token_sort_ratio, 0-100: below this a name is no useful hint
+
+
+def closest_actors(session: Session, name: str, limit: int = 3, exclude: set[str] | frozenset[str] = frozenset(),
+                   ) -> list[str]:
+    """The registry actors whose name or any alias is closest to `name` (rapidfuzz), best first.
+
+    'BLA: Balochistan Liberation Army' finds 'Balochistan Liberation Army'; 'Tehreek-e-Taliban' finds TTP."""
+    owners: dict[str, str] = {}
+    for actor_name, alias in session.execute(
+            select(Actor.name, ActorAlias.alias).outerjoin(ActorAlias, ActorAlias.actor_id == Actor.id)):
+        if actor_name in exclude:
+            continue
+        for spelling in (actor_name, alias):
+            if spelling:
+                owners.setdefault(normalize_name(spelling), actor_name)
+    found: list[str] = []
+    for spelling, _score, _ in process.extract(normalize_name(name), list(owners), scorer=fuzz.token_sort_ratio,
+                                               limit=limit * 4, score_cutoff=SUGGESTION_CUTOFF):
+        if owners[spelling] not in found:
+            found.append(owners[spelling])
+    return found[:limit]
 
 
 def get_or_create_source(session: Session, record: SourceRecord) -> Source:
@@ -613,7 +636,8 @@ def rename_actor(session: Session, name: str, new_name: str, who: str | None = N
     new_name = new_name.strip()
     other = ActorResolver(session, "strict").find(new_name)
     if other is not None and other != actor.id:
-        raise UsageError(f"{new_name!r} already names another actor; merging actors is not available yet")
+        raise UsageError(f"{new_name!r} already names another actor; to fold one into the other use: "
+                         f"incidents actors merge {new_name!r} {name!r}")
     if session.scalar(select(Actor.id).where(Actor.name == new_name, Actor.id != actor.id)) is not None:
         raise UsageError(f"{new_name!r} already names another actor")
     old = actor.name
@@ -624,6 +648,68 @@ def rename_actor(session: Session, name: str, new_name: str, who: str | None = N
     Writer(session, who=who, why=why)._revision("actors", actor.id, "name", old, new_name)
     session.flush()
     return actor
+
+
+def merge_actors(session: Session, keep_name: str, other_name: str, who: str | None = None,
+                 why: str | None = None) -> dict[str, object]:
+    """Fold actor `other_name` into `keep_name`: its name and every alias become KEEP's aliases, its incident
+    links and sub-groups follow, and the merge is recorded. Reports keep the name as their source stated it.
+    Where an incident names both, one link stays: the stronger attribution, with its source (the other is kept
+    in the history)."""
+    keep, other = _actor(session, keep_name), _actor(session, other_name)
+    if keep.id == other.id:
+        raise UsageError(f"{keep_name!r} and {other_name!r} are one actor already")
+    ancestor: Actor | None = keep
+    while ancestor is not None:
+        if ancestor.id == other.id:
+            raise UsageError(f"{keep.name!r} sits under {other.name!r}; merge the other way round, or move it first")
+        ancestor = session.get(Actor, ancestor.parent_id) if ancestor.parent_id else None
+    writer = Writer(session, who=who, why=why or f"merge actor {other.name} into {keep.name}")
+    aliases = list(session.scalars(select(ActorAlias).where(ActorAlias.actor_id == other.id)))
+    kept_keys = {(a.dataset, a.normalized) for a in session.scalars(
+        select(ActorAlias).where(ActorAlias.actor_id == keep.id))}
+    for alias in aliases:
+        if (alias.dataset, alias.normalized) in kept_keys:
+            session.delete(alias)
+        else:
+            alias.actor_id = keep.id
+        scope = f" ({alias.dataset})" if alias.dataset else ""
+        writer._revision("actors", keep.id, "alias", None, alias.alias + scope)
+    own_name = ("", normalize_name(other.name))
+    spellings = len(aliases)
+    if own_name not in kept_keys | {(a.dataset, a.normalized) for a in aliases}:
+        session.add(ActorAlias(actor_id=keep.id, alias=other.name, normalized=own_name[1], dataset=""))
+        spellings += 1
+    moved = joined = 0
+    for link in list(session.scalars(select(IncidentActor).where(IncidentActor.actor_id == other.id))):
+        twin = session.scalar(select(IncidentActor).where(
+            IncidentActor.incident_id == link.incident_id, IncidentActor.actor_id == keep.id,
+            IncidentActor.role == link.role))
+        if twin is None:
+            link.actor_id = keep.id
+            writer._revision("incident_actors", link.id, "actor", other.name, keep.name)
+            moved += 1
+            continue
+        stronger = stronger_attribution(twin.attribution, link.attribution)
+        if stronger != twin.attribution:
+            writer._revision("incident_actors", twin.id, "attribution", twin.attribution, stronger)
+            twin.attribution, twin.source_id = stronger, link.source_id
+        writer._revision("incident_actors", link.id, "actor", other.name,
+                         f"{keep.name} (one link: {link.attribution or 'no'} attribution by source {link.source_id})")
+        session.delete(link)
+        joined += 1
+    children = list(session.scalars(select(Actor).where(Actor.parent_id == other.id)))
+    for child in children:
+        child.parent_id = keep.id
+        writer._revision("actors", child.id, "parent", other.name, keep.name)
+    if keep.parent_id is None and other.parent_id is not None and other.parent_id != keep.id:
+        keep.parent_id = other.parent_id
+    writer._revision("actors", other.id, "merged_into", other.name, keep.name)
+    session.flush()
+    session.delete(other)
+    session.flush()
+    return {"kept": keep.name, "merged": other_name, "aliases": spellings, "links_moved": moved,
+            "links_joined": joined, "subgroups": len(children)}
 
 
 def set_parent(session: Session, name: str, parent: str | None, who: str | None = None,
