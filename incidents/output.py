@@ -76,11 +76,8 @@ def incident_detail(detail: dict[str, Any]) -> None:
                    + (" (suicide)" if detail["suicide"] else "")),
         ("Target", detail["target_type"] or "-"),
         ("Status", detail["status"]),
-        ("Killed", f"best {killed['best']}" + (" (analyst's choice)" if killed["best_chosen_by_analyst"] else "")
-                   + f", range {killed['low']}-{killed['high']}"),
-        ("Wounded", f"best {wounded['best']}"
-                    + (" (analyst's choice)" if wounded["best_chosen_by_analyst"] else "")
-                    + f", range {wounded['low']}-{wounded['high']}"),
+        ("Killed", _figures(killed)),
+        ("Wounded", _figures(wounded)),
         ("Perpetrators killed", str(detail["perpetrators_killed"]) if detail["perpetrators_killed"] is not None
                                 else "unknown"),
     ]
@@ -246,3 +243,20 @@ def duplicate_table(pairs: list[dict[str, Any]]) -> None:
 
 def _or_dash(value: object) -> str:
     return "-" if value is None else str(value)
+
+
+def _figures(figures: dict[str, Any]) -> str:
+    """'best 63 (analyst's choice; per Business Recorder 2023-08-03), range 54 (per PTI) - 63 (per ...)'."""
+    if figures["best"] is None and figures["low"] is None:
+        return "unknown"
+    sources = figures.get("according_to") or {}
+
+    def per(which: str) -> str:
+        names = sources.get(which) or []
+        return "per " + ", ".join(names) if names else "no settled report gives it"
+
+    chosen = "analyst's choice; " if figures["best_chosen_by_analyst"] else ""
+    text = f"best {figures['best']} ({chosen}{per('best')})"
+    if figures["low"] == figures["high"]:
+        return text + f", range {figures['low']}-{figures['high']}"
+    return text + f", range {figures['low']} ({per('low')}) - {figures['high']} ({per('high')})"

@@ -227,8 +227,15 @@ def incident_detail(session: Session, key: str) -> dict[str, Any]:
     report_rows = session.execute(
         select(Report, Source).join(Source, Source.id == Report.source_id)
         .where(Report.incident_id == incident.id)
-        .order_by(Report.preliminary, Report.reported_on.desc(), Report.id)
+        .order_by(Report.preliminary, Report.reported_on.desc().nulls_last(), Report.id)
     ).all()
+    reports = [_report_dict(report, source) for report, source in report_rows]
+    killed: dict[str, Any] = {"low": incident.killed_low, "best": incident.killed_best,
+                              "high": incident.killed_high, "best_chosen_by_analyst": incident.killed_best_manual}
+    wounded: dict[str, Any] = {"low": incident.wounded_low, "best": incident.wounded_best,
+                               "high": incident.wounded_high, "best_chosen_by_analyst": incident.wounded_best_manual}
+    killed["according_to"] = _according_to(reports, "killed", killed)
+    wounded["according_to"] = _according_to(reports, "wounded", wounded)
     return {
         "key": incident.key,
         "title": incident.title,
@@ -247,10 +254,8 @@ def incident_detail(session: Session, key: str) -> dict[str, Any]:
         "suicide": incident.suicide,
         "status": incident.status,
         "summary": incident.summary,
-        "killed": {"low": incident.killed_low, "best": incident.killed_best, "high": incident.killed_high,
-                   "best_chosen_by_analyst": incident.killed_best_manual},
-        "wounded": {"low": incident.wounded_low, "best": incident.wounded_best, "high": incident.wounded_high,
-                    "best_chosen_by_analyst": incident.wounded_best_manual},
+        "killed": killed,
+        "wounded": wounded,
         "perpetrators_killed": incident.perpetrators_killed,
         "origin": {"dataset": incident.origin_dataset, "id": incident.origin_id} if incident.origin_dataset else None,
         "actors": [
@@ -258,7 +263,7 @@ def incident_detail(session: Session, key: str) -> dict[str, Any]:
              "attribution": link.attribution, "source": (source.url or source.citation) if source else None}
             for link, actor, source in actor_rows
         ],
-        "reports": [_report_dict(report, source) for report, source in report_rows],
+        "reports": reports,
         "merged_into": session.scalar(select(Incident.key).where(Incident.id == incident.merged_into_id))
                        if incident.merged_into_id else None,
         "merged": [
@@ -270,6 +275,24 @@ def incident_detail(session: Session, key: str) -> dict[str, Any]:
         "created_at": incident.created_at.isoformat(),
         "updated_at": incident.updated_at.isoformat(),
     }
+
+
+def source_label(source: dict[str, Any]) -> str:
+    """A short name for a source in one line: its outlet (and date), else its citation or URL."""
+    name = source["outlet"] or source["citation"] or source["url"] or "?"
+    return f"{name} {source['published_on']}" if source["outlet"] and source["published_on"] else name
+
+
+def _according_to(reports: list[dict[str, Any]], measure: str, figures: dict[str, Any]) -> dict[str, list[str]]:
+    """Which settled reports give each of low, best and high: every figure in `show` names its sources."""
+    named: dict[str, list[str]] = {"low": [], "best": [], "high": []}
+    for report in reports:
+        if report["preliminary"] or report[measure] is None:
+            continue
+        for which in named:
+            if figures[which] is not None and report[measure] == figures[which]:
+                named[which].append(source_label(report["source"]))
+    return named
 
 
 def _report_dict(report: Report, source: Source) -> dict[str, Any]:

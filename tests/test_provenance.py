@@ -88,3 +88,24 @@ def test_cli_report_set_history(db_url: str) -> None:
     rows = json.loads(runner.invoke(cli, ["--db", url, "history", KALAYA, "--json"]).stdout)
     assert [r["field"] for r in rows][:2] == ["report", "killed_best"] and rows[-1]["new"] == "Kalaya market bombing"
     assert runner.invoke(cli, ["--db", url, "history", "NOPE"]).exit_code == 3
+
+
+def test_every_figure_in_show_names_its_sources(db_url: str) -> None:
+    url = seeded_url(db_url)
+    from incidents.queries import source_label
+
+    for key in ("PAK-2023-07-30-KHAR", KALAYA, "PAK-2018-07-13-MASTUNG"):
+        detail = api.show(url, key)
+        for measure in ("killed", "wounded"):
+            figures = detail[measure]
+            for which in ("low", "best", "high"):
+                if figures[which] is None:
+                    continue
+                named = figures["according_to"][which]
+                assert named, (key, measure, which)
+                # each named source is a settled report giving exactly that figure
+                givers = {source_label(r["source"]) for r in detail["reports"]
+                          if not r["preliminary"] and r[measure] == figures[which]}
+                assert set(named) == givers, (key, measure, which)
+    result = CliRunner().invoke(cli, ["--db", url, "show", "PAK-2023-07-30-KHAR"], env={"COLUMNS": "200"})
+    assert "per Business Recorder (Reuters) 2023-08-03, Wikipedia), range 54 (per" in " ".join(result.output.split())
