@@ -20,6 +20,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -246,6 +247,9 @@ class Incident(Base):
         CheckConstraint(ordered("killed_low", "killed_best", "killed_high"), name="killed_order"),
         CheckConstraint(ordered("wounded_low", "wounded_best", "wounded_high"), name="wounded_order"),
         Index("ix_incidents_date_start", "date_start"),
+        # Partial: only merged records are indexed, so an import of a million new rows pays nothing for it.
+        Index("ix_incidents_merged_into_id", "merged_into_id", sqlite_where=text("merged_into_id IS NOT NULL"),
+              postgresql_where=text("merged_into_id IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -280,7 +284,7 @@ class Incident(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     # Set when `incidents merge` folded this record into another: it stays (with its origin id, so a
     # re-import still finds it) but every listing, timeline, summary and view leaves it out.
-    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id"), index=True)
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id"))
 
     location: Mapped[Location | None] = relationship()
     actors: Mapped[list[IncidentActor]] = relationship(

@@ -116,7 +116,9 @@ def upgrade() -> None:
 
     with op.batch_alter_table('incidents', schema=None) as batch_op:
         batch_op.add_column(sa.Column('merged_into_id', sa.Integer(), nullable=True))
-        batch_op.create_index(batch_op.f('ix_incidents_merged_into_id'), ['merged_into_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_incidents_merged_into_id'), ['merged_into_id'], unique=False,
+                              sqlite_where=sa.text("merged_into_id IS NOT NULL"),
+                              postgresql_where=sa.text("merged_into_id IS NOT NULL"))
         batch_op.create_foreign_key(batch_op.f('fk_incidents_merged_into_id_incidents'), 'incidents', ['merged_into_id'], ['id'])
 
     # ### end Alembic commands ###
