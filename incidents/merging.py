@@ -62,10 +62,7 @@ def merge(session: Session, keep_key: str, other_key: str, who: str | None = Non
     session.flush()
     writer = Writer(session, who=who, why=why or f"merge {other.key} into {keep.key}")
     writer._revision("incidents", other.id, "merged_into", None, keep.key)
-    for report_id in report_ids:
-        writer._revision("reports", report_id, "incident", other.key, keep.key)
-    for link_id in link_ids:
-        writer._revision("incident_actors", link_id, "incident", other.key, keep.key)
+    _record_moves(writer, report_ids, link_ids, other.key, keep.key)
     writer._record_revisions(keep, before)
     session.flush()
     return {"kept": keep.key, "merged": other.key, "reports_moved": len(report_ids), "links_moved": len(link_ids),
@@ -96,14 +93,19 @@ def unmerge(session: Session, key: str, who: str | None = None, why: str | None 
     session.flush()
     writer = Writer(session, who=who, why=why or f"unmerge {other.key} from {keep.key}")
     writer._revision("incidents", other.id, "merged_into", keep.key, None)
-    for report_id in report_ids:
-        writer._revision("reports", report_id, "incident", keep.key, other.key)
-    for link_id in link_ids:
-        writer._revision("incident_actors", link_id, "incident", keep.key, other.key)
+    _record_moves(writer, report_ids, link_ids, keep.key, other.key)
     writer._record_revisions(keep, before)
     session.flush()
     return {"kept": keep.key, "restored": other.key, "reports_moved_back": len(report_ids),
             "links_moved_back": len(link_ids)}
+
+
+def _record_moves(writer: Writer, report_ids: list[int], link_ids: list[int], old_key: str, new_key: str) -> None:
+    """One revision per report and actor link that changed incident."""
+    for report_id in report_ids:
+        writer._revision("reports", report_id, "incident", old_key, new_key)
+    for link_id in link_ids:
+        writer._revision("incident_actors", link_id, "incident", old_key, new_key)
 
 
 def _move(session: Session, report_ids: list[int], link_ids: list[int], to_incident: int) -> None:
