@@ -100,3 +100,20 @@ def test_every_reading_command_answers_as_of(url: str, tmp_path: Path) -> None:
     assert result.exit_code == 2 and "--as-of '31 July' is not a date" in result.output
     with pytest.raises(UsageError):
         api.show(url, BAJAUR, as_of="yesterday")
+
+
+def test_the_snapshot_is_the_same_whatever_its_batch_size(url: str, monkeypatch: pytest.MonkeyPatch,
+                                                            tmp_path: Path) -> None:
+    from incidents import asof
+
+    api.import_file(url, FIXTURES / "ucdp_ged_pakistan_2015_2021.csv")
+    api.merge(url, KALAYA, "UCDP-275159", why="same attack")  # a merge made today: undone in any earlier snapshot
+    answers = []
+    for batch in (20_000, 7, 1):  # one batch; batches that split the merged pair apart; one incident a batch
+        monkeypatch.setattr(asof, "BATCH", batch)
+        out = tmp_path / f"batch{batch}.csv"
+        api.export(url, "incidents", out, as_of="2019-06-30")
+        answers.append((out.read_bytes(), api.show(url, KALAYA, as_of="2019-06-30"),
+                        api.show(url, "UCDP-275159", as_of="2019-06-30")))
+    assert answers[0] == answers[1] == answers[2]
+    assert answers[0][2]["merged_into"] is None and answers[0][1]["merged"] == []
