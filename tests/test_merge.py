@@ -152,3 +152,16 @@ def test_cli_duplicates_merge_unmerge(url: str) -> None:
     assert "Merged here" in result.output and "UCDP-275159" in result.output
     result = runner.invoke(cli, ["--db", url, "unmerge", "UCDP-275159"])
     assert result.exit_code == 0 and "stands apart" in result.output
+
+
+def test_a_record_without_coordinates_pairs_by_province(db_url: str) -> None:
+    api.load(db_url, [FIXTURES / "actors.yaml"])
+    api.import_file(db_url, FIXTURES / "acled_format_sample.csv")
+    row = next(r for r in csv.DictReader((FIXTURES / "acled_format_sample.csv").open(encoding="utf-8"))
+               if r["event_id_cnty"] == "PAK99906")
+    # The same attack typed in by hand from the sample's own sources, with a province but no coordinates.
+    added = api.add(db_url, date=row["event_date"], country="PAK", admin1=row["admin1"], place=row["location"],
+                    killed=row["fatalities"], citation="fixtures/acled_format_sample.csv, PAK99906")["key"]
+    pairs = api.duplicates(db_url, limit=None)
+    pair = next(p for p in pairs if {p["a"], p["b"]} == {added, "ACLED-PAK99906"})
+    assert pair["km_apart"] is None and pair["toll_score"] == 1.0
