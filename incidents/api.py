@@ -118,14 +118,19 @@ def summary(db: Database = None, rollup: bool = False, role: str = "perpetrator"
             as_of: str | date | None = None, **filters: Any) -> pd.DataFrame:
     """Per-group summary (see incidents.summaries.group_summary)."""
     with database.session_factory(reading_engine(db, as_of))() as session:
-        return summaries.group_summary(session, Filters(**filters), rollup=rollup, role=role, year=year)
+        return summaries.group_summary(session, Filters(**filters), rollup=rollup, role=role, year=year,
+                                       as_of=parse_as_of(as_of))  # 'days since' counts to that day
 
 
 def gaps(db: Database = None, rollup: bool = False, role: str = "perpetrator", as_of: str | date | None = None,
          **filters: Any) -> timelines.Gaps:
     """Quiet spells and unusual years per group (see incidents.timelines.gaps)."""
     with database.session_factory(reading_engine(db, as_of))() as session:
-        return timelines.gaps(session, Filters(**filters), rollup=rollup, role=role)
+        chosen = Filters(**filters)
+        day = parse_as_of(as_of)
+        until = chosen.date_bounds()[1]
+        return timelines.gaps(session, chosen, rollup=rollup, role=role,
+                              as_of=min(day, until) if day and until else day or until)
 
 
 def event_log(db: Database = None, as_of: str | date | None = None, **filters: Any) -> pd.DataFrame:

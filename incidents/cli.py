@@ -47,6 +47,13 @@ as_of_option = click.option(
          "undone (see README, 'What did we know when').")
 
 
+def as_of_note(filters: dict[str, Any]) -> None:
+    """Say so when an answer is about the past (--as-of)."""
+    if filters.get("as_of"):
+        output.console.print(f"[bold]As known at the end of {escape(filters['as_of'])}[/bold] (reports by "
+                             "publication date; later edits and merges undone)")
+
+
 def filter_options(command: Any) -> Any:
     """The filters every listing command shares."""
     for option in reversed([
@@ -193,6 +200,7 @@ def timeline(ctx: click.Context, freq: str, by: str | None, rollup: bool, role: 
         return
     shown = frame.copy()
     shown["period"] = [_period_label(value, freq) for value in shown["period"]]
+    as_of_note(filters)
     output.frame_table(shown, f"Timeline by {freq}" + (f", per {by}" if by else ""))
     for precision, figures in unplaced.items():
         output.console.print(
@@ -215,6 +223,7 @@ def summary(ctx: click.Context, rollup: bool, role: str, year: int | None, as_js
     if as_json:
         output.print_json(output.frame_json(frame))
         return
+    as_of_note(filters)
     output.frame_table(frame, "Groups", ["group", "incidents", "killed_best", "killed_low", "killed_high",
                                           "wounded_best", "killed_per_incident", "first_attack", "last_attack",
                                           "days_since_last", "claimed_share", "top_provinces", "year",
@@ -239,6 +248,7 @@ def gaps(ctx: click.Context, rollup: bool, role: str, as_json: bool, **filters: 
         [f"{s['after']:%Y-%m-%d} to {s['before']:%Y-%m-%d} ({s['days']} days)" for s in spells]
         for spells in shown["longest_spells"]
     ]
+    as_of_note(filters)
     output.frame_table(shown, f"Spells without an attack (as of {result.groups.attrs.get('as_of')})")
     output.console.print("A year is quiet under half the group's median incidents a year, active over twice it.")
 
@@ -254,6 +264,7 @@ def list_(ctx: click.Context, limit: int, as_json: bool, **filters: Any) -> None
     if as_json:
         output.print_json({"total": total, "incidents": rows})
     else:
+        as_of_note(filters)
         output.incident_table(rows, total)
 
 

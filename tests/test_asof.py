@@ -117,3 +117,13 @@ def test_the_snapshot_is_the_same_whatever_its_batch_size(url: str, monkeypatch:
                         api.show(url, "UCDP-275159", as_of="2019-06-30")))
     assert answers[0] == answers[1] == answers[2]
     assert answers[0][2]["merged_into"] is None and answers[0][1]["merged"] == []
+
+
+def test_summary_and_gaps_count_days_to_the_day_asked_about(url: str) -> None:
+    groups = api.summary(url, as_of="2023-07-31")
+    iskp = groups[groups["group"] == "Islamic State Khorasan Province"].iloc[0]
+    assert iskp["days_since_last"] == (date(2023, 7, 31) - date.fromisoformat(str(iskp["last_attack"]))).days
+    assert api.gaps(url, as_of="2023-07-31").groups.attrs["as_of"] == date(2023, 7, 31)
+    result = CliRunner().invoke(cli, ["--db", url, "list", "--as-of", "2023-07-31"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0 and "As known at the end of 2023-07-31" in result.output
+    assert "As known" not in CliRunner().invoke(cli, ["--db", url, "list"]).output
