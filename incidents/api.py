@@ -9,6 +9,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from incidents import db as database
 from incidents import merging, store, summaries, timelines
@@ -246,18 +247,15 @@ def add(
         record.validate()
     except FieldError as exc:
         raise UsageError(f"--{exc.field_name.replace('_', '-')} {exc.value!r} {exc.reason}") from None
-    engine = engine_for(db)
-
-    def write() -> dict[str, Any]:
-        with database.transaction(engine) as session:
-            if key and session.scalar(select(Incident.id).where(Incident.key == key)) is not None:
-                raise UsageError(f"An incident with key {key!r} already exists; choose another --key.")
-            writer = Writer(session, actor_policy=actor_policy, who=who, why="incidents add")
-            writer.save(record)
-            return {"key": writer.last_key, "created_actors": writer.actors.created}
+    def write(session: Session) -> dict[str, Any]:
+        if key and session.scalar(select(Incident.id).where(Incident.key == key)) is not None:
+            raise UsageError(f"An incident with key {key!r} already exists; choose another --key.")
+        writer = Writer(session, actor_policy=actor_policy, who=who, why="incidents add")
+        writer.save(record)
+        return {"key": writer.last_key, "created_actors": writer.actors.created}
 
     try:
-        return database.retrying(write, "incidents add")
+        return database.write(engine_for(db), "incidents add", write)
     except IntegrityError as exc:
         raise UsageError(f"The database refused the incident: {exc.orig}") from None
 
@@ -282,27 +280,19 @@ def report_add(
         )
     except FieldError as exc:
         raise UsageError(f"--{exc.field_name} {exc.value!r} {exc.reason}") from None
-    engine = engine_for(db)
+    def write(session: Session) -> dict[str, Any]:
+        store.add_report(session, key, record, who=who, why=why)
+        return incident_detail(session, key)
 
-    def write() -> dict[str, Any]:
-        with database.transaction(engine) as session:
-            store.add_report(session, key, record, who=who, why=why)
-            return incident_detail(session, key)
-
-    detail = database.retrying(write, f"incidents report add {key}")
+    detail = database.write(engine_for(db), f"incidents report add {key}", write)
     return {"key": key, "killed": detail["killed"], "wounded": detail["wounded"]}
 
 
 def set_field(db: Database, key: str, field: str, value: str, who: str | None = None,
               why: str | None = None) -> dict[str, Any]:
     """Change a curated field of incident `key` (recorded as a revision); returns old and new values."""
-    engine = engine_for(db)
-
-    def write() -> tuple[object, object]:
-        with database.transaction(engine) as session:
-            return store.set_field(session, key, field, value, who=who, why=why)
-
-    old, new = database.retrying(write, f"incidents set {key} {field}")
+    old, new = database.write(engine_for(db), f"incidents set {key} {field}",
+                              lambda session: store.set_field(session, key, field, value, who=who, why=why))
     return {"key": key, "field": field, "old": old, "new": new}
 
 
@@ -318,24 +308,14 @@ def duplicates(db: Database = None, days: int = 3, km: float = 25.0, limit: int 
 
 def merge(db: Database, keep: str, other: str, who: str | None = None, why: str | None = None) -> dict[str, Any]:
     """Fold incident `other` into `keep` (see incidents.merging); recorded, and undone by unmerge."""
-    engine = engine_for(db)
-
-    def write() -> dict[str, Any]:
-        with database.transaction(engine) as session:
-            return merging.merge(session, keep, other, who=who, why=why)
-
-    return database.retrying(write, f"incidents merge {keep} {other}")
+    return database.write(engine_for(db), f"incidents merge {keep} {other}",
+                          lambda session: merging.merge(session, keep, other, who=who, why=why))
 
 
 def unmerge(db: Database, key: str, who: str | None = None, why: str | None = None) -> dict[str, Any]:
     """Undo the merge of incident `key` into another, exactly."""
-    engine = engine_for(db)
-
-    def write() -> dict[str, Any]:
-        with database.transaction(engine) as session:
-            return merging.unmerge(session, key, who=who, why=why)
-
-    return database.retrying(write, f"incidents unmerge {key}")
+    return database.write(engine_for(db), f"incidents unmerge {key}",
+                          lambda session: merging.unmerge(session, key, who=who, why=why))
 
 
 def history(db: Database, key: str) -> list[dict[str, Any]]:
@@ -346,57 +326,32 @@ def history(db: Database, key: str) -> list[dict[str, Any]]:
 
 def actor_add(db: Database, name: str, kind: str = "group", parent: str | None = None,
               aliases: list[str] | None = None, who: str | None = None, why: str | None = None) -> str:
-    engine = engine_for(db)
-
-    def write() -> str:
-        with database.transaction(engine) as session:
-            return store.add_actor(session, name, kind, parent, aliases, who, why).name
-
-    return database.retrying(write, "incidents actors add")
+    return database.write(engine_for(db), "incidents actors add",
+                          lambda session: store.add_actor(session, name, kind, parent, aliases, who, why).name)
 
 
 def actor_alias(db: Database, name: str, alias: str, dataset: str = "", who: str | None = None,
                 why: str | None = None) -> str:
-    engine = engine_for(db)
-
-    def write() -> str:
-        with database.transaction(engine) as session:
-            return store.add_alias(session, name, alias, dataset, who, why).name
-
-    return database.retrying(write, "incidents actors alias")
+    return database.write(engine_for(db), "incidents actors alias",
+                          lambda session: store.add_alias(session, name, alias, dataset, who, why).name)
 
 
 def actor_rename(db: Database, name: str, new_name: str, who: str | None = None, why: str | None = None) -> str:
-    engine = engine_for(db)
-
-    def write() -> str:
-        with database.transaction(engine) as session:
-            return store.rename_actor(session, name, new_name, who, why).name
-
-    return database.retrying(write, "incidents actors rename")
+    return database.write(engine_for(db), "incidents actors rename",
+                          lambda session: store.rename_actor(session, name, new_name, who, why).name)
 
 
 def actor_merge(db: Database, keep: str, other: str, who: str | None = None,
                 why: str | None = None) -> dict[str, Any]:
     """Fold actor `other` into `keep` (see store.merge_actors); returns what moved."""
-    engine = engine_for(db)
-
-    def write() -> dict[str, Any]:
-        with database.transaction(engine) as session:
-            return store.merge_actors(session, keep, other, who, why)
-
-    return database.retrying(write, "incidents actors merge")
+    return database.write(engine_for(db), "incidents actors merge",
+                          lambda session: store.merge_actors(session, keep, other, who, why))
 
 
 def actor_set_parent(db: Database, name: str, parent: str | None, who: str | None = None,
                      why: str | None = None) -> str:
-    engine = engine_for(db)
-
-    def write() -> str:
-        with database.transaction(engine) as session:
-            return store.set_parent(session, name, parent, who, why).name
-
-    return database.retrying(write, "incidents actors set-parent")
+    return database.write(engine_for(db), "incidents actors set-parent",
+                          lambda session: store.set_parent(session, name, parent, who, why).name)
 
 
 def counts(db: Database = None) -> dict[str, int]:

@@ -172,6 +172,16 @@ def retrying(work: Callable[[], T], what: str, wait: float | None = None) -> T:
             time.sleep(pause)
 
 
+def write(engine: Engine, what: str, work: Callable[[Session], T]) -> T:
+    """`work(session)` in one writing transaction, run again from the start when another writer gets in its
+    way (see retrying). Every edit command goes through here."""
+    def attempt() -> T:
+        with transaction(engine) as session:
+            return work(session)
+
+    return retrying(attempt, what)
+
+
 # ---------------------------------------------------------------------------------------------- migrations
 
 

@@ -13,8 +13,9 @@ from typing import Any
 
 import yaml
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 
-from incidents.db import retrying, take_bulk_lock, transaction
+from incidents.db import take_bulk_lock, write
 from incidents.errors import InputError, NotFoundError, UsageError
 from incidents.models import ActorKind, Attribution, DatePrecision, GeoPrecision, Role, Status
 from incidents.records import (
@@ -347,30 +348,29 @@ def load_fixtures(engine: Engine, paths: list[Path], who: str | None = None) -> 
     """Load fixture files in one transaction: all of them, or (on any error) none."""
     fixtures = [read_fixture(path) for path in paths]
 
-    def write() -> LoadResult:
+    def load_all(session: Session) -> LoadResult:
         result = LoadResult(files=[str(path) for path in paths])
-        with transaction(engine) as session:
-            take_bulk_lock(session.connection())
-            for fixture in fixtures:
-                data = fixture.path.read_bytes()
-                run = start_import(session, str(fixture.path), "fixture", hashlib.sha256(data).hexdigest(), who)
-                writer = Writer(session, who=who, why=f"fixture {fixture.path.name}", import_run=run)
-                for spec in fixture.actors:
-                    try:
-                        writer.actors.upsert(spec)
-                    except UsageError as exc:
-                        raise InputError(f"{fixture.path.name}: actor {spec.name!r}: {exc}") from None
-                result.actors += len(fixture.actors)
-                for record in fixture.incidents:
-                    try:
-                        writer.save(record)
-                    except UsageError as exc:
-                        raise InputError(f"{fixture.path.name}: incident {record.key}: {exc}") from None
-                finish_import(run, len(fixture.incidents), writer.counts)
-                result.incidents_read += len(fixture.incidents)
-                for name, count in writer.counts.items():
-                    result.counts[name] += count
-                result.created_actors.extend(writer.actors.created)
+        take_bulk_lock(session.connection())
+        for fixture in fixtures:
+            data = fixture.path.read_bytes()
+            run = start_import(session, str(fixture.path), "fixture", hashlib.sha256(data).hexdigest(), who)
+            writer = Writer(session, who=who, why=f"fixture {fixture.path.name}", import_run=run)
+            for spec in fixture.actors:
+                try:
+                    writer.actors.upsert(spec)
+                except UsageError as exc:
+                    raise InputError(f"{fixture.path.name}: actor {spec.name!r}: {exc}") from None
+            result.actors += len(fixture.actors)
+            for record in fixture.incidents:
+                try:
+                    writer.save(record)
+                except UsageError as exc:
+                    raise InputError(f"{fixture.path.name}: incident {record.key}: {exc}") from None
+            finish_import(run, len(fixture.incidents), writer.counts)
+            result.incidents_read += len(fixture.incidents)
+            for name, count in writer.counts.items():
+                result.counts[name] += count
+            result.created_actors.extend(writer.actors.created)
         return result
 
-    return retrying(write, "incidents load")
+    return write(engine, "incidents load", load_all)
