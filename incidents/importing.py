@@ -24,7 +24,7 @@ from incidents.errors import InputError, UsageError
 from incidents.importers import acled, gtd, native, ucdp
 from incidents.importers.reading import Table, encoding_error, open_table, skip_hxl_row
 from incidents.records import FieldError, IncidentRecord
-from incidents.store import closest_actors, finish_import, start_import
+from incidents.store import finish_import, start_import
 
 FORMATS: dict[str, ModuleType] = {"native": native, "gtd": gtd, "ucdp": ucdp, "acled": acled}
 CHUNK_ROWS = 5000
@@ -236,7 +236,7 @@ def _import_once(engine: Engine, path: Path, options: ImportOptions, progress: P
         result.created_actors = list(writer.actors.created)
         new = set(result.created_actors)
         for name in result.created_actors[:MAX_SUGGESTED]:
-            close = closest_actors(session, name, exclude=new)
+            close = writer.actors.closest(name, exclude=new)
             if close:
                 result.actor_suggestions[name] = close
         if result.rejected and options.on_error == "abort":

@@ -54,7 +54,6 @@ def merge(session: Session, keep_key: str, other_key: str, who: str | None = Non
              if (link.actor_id, link.role) not in kept_actors]
     report_ids, link_ids = [r.id for r in reports], [link.id for link in links]
     _move(session, report_ids, link_ids, keep.id)
-    session.expire(keep)
     recompute_figures(keep, _reports_of(session, keep))  # UsageError if the analyst's best falls outside
     other.merged_into_id = keep.id
     session.add(Merge(kept_id=keep.id, merged_id=other.id, merged_by=who or current_user(), reason=why,
@@ -79,11 +78,10 @@ def unmerge(session: Session, key: str, who: str | None = None, why: str | None 
                              .order_by(Merge.id.desc())).first()
     if record is None:  # pragma: no cover - merged_into_id is only ever set together with a Merge row
         raise UsageError(f"{key} is marked merged but its merge record is missing; set it apart by hand.")
-    keep = require_incident(session, session.get(Incident, record.kept_id).key, for_update=True)  # type: ignore[union-attr]
+    keep = session.get_one(Incident, record.kept_id, with_for_update=True)
     before = {name: getattr(keep, name) for name in CURATED_FIELDS}
     report_ids, link_ids = record.moved["reports"], record.moved["links"]
     _move(session, report_ids, link_ids, other.id)
-    session.expire(keep)
     for name, value in record.moved["kept_before"].items():
         setattr(keep, name, value)
     recompute_figures(keep, _reports_of(session, keep))  # the same reports as before the merge: the same figures

@@ -71,6 +71,9 @@ class ActorSpec:
     aliases: list[tuple[str, str, str | None]] = field(default_factory=list)  # (alias, dataset, note)
 
 
+SUGGESTION_CUTOFF = 80  # rapidfuzz token_sort_ratio, 0-100: below this a name is no useful hint
+
+
 class ActorResolver:
     """Resolves any spelling to one actor through normalized aliases, with every alias held in memory.
 
@@ -85,6 +88,7 @@ class ActorResolver:
         self.policy = policy
         self.created: list[str] = []
         self._by_key: dict[tuple[str, str], int] = {}
+        self._names: dict[int, str] | None = None  # actor id -> name, read when first suggesting
         for actor_id, dataset, normalized in session.execute(
             select(ActorAlias.actor_id, ActorAlias.dataset, ActorAlias.normalized)
         ):
@@ -119,7 +123,26 @@ class ActorResolver:
         return actor.id
 
     def suggest(self, name: str, limit: int = 3) -> str:
-        return ", ".join(repr(n) for n in closest_actors(self.session, name, limit=limit))
+        return ", ".join(repr(n) for n in self.closest(name, limit=limit))
+
+    def closest(self, name: str, limit: int = 3, exclude: set[str] | frozenset[str] = frozenset()) -> list[str]:
+        """The registry actors whose name or any alias is closest to `name` (rapidfuzz), best first, from the
+        spellings this resolver holds already: 'BLA: Balochistan Liberation Army' finds Baloch Liberation Army."""
+        if self._names is None:
+            self._names = {actor_id: actor_name for actor_id, actor_name in
+                           self.session.execute(select(Actor.id, Actor.name))}
+        owners: dict[str, str] = {}
+        for (_, spelling), actor_id in self._by_key.items():
+            if actor_id not in self._names:  # created since the names were read
+                self._names[actor_id] = self.session.get_one(Actor, actor_id).name
+            if self._names[actor_id] not in exclude:
+                owners.setdefault(spelling, self._names[actor_id])
+        found: list[str] = []
+        for spelling, _score, _ in process.extract(normalize_name(name), list(owners), scorer=fuzz.token_sort_ratio,
+                                                   limit=limit * 4, score_cutoff=SUGGESTION_CUTOFF):
+            if owners[spelling] not in found:
+                found.append(owners[spelling])
+        return found[:limit]
 
     def _add_alias(self, actor_id: int, alias: str, dataset: str, note: str | None = None) -> None:
         key = (dataset, normalize_name(alias))
@@ -171,30 +194,6 @@ class ActorResolver:
 
 
 # ------------------------------------------------------------------------------------------ sources, places
-
-
-SUGGESTION_CUTOFF = 80  # rapidfuzz token_sort_ratio, 0-100: below this a name is no useful hint
-
-
-def closest_actors(session: Session, name: str, limit: int = 3, exclude: set[str] | frozenset[str] = frozenset(),
-                   ) -> list[str]:
-    """The registry actors whose name or any alias is closest to `name` (rapidfuzz), best first.
-
-    'BLA: Balochistan Liberation Army' finds 'Balochistan Liberation Army'; 'Tehreek-e-Taliban' finds TTP."""
-    owners: dict[str, str] = {}
-    for actor_name, alias in session.execute(
-            select(Actor.name, ActorAlias.alias).outerjoin(ActorAlias, ActorAlias.actor_id == Actor.id)):
-        if actor_name in exclude:
-            continue
-        for spelling in (actor_name, alias):
-            if spelling:
-                owners.setdefault(normalize_name(spelling), actor_name)
-    found: list[str] = []
-    for spelling, _score, _ in process.extract(normalize_name(name), list(owners), scorer=fuzz.token_sort_ratio,
-                                               limit=limit * 4, score_cutoff=SUGGESTION_CUTOFF):
-        if owners[spelling] not in found:
-            found.append(owners[spelling])
-    return found[:limit]
 
 
 def get_or_create_source(session: Session, record: SourceRecord) -> Source:
@@ -650,6 +649,16 @@ def rename_actor(session: Session, name: str, new_name: str, who: str | None = N
     return actor
 
 
+def _is_within(session: Session, actor: Actor, group: Actor) -> bool:
+    """Whether `actor` is `group` or sits somewhere under it."""
+    ancestor: Actor | None = actor
+    while ancestor is not None:
+        if ancestor.id == group.id:
+            return True
+        ancestor = session.get(Actor, ancestor.parent_id) if ancestor.parent_id else None
+    return False
+
+
 def merge_actors(session: Session, keep_name: str, other_name: str, who: str | None = None,
                  why: str | None = None) -> dict[str, object]:
     """Fold actor `other_name` into `keep_name`: its name and every alias become KEEP's aliases, its incident
@@ -659,11 +668,8 @@ def merge_actors(session: Session, keep_name: str, other_name: str, who: str | N
     keep, other = _actor(session, keep_name), _actor(session, other_name)
     if keep.id == other.id:
         raise UsageError(f"{keep_name!r} and {other_name!r} are one actor already")
-    ancestor: Actor | None = keep
-    while ancestor is not None:
-        if ancestor.id == other.id:
-            raise UsageError(f"{keep.name!r} sits under {other.name!r}; merge the other way round, or move it first")
-        ancestor = session.get(Actor, ancestor.parent_id) if ancestor.parent_id else None
+    if _is_within(session, keep, other):
+        raise UsageError(f"{keep.name!r} sits under {other.name!r}; merge the other way round, or move it first")
     writer = Writer(session, who=who, why=why or f"merge actor {other.name} into {keep.name}")
     aliases = list(session.scalars(select(ActorAlias).where(ActorAlias.actor_id == other.id)))
     kept_keys = {(a.dataset, a.normalized) for a in session.scalars(
@@ -681,10 +687,10 @@ def merge_actors(session: Session, keep_name: str, other_name: str, who: str | N
         session.add(ActorAlias(actor_id=keep.id, alias=other.name, normalized=own_name[1], dataset=""))
         spellings += 1
     moved = joined = 0
+    kept_links = {(link.incident_id, link.role): link for link in session.scalars(
+        select(IncidentActor).where(IncidentActor.actor_id == keep.id))}
     for link in list(session.scalars(select(IncidentActor).where(IncidentActor.actor_id == other.id))):
-        twin = session.scalar(select(IncidentActor).where(
-            IncidentActor.incident_id == link.incident_id, IncidentActor.actor_id == keep.id,
-            IncidentActor.role == link.role))
+        twin = kept_links.get((link.incident_id, link.role))
         if twin is None:
             link.actor_id = keep.id
             writer._revision("incident_actors", link.id, "actor", other.name, keep.name)
@@ -717,13 +723,9 @@ def set_parent(session: Session, name: str, parent: str | None, who: str | None 
     """Place an actor under a parent group (for roll-ups), or at the top with parent None. Cycles are refused."""
     actor = _actor(session, name)
     parent_actor = _actor(session, parent) if parent else None
-    if parent_actor is not None:
-        ancestor: Actor | None = parent_actor
-        while ancestor is not None:
-            if ancestor.id == actor.id:
-                raise UsageError(f"{parent_actor.name!r} is {actor.name!r} or one of its sub-groups; "
-                                 "a group cannot sit under itself")
-            ancestor = session.get(Actor, ancestor.parent_id) if ancestor.parent_id else None
+    if parent_actor is not None and _is_within(session, parent_actor, actor):
+        raise UsageError(f"{parent_actor.name!r} is {actor.name!r} or one of its sub-groups; "
+                         "a group cannot sit under itself")
     old = session.get(Actor, actor.parent_id).name if actor.parent_id else None  # type: ignore[union-attr]
     actor.parent_id = parent_actor.id if parent_actor else None
     Writer(session, who=who, why=why)._revision("actors", actor.id, "parent", old,
