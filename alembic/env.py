@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import Engine
 
 from alembic import context
-from incidents.config import database_url
-from incidents.db import is_sqlite, make_engine
+from incidents.db.engine import is_sqlite, make_engine
+from incidents.db.url import database_url
 from incidents.models import Base
 
 config = context.config

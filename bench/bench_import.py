@@ -72,8 +72,9 @@ def timed_import(path: Path, url: str) -> tuple[float, float, dict[str, object]]
     script = (
         "import json, resource, sys, time\n"
         "from pathlib import Path\n"
-        "from incidents.db import make_engine, upgrade\n"
-        "from incidents.importing import run_import\n"
+        "from incidents.db.engine import make_engine\n"
+        "from incidents.db.migrations import upgrade\n"
+        "from incidents.io.importing import run_import\n"
         "engine = make_engine(sys.argv[2]); upgrade(engine)\n"
         "started = time.perf_counter()\n"
         "result = run_import(engine, Path(sys.argv[1]))\n"

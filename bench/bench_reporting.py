@@ -63,10 +63,10 @@ def best_of(repeat: int, work) -> float:  # type: ignore[no-untyped-def]
 
 def measure(database: Path, repeat: int) -> dict[str, float]:
     """Run in a child process: baselines and our routines on the same file, and this process's peak memory."""
-    from incidents.db import make_engine, session_factory
-    from incidents.queries import Filters
-    from incidents.summaries import group_summary
-    from incidents.timelines import timeline
+    from incidents.analysis.filters import Filters
+    from incidents.analysis.summaries import group_summary
+    from incidents.analysis.timelines import timeline
+    from incidents.db.engine import make_engine, session_factory
 
     connection = sqlite3.connect(database)
 
@@ -102,8 +102,9 @@ def main() -> None:
         database = args.db or Path(temp) / "incidents.db"
         if not (args.db and args.db.exists()):
             from bench.generate import write
-            from incidents.db import make_engine, upgrade
-            from incidents.importing import run_import
+            from incidents.db.engine import make_engine
+            from incidents.db.migrations import upgrade
+            from incidents.io.importing import run_import
 
             csv_path = Path(temp) / "native.csv"
             write(csv_path, args.rows)

@@ -12,7 +12,7 @@ import random
 from datetime import date, timedelta
 from pathlib import Path
 
-from incidents.importers.native import NATIVE_COLUMNS
+from incidents.io.importers.native import NATIVE_COLUMNS
 
 ATTRIBUTIONS = ["claimed", "attributed", "suspected"]
 ATTACKS = ["Bombing/Explosion", "Armed Assault", "Assassination", "Kidnapping", "Facility/Infrastructure Attack"]

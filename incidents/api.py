@@ -11,17 +11,21 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from incidents import db as database
-from incidents import merging, store, summaries, timelines
-from incidents.asof import parse_as_of, snapshot
-from incidents.config import database_url, describe
-from incidents.duplicates import candidate_pairs
+from incidents.analysis import summaries, timelines
+from incidents.analysis.asof import parse_as_of, snapshot
+from incidents.analysis.filters import Filters, filtered_incidents
+from incidents.analysis.reads import actor_registry, incident_detail, list_incidents
+from incidents.analysis.reads import history as read_history
+from incidents.curation import merging
+from incidents.curation.duplicates import candidate_pairs
+from incidents.db import admin, migrations
+from incidents.db import engine as engines
+from incidents.db.url import database_url, describe
 from incidents.errors import UsageError
-from incidents.exports import export_incidents, frame_rows, write_export
-from incidents.fixtures import DEMO_FIXTURES, FIXTURES_DIR, LoadResult, load_fixtures
-from incidents.importing import ImportOptions, ImportResult, Progress, run_import
+from incidents.io.exports import export_incidents, frame_rows, write_export
+from incidents.io.importers.fixtures import DEMO_FIXTURES, FIXTURES_DIR, LoadResult, load_fixtures
+from incidents.io.importing import ImportOptions, ImportResult, Progress, run_import
 from incidents.models import Actor, Attribution, GeoPrecision, Incident, Report, Role, Source, Status
-from incidents.queries import Filters, actor_registry, filtered_incidents, incident_detail, list_incidents
 from incidents.records import (
     ActorLink,
     FieldError,
@@ -36,7 +40,9 @@ from incidents.records import (
     parse_date,
     parse_partial_date,
 )
-from incidents.store import Writer
+from incidents.store import actors as registry
+from incidents.store import edits
+from incidents.store.incidents import Writer
 
 Database = str | Engine | None
 
@@ -44,9 +50,9 @@ Database = str | Engine | None
 def engine_for(db: Database) -> Engine:
     """An engine for an up-to-date database; None means INCIDENTS_DB or ./incidents.db."""
     if isinstance(db, Engine):
-        database.require_ready(db)
+        migrations.require_ready(db)
         return db
-    return database.open_database(database_url(db))
+    return migrations.open_database(database_url(db))
 
 
 def reading_engine(db: Database, as_of: str | date | None = None) -> Engine:
@@ -58,14 +64,14 @@ def reading_engine(db: Database, as_of: str | date | None = None) -> Engine:
 
 def init(db: Database = None) -> str:
     """Create the database if needed and migrate it to the newest schema. Returns what was done."""
-    engine = db if isinstance(db, Engine) else database.make_engine(database_url(db))
-    before = database.current_revision(engine)
-    database.upgrade(engine)
+    engine = db if isinstance(db, Engine) else engines.make_engine(database_url(db))
+    before = migrations.current_revision(engine)
+    migrations.upgrade(engine)
     where = describe(str(engine.url))
     if before is None:
-        return f"Created the schema in {where} (revision {database.head_revision()})."
-    if before != database.head_revision():
-        return f"Upgraded {where} from {before} to {database.head_revision()}."
+        return f"Created the schema in {where} (revision {migrations.head_revision()})."
+    if before != migrations.head_revision():
+        return f"Upgraded {where} from {before} to {migrations.head_revision()}."
     return f"{where} is already at the newest schema ({before})."
 
 
@@ -91,7 +97,7 @@ def export(db: Database, what: str, out: str | Path, fmt: str = "csv", excel: bo
     what: incidents (the native format, re-importable as CSV), events (the event log), timeline, groups.
     """
     path = Path(out)
-    with database.session_factory(reading_engine(db, as_of))() as session:
+    with engines.session_factory(reading_engine(db, as_of))() as session:
         chosen = Filters(**filters)
         if what == "incidents":
             return export_incidents(session, chosen, path, excel=excel, fmt=fmt)
@@ -109,24 +115,24 @@ def export(db: Database, what: str, out: str | Path, fmt: str = "csv", excel: bo
 def timeline(db: Database = None, freq: str = "month", by: str | None = None, rollup: bool = False,
              role: str = "perpetrator", rolling: int | None = None, cumulative: bool = False,
              as_of: str | date | None = None, **filters: Any) -> pd.DataFrame:
-    """Incidents, killed and wounded per period (see incidents.timelines.timeline)."""
-    with database.session_factory(reading_engine(db, as_of))() as session:
+    """Incidents, killed and wounded per period (see incidents.analysis.timelines.timeline)."""
+    with engines.session_factory(reading_engine(db, as_of))() as session:
         return timelines.timeline(session, Filters(**filters), freq=freq, by=by, rollup=rollup, role=role,
                                   rolling=rolling, cumulative=cumulative)
 
 
 def summary(db: Database = None, rollup: bool = False, role: str = "perpetrator", year: int | None = None,
             as_of: str | date | None = None, **filters: Any) -> pd.DataFrame:
-    """Per-group summary (see incidents.summaries.group_summary)."""
-    with database.session_factory(reading_engine(db, as_of))() as session:
+    """Per-group summary (see incidents.analysis.summaries.group_summary)."""
+    with engines.session_factory(reading_engine(db, as_of))() as session:
         return summaries.group_summary(session, Filters(**filters), rollup=rollup, role=role, year=year,
                                        as_of=parse_as_of(as_of))  # 'days since' counts to that day
 
 
 def gaps(db: Database = None, rollup: bool = False, role: str = "perpetrator", as_of: str | date | None = None,
          **filters: Any) -> timelines.Gaps:
-    """Quiet spells and unusual years per group (see incidents.timelines.gaps)."""
-    with database.session_factory(reading_engine(db, as_of))() as session:
+    """Quiet spells and unusual years per group (see incidents.analysis.timelines.gaps)."""
+    with engines.session_factory(reading_engine(db, as_of))() as session:
         chosen = Filters(**filters)
         day = parse_as_of(as_of)
         until = chosen.date_bounds()[1]
@@ -135,19 +141,19 @@ def gaps(db: Database = None, rollup: bool = False, role: str = "perpetrator", a
 
 
 def event_log(db: Database = None, as_of: str | date | None = None, **filters: Any) -> pd.DataFrame:
-    """The chronological list of incidents (see incidents.timelines.event_log)."""
-    with database.session_factory(reading_engine(db, as_of))() as session:
+    """The chronological list of incidents (see incidents.analysis.timelines.event_log)."""
+    with engines.session_factory(reading_engine(db, as_of))() as session:
         return timelines.event_log(session, Filters(**filters))
 
 
 def chart(db: Database, what: str, out: str | Path, freq: str = "year", by: str | None = "actor",
           rollup: bool = False, as_of: str | date | None = None, **filters: Any) -> Any:
     """Draw a chart (what: timeline or groups) to a .png or .svg file; returns the matplotlib Figure."""
-    from incidents import charts
+    from incidents.io import charts
 
     engine = reading_engine(db, as_of)
     chosen = Filters(**filters)
-    with database.session_factory(engine)() as session:
+    with engines.session_factory(engine)() as session:
         count = session.scalar(select(func.count()).select_from(filtered_incidents(session, chosen).subquery()))
         span = session.execute(select(func.min(Incident.date_start), func.max(Incident.date_start)).where(
             Incident.id.in_(filtered_incidents(session, chosen)))).one()
@@ -171,16 +177,16 @@ def incidents(db: Database = None, limit: int | None = 100, as_of: str | date | 
               **filters: Any) -> tuple[list[dict[str, Any]], int]:
     """Incidents matching filters (actor, include_subgroups, country, since, until); returns (rows, total)."""
     engine = reading_engine(db, as_of)
-    with database.session_factory(engine)() as session:
+    with engines.session_factory(engine)() as session:
         return list_incidents(session, Filters(**filters), limit)
 
 
 def show(db: Database, key: str, as_of: str | date | None = None) -> dict[str, Any]:
     """One incident in full: fields, actors with attribution, every report with its source.
 
-    With `as_of`, as known at the end of that day (see incidents.asof); the answer then says so under 'as_of'.
+    With `as_of`, as known at the end of that day (see incidents.analysis.asof); the answer then says so under 'as_of'.
     """
-    with database.session_factory(reading_engine(db, as_of))() as session:
+    with engines.session_factory(reading_engine(db, as_of))() as session:
         detail = incident_detail(session, key)
     if as_of is not None:
         detail["as_of"] = str(parse_as_of(as_of))
@@ -189,7 +195,7 @@ def show(db: Database, key: str, as_of: str | date | None = None) -> dict[str, A
 
 def actors(db: Database = None) -> list[dict[str, Any]]:
     """The actor registry: names, kinds, parents, aliases, incident counts."""
-    with database.session_factory(engine_for(db))() as session:
+    with engines.session_factory(engine_for(db))() as session:
         return actor_registry(session)
 
 
@@ -255,7 +261,7 @@ def add(
         return {"key": writer.last_key, "created_actors": writer.actors.created}
 
     try:
-        return database.write(engine_for(db), "incidents add", write)
+        return engines.write(engine_for(db), "incidents add", write)
     except IntegrityError as exc:
         raise UsageError(f"The database refused the incident: {exc.orig}") from None
 
@@ -281,82 +287,82 @@ def report_add(
     except FieldError as exc:
         raise UsageError(f"--{exc.field_name} {exc.value!r} {exc.reason}") from None
     def write(session: Session) -> dict[str, Any]:
-        store.add_report(session, key, record, who=who, why=why)
+        edits.add_report(session, key, record, who=who, why=why)
         return incident_detail(session, key)
 
-    detail = database.write(engine_for(db), f"incidents report add {key}", write)
+    detail = engines.write(engine_for(db), f"incidents report add {key}", write)
     return {"key": key, "killed": detail["killed"], "wounded": detail["wounded"]}
 
 
 def set_field(db: Database, key: str, field: str, value: str, who: str | None = None,
               why: str | None = None) -> dict[str, Any]:
     """Change a curated field of incident `key` (recorded as a revision); returns old and new values."""
-    old, new = database.write(engine_for(db), f"incidents set {key} {field}",
-                              lambda session: store.set_field(session, key, field, value, who=who, why=why))
+    old, new = engines.write(engine_for(db), f"incidents set {key} {field}",
+                              lambda session: edits.set_field(session, key, field, value, who=who, why=why))
     return {"key": key, "field": field, "old": old, "new": new}
 
 
 def duplicates(db: Database = None, days: int = 3, km: float = 25.0, limit: int | None = 50,
                min_score: float = 0.0) -> list[dict[str, Any]]:
-    """Candidate pairs of records of one attack, best first (see incidents.duplicates for the scoring)."""
+    """Candidate pairs of records of one attack, best first (see incidents.curation.duplicates for the scoring)."""
     if days < 0 or km <= 0:
         raise UsageError("--days must be 0 or more and --km more than 0")
-    with database.session_factory(engine_for(db))() as session:
+    with engines.session_factory(engine_for(db))() as session:
         return [pair.as_dict() for pair in candidate_pairs(session, days=days, km=km, limit=limit,
                                                            min_score=min_score)]
 
 
 def merge(db: Database, keep: str, other: str, who: str | None = None, why: str | None = None) -> dict[str, Any]:
-    """Fold incident `other` into `keep` (see incidents.merging); recorded, and undone by unmerge."""
-    return database.write(engine_for(db), f"incidents merge {keep} {other}",
+    """Fold incident `other` into `keep` (see incidents.curation.merging); recorded, and undone by unmerge."""
+    return engines.write(engine_for(db), f"incidents merge {keep} {other}",
                           lambda session: merging.merge(session, keep, other, who=who, why=why))
 
 
 def unmerge(db: Database, key: str, who: str | None = None, why: str | None = None) -> dict[str, Any]:
     """Undo the merge of incident `key` into another, exactly."""
-    return database.write(engine_for(db), f"incidents unmerge {key}",
+    return engines.write(engine_for(db), f"incidents unmerge {key}",
                           lambda session: merging.unmerge(session, key, who=who, why=why))
 
 
 def history(db: Database, key: str) -> list[dict[str, Any]]:
     """Every recorded change to incident `key`, its reports and actor links, oldest first."""
-    with database.session_factory(engine_for(db))() as session:
-        return store.history(session, key)
+    with engines.session_factory(engine_for(db))() as session:
+        return read_history(session, key)
 
 
 def actor_add(db: Database, name: str, kind: str = "group", parent: str | None = None,
               aliases: list[str] | None = None, who: str | None = None, why: str | None = None) -> str:
-    return database.write(engine_for(db), "incidents actors add",
-                          lambda session: store.add_actor(session, name, kind, parent, aliases, who, why).name)
+    return engines.write(engine_for(db), "incidents actors add",
+                          lambda session: registry.add_actor(session, name, kind, parent, aliases, who, why).name)
 
 
 def actor_alias(db: Database, name: str, alias: str, dataset: str = "", who: str | None = None,
                 why: str | None = None) -> str:
-    return database.write(engine_for(db), "incidents actors alias",
-                          lambda session: store.add_alias(session, name, alias, dataset, who, why).name)
+    return engines.write(engine_for(db), "incidents actors alias",
+                          lambda session: registry.add_alias(session, name, alias, dataset, who, why).name)
 
 
 def actor_rename(db: Database, name: str, new_name: str, who: str | None = None, why: str | None = None) -> str:
-    return database.write(engine_for(db), "incidents actors rename",
-                          lambda session: store.rename_actor(session, name, new_name, who, why).name)
+    return engines.write(engine_for(db), "incidents actors rename",
+                          lambda session: registry.rename_actor(session, name, new_name, who, why).name)
 
 
 def actor_merge(db: Database, keep: str, other: str, who: str | None = None,
                 why: str | None = None) -> dict[str, Any]:
-    """Fold actor `other` into `keep` (see store.merge_actors); returns what moved."""
-    return database.write(engine_for(db), "incidents actors merge",
-                          lambda session: store.merge_actors(session, keep, other, who, why))
+    """Fold actor `other` into `keep` (see incidents.store.actors.merge_actors); returns what moved."""
+    return engines.write(engine_for(db), "incidents actors merge",
+                          lambda session: registry.merge_actors(session, keep, other, who, why))
 
 
 def actor_set_parent(db: Database, name: str, parent: str | None, who: str | None = None,
                      why: str | None = None) -> str:
-    return database.write(engine_for(db), "incidents actors set-parent",
-                          lambda session: store.set_parent(session, name, parent, who, why).name)
+    return engines.write(engine_for(db), "incidents actors set-parent",
+                          lambda session: registry.set_parent(session, name, parent, who, why).name)
 
 
 def counts(db: Database = None) -> dict[str, int]:
     engine = engine_for(db)
-    with database.session_factory(engine)() as session:
+    with engines.session_factory(engine)() as session:
         return {
             name: session.scalar(select(func.count()).select_from(model)) or 0
             for name, model in (("incidents", Incident), ("reports", Report), ("sources", Source), ("actors", Actor))
@@ -364,39 +370,39 @@ def counts(db: Database = None) -> dict[str, int]:
 
 
 def current(db: Database = None) -> dict[str, str | None]:
-    engine = database.make_engine(database_url(db) if not isinstance(db, Engine) else str(db.url))
-    return {"database": describe(str(engine.url)), "current": database.current_revision(engine),
-            "head": database.head_revision()}
+    engine = engines.make_engine(database_url(db) if not isinstance(db, Engine) else str(db.url))
+    return {"database": describe(str(engine.url)), "current": migrations.current_revision(engine),
+            "head": migrations.head_revision()}
 
 
 def upgrade(db: Database = None, revision: str = "head") -> dict[str, str | None]:
-    engine = db if isinstance(db, Engine) else database.make_engine(database_url(db))
-    database.upgrade(engine, revision)
+    engine = db if isinstance(db, Engine) else engines.make_engine(database_url(db))
+    migrations.upgrade(engine, revision)
     return current(engine)
 
 
 def downgrade(db: Database = None, revision: str = "-1") -> dict[str, str | None]:
-    engine = db if isinstance(db, Engine) else database.make_engine(database_url(db))
-    if database.current_revision(engine) is None:
+    engine = db if isinstance(db, Engine) else engines.make_engine(database_url(db))
+    if migrations.current_revision(engine) is None:
         raise UsageError("The database has no schema to downgrade.")
-    database.downgrade(engine, revision)
+    migrations.downgrade(engine, revision)
     return current(engine)
 
 
 def backup(db: Database, path: str | Path) -> str:
     """Back the database up to `path` (SQLite online backup; pg_dump on PostgreSQL)."""
-    return database.backup(engine_for(db), Path(path))
+    return admin.backup(engine_for(db), Path(path))
 
 
 def restore(db: Database, path: str | Path) -> str:
     """Replace the database's contents with a backup made by `backup`."""
-    engine = db if isinstance(db, Engine) else database.make_engine(database_url(db))
-    return database.restore(engine, Path(path))
+    engine = db if isinstance(db, Engine) else engines.make_engine(database_url(db))
+    return admin.restore(engine, Path(path))
 
 
 def grant_reader(db: Database, role: str, password: str | None = None) -> str:
     """PostgreSQL: let `role` read the reporting views and nothing else."""
-    return database.grant_reader(engine_for(db), role, password)
+    return admin.grant_reader(engine_for(db), role, password)
 
 
 def demo(db: Database = None, fixtures_dir: str | Path | None = None,
@@ -407,7 +413,7 @@ def demo(db: Database = None, fixtures_dir: str | Path | None = None,
     missing = [name for name in DEMO_FIXTURES if not (folder / name).exists()]
     if missing:
         raise UsageError(f"The fixtures folder {folder} lacks {', '.join(missing)}; pass --fixtures DIR.")
-    engine = db if isinstance(db, Engine) else database.make_engine(database_url(db))
+    engine = db if isinstance(db, Engine) else engines.make_engine(database_url(db))
     message = init(engine)
     result = load(engine, [folder / name for name in DEMO_FIXTURES])
     rows, total = incidents(engine, limit=None)

@@ -19,8 +19,9 @@ import pytest
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
-from incidents.db import make_engine, upgrade
-from incidents.fixtures import DEMO_FIXTURES, load_fixtures
+from incidents.db.engine import make_engine
+from incidents.db.migrations import upgrade
+from incidents.io.importers.fixtures import DEMO_FIXTURES, load_fixtures
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
@@ -140,7 +141,7 @@ def reporting_engine(request: pytest.FixtureRequest, tmp_path_factory: pytest.Te
 
     For tests that only read: it is shared by every test of the module.
     """
-    from incidents.importing import run_import
+    from incidents.io.importing import run_import
 
     if request.param == "sqlite":
         path = tmp_path_factory.mktemp("reporting") / "incidents.db"

@@ -7,11 +7,11 @@ import csv
 import pytest
 from sqlalchemy import Engine
 
-from incidents.db import session_factory, transaction
+from incidents.analysis.filters import actor_ids, find_actor
+from incidents.db.engine import session_factory, transaction
 from incidents.errors import NotFoundError, UsageError
-from incidents.queries import actor_ids, find_actor
 from incidents.records import normalize_name
-from incidents.store import ActorResolver, ActorSpec
+from incidents.store.actors import ActorResolver, ActorSpec
 
 from .conftest import FIXTURES
 

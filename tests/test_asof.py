@@ -14,7 +14,7 @@ from sqlalchemy import text
 
 from incidents import api
 from incidents.cli import cli
-from incidents.db import make_engine
+from incidents.db.engine import make_engine
 from incidents.errors import UsageError
 
 from .conftest import FIXTURES
@@ -104,7 +104,7 @@ def test_every_reading_command_answers_as_of(url: str, tmp_path: Path) -> None:
 
 def test_the_snapshot_is_the_same_whatever_its_batch_size(url: str, monkeypatch: pytest.MonkeyPatch,
                                                             tmp_path: Path) -> None:
-    from incidents import asof
+    from incidents.analysis import asof
 
     api.import_file(url, FIXTURES / "ucdp_ged_pakistan_2015_2021.csv")
     api.merge(url, KALAYA, "UCDP-275159", why="same attack")  # a merge made today: undone in any earlier snapshot

@@ -11,10 +11,10 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from incidents import api
+from incidents.analysis.filters import Filters
 from incidents.cli import cli
-from incidents.db import make_engine, session_factory
-from incidents.exports import export_incidents
-from incidents.queries import Filters
+from incidents.db.engine import make_engine, session_factory
+from incidents.io.exports import export_incidents
 
 from .conftest import FIXTURES, ROOT
 

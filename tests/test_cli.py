@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from incidents import output
 from incidents.cli import cli
+from incidents.cli import render as output
 from incidents.errors import DatabaseNotReady, NotFoundError, UsageError
 
 from .conftest import FIXTURES

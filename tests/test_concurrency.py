@@ -21,7 +21,7 @@ import pytest
 from sqlalchemy import func, select
 
 from incidents import api
-from incidents.db import for_writing, make_engine, session_factory
+from incidents.db.engine import for_writing, make_engine, session_factory
 from incidents.errors import DatabaseBusy
 from incidents.models import Actor, Import, Incident, Report, Revision
 

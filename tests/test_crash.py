@@ -11,8 +11,8 @@ from pathlib import Path
 
 from sqlalchemy import func, select, text
 
-from incidents.db import make_engine, session_factory
-from incidents.importing import run_import
+from incidents.db.engine import make_engine, session_factory
+from incidents.io.importing import run_import
 from incidents.models import Import, Incident, Report, Source
 
 from .conftest import ROOT
@@ -20,8 +20,8 @@ from .conftest import ROOT
 CHILD = """
 import sys
 from pathlib import Path
-from incidents.db import make_engine
-from incidents.importing import run_import
+from incidents.db.engine import make_engine
+from incidents.io.importing import run_import
 
 def progress(done, total):
     print("chunk written", flush=True)   # the parent kills us here, mid-transaction

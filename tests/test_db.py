@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from incidents.config import database_url
-from incidents.db import SQLITE_BUSY_TIMEOUT_MS, make_engine
+from incidents.db.engine import SQLITE_BUSY_TIMEOUT_MS, make_engine
+from incidents.db.url import database_url
 
 
 def test_sqlite_connections_get_foreign_keys_wal_and_busy_timeout(tmp_path: Path) -> None:

@@ -9,11 +9,11 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import Engine
 
+from incidents.analysis.filters import Filters
 from incidents.cli import cli
-from incidents.db import make_engine, session_factory
-from incidents.exports import export_incidents, spreadsheet_safe, unescape
-from incidents.importing import run_import
-from incidents.queries import Filters
+from incidents.db.engine import make_engine, session_factory
+from incidents.io.exports import export_incidents, spreadsheet_safe, unescape
+from incidents.io.importing import run_import
 
 from .conftest import FIXTURES
 
@@ -31,7 +31,7 @@ def test_export_then_import_is_lossless(seeded: Engine, request: pytest.FixtureR
     # A second, empty database on the same engine.
     other_url = request.getfixturevalue("empty_db_url")
     other = make_engine(other_url)
-    from incidents.db import upgrade
+    from incidents.db.migrations import upgrade
 
     upgrade(other)
     result = run_import(other, first)

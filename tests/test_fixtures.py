@@ -12,11 +12,11 @@ import pytest
 import yaml
 from sqlalchemy import Engine, func, select
 
-from incidents.db import session_factory
+from incidents.analysis.reads import incident_detail
+from incidents.db.engine import session_factory
 from incidents.errors import InputError
-from incidents.fixtures import DEMO_FIXTURES, load_fixtures
+from incidents.io.importers.fixtures import DEMO_FIXTURES, load_fixtures
 from incidents.models import Actor, Incident, IncidentActor, Report, Revision, Source
-from incidents.queries import incident_detail
 
 from .conftest import FIXTURES
 

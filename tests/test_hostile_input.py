@@ -14,9 +14,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, func, select
 
-from incidents.db import make_engine, session_factory, upgrade
+from incidents.db.engine import make_engine, session_factory
+from incidents.db.migrations import upgrade
 from incidents.errors import IncidentsError
-from incidents.importing import ImportOptions, run_import
+from incidents.io.importing import ImportOptions, run_import
 from incidents.models import Incident, Report, Source
 
 from .conftest import FIXTURES
@@ -125,8 +126,8 @@ INCIDENT = st.fixed_dictionaries({
 @given(incidents=st.lists(INCIDENT, min_size=1, max_size=5))
 def test_random_incidents_survive_export_and_import(tmp_path_factory: pytest.TempPathFactory,
                                                      incidents: list[dict]) -> None:
-    from incidents.exports import export_incidents
-    from incidents.queries import Filters
+    from incidents.analysis.filters import Filters
+    from incidents.io.exports import export_incidents
 
     folder = tmp_path_factory.mktemp("roundtrip")
     source = folder / "in.csv"

@@ -17,12 +17,12 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import Engine, func, select
 
+from incidents.analysis.reads import incident_detail
 from incidents.cli import cli
-from incidents.db import session_factory
+from incidents.db.engine import session_factory
 from incidents.errors import InputError
-from incidents.importing import ImportOptions, run_import
+from incidents.io.importing import ImportOptions, run_import
 from incidents.models import Actor, Import, Incident, IncidentActor, Report, Revision, Source
-from incidents.queries import incident_detail
 
 from .conftest import FIXTURES
 

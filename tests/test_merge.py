@@ -12,7 +12,7 @@ from sqlalchemy import text
 
 from incidents import api
 from incidents.cli import cli
-from incidents.db import make_engine
+from incidents.db.engine import make_engine
 from incidents.errors import UsageError
 
 from .conftest import FIXTURES

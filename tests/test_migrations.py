@@ -9,9 +9,10 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import func, inspect, select, text
 
 from alembic import command
-from incidents.db import alembic_config, downgrade, make_engine, require_ready, upgrade
+from incidents.db.engine import make_engine
+from incidents.db.migrations import alembic_config, downgrade, require_ready, upgrade
 from incidents.errors import DatabaseNotReady
-from incidents.fixtures import DEMO_FIXTURES, load_fixtures
+from incidents.io.importers.fixtures import DEMO_FIXTURES, load_fixtures
 from incidents.models import Base, Incident, Report, Source
 
 from .conftest import FIXTURES

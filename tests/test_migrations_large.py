@@ -9,8 +9,9 @@ from pathlib import Path
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, text
 
-from incidents.db import alembic_config, downgrade, make_engine, upgrade
-from incidents.importing import run_import
+from incidents.db.engine import make_engine
+from incidents.db.migrations import alembic_config, downgrade, upgrade
+from incidents.io.importing import run_import
 
 from .conftest import ROOT
 

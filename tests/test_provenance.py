@@ -92,7 +92,7 @@ def test_cli_report_set_history(db_url: str) -> None:
 
 def test_every_figure_in_show_names_its_sources(db_url: str) -> None:
     url = seeded_url(db_url)
-    from incidents.queries import source_label
+    from incidents.analysis.reads import source_label
 
     for key in ("PAK-2023-07-30-KHAR", KALAYA, "PAK-2018-07-13-MASTUNG"):
         detail = api.show(url, key)

@@ -9,7 +9,7 @@ from sqlalchemy import text
 
 from incidents import api
 from incidents.cli import cli
-from incidents.db import make_engine, session_factory
+from incidents.db.engine import make_engine, session_factory
 from incidents.models import Revision
 
 from .conftest import FIXTURES

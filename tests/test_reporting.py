@@ -16,11 +16,11 @@ from click.testing import CliRunner
 from sqlalchemy import Engine, text
 
 from incidents import api
+from incidents.analysis.filters import Filters
+from incidents.analysis.summaries import group_summary
+from incidents.analysis.timelines import event_log, gaps, timeline
 from incidents.cli import cli
-from incidents.db import session_factory
-from incidents.queries import Filters
-from incidents.summaries import group_summary
-from incidents.timelines import event_log, gaps, timeline
+from incidents.db.engine import session_factory
 
 from .conftest import FIXTURES
 
@@ -113,7 +113,7 @@ def test_group_summary_matches_the_raw_files(reporting_engine: Engine) -> None:
     assert iskp.claimed_share == pytest.approx(len(seeds) / (len(events) + len(seeds)), abs=0.001)
     # Wounded: only the seeds carry wounded figures (UCDP has none); their range comes from settled reports.
     with session(reporting_engine) as s:
-        from incidents.queries import incident_detail
+        from incidents.analysis.reads import incident_detail
 
         seeds_wounded = [incident_detail(s, item["key"])["wounded"] for item in seeds]
     assert iskp.wounded_low == sum(w["low"] or 0 for w in seeds_wounded)

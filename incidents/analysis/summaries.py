@@ -8,9 +8,9 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from incidents.analysis.filters import Filters, in_scope
+from incidents.analysis.sql import actor_groups, frame_of, group_links, group_names, year_of
 from incidents.models import Incident, Location, Role
-from incidents.queries import Filters, in_scope
-from incidents.timelines import actor_groups, frame_of, group_links, group_names, year_of
 
 COLUMNS = [
     "group", "incidents", "killed_best", "killed_low", "killed_high", "wounded_best", "wounded_low", "wounded_high",

@@ -18,13 +18,13 @@ from types import ModuleType
 
 from sqlalchemy import Engine
 
-from incidents.bulk import BulkItem, BulkWriter
-from incidents.db import for_writing, retrying, session_factory, take_bulk_lock
+from incidents.db.engine import for_writing, retrying, session_factory, take_bulk_lock
 from incidents.errors import InputError, UsageError
-from incidents.importers import acled, gtd, native, ucdp
-from incidents.importers.reading import Table, encoding_error, open_table, skip_hxl_row
+from incidents.io.importers import acled, gtd, native, ucdp
+from incidents.io.importers.reading import Table, encoding_error, open_table, skip_hxl_row
 from incidents.records import FieldError, IncidentRecord
-from incidents.store import finish_import, start_import
+from incidents.store.bulk import BulkItem, BulkWriter
+from incidents.store.imports import finish_import, start_import
 
 FORMATS: dict[str, ModuleType] = {"native": native, "gtd": gtd, "ucdp": ucdp, "acled": acled}
 CHUNK_ROWS = 5000

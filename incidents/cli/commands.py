@@ -1,4 +1,4 @@
-"""The `incidents` command: parse options, call one function in incidents.api, print the result."""
+"""The commands: each parses its options, calls one function in incidents.api, and renders the result."""
 
 from __future__ import annotations
 
@@ -6,31 +6,12 @@ from typing import Any
 
 import click
 from rich.markup import escape
-from sqlalchemy.exc import IntegrityError, OperationalError
 
-from incidents import api, output
-from incidents.errors import DatabaseError, IncidentsError
+from incidents import api
+from incidents.cli import render as output
+from incidents.cli.app import cli
 
 ATTRIBUTIONS = "claimed, attributed, suspected or denied"
-
-
-class IncidentsGroup(click.Group):
-    """Turns every IncidentsError into a one-line message and its exit code; other errors keep the traceback."""
-
-    def invoke(self, ctx: click.Context) -> Any:
-        try:
-            return super().invoke(ctx)
-        except IncidentsError as exc:
-            output.error(exc)
-            ctx.exit(exc.exit_code)
-        except OperationalError as exc:
-            error = DatabaseError(f"The database could not do that: {exc.orig}")
-            output.error(error)
-            ctx.exit(error.exit_code)
-        except IntegrityError as exc:
-            error = DatabaseError(f"The database refused the change: {exc.orig}")
-            output.error(error)
-            ctx.exit(error.exit_code)
 
 
 def _db(ctx: click.Context) -> str | None:
@@ -74,18 +55,6 @@ def filter_options(command: Any) -> Any:
     ]):
         command = option(command)
     return command
-
-
-@click.group(cls=IncidentsGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--db", metavar="PATH_OR_URL", envvar="INCIDENTS_DB", show_envvar=True,
-              help="SQLite file path or SQLAlchemy URL (postgresql+psycopg://...). Default: ./incidents.db")
-@click.version_option(package_name="incidents")
-def cli(db: str | None) -> None:
-    """An attack-incident timeline database: who did it, when, where, how many were killed and wounded,
-    and which sources say so.
-
-    Start with `incidents demo`, or `incidents init` and then `incidents load FILE`.
-    """
 
 
 @cli.command()
@@ -611,11 +580,3 @@ def grant_reader(ctx: click.Context, role: str, password: str | None) -> None:
     """PostgreSQL: let ROLE (created if needed) SELECT the reporting views (incident_report, group_summary,
     monthly_activity) and nothing else: no base tables, no writes. For BI tools and read-only users."""
     output.console.print(api.grant_reader(_db(ctx), role, password))
-
-
-def main() -> None:
-    cli(prog_name="incidents")
-
-
-if __name__ == "__main__":
-    main()

@@ -24,7 +24,9 @@ from sqlalchemy.orm import Session
 from incidents.errors import UsageError
 from incidents.models import Import, Incident, Location, Source
 from incidents.records import IncidentRecord, LocationRecord, SourceRecord, derive_figures
-from incidents.store import Writer, choose_figures, stronger_attribution
+from incidents.store.actors import stronger_attribution
+from incidents.store.figures import choose_figures
+from incidents.store.incidents import Writer
 
 IN_BATCH = 5000  # values per IN (...) lookup; well under SQLite's limit of 32766 bound parameters
 

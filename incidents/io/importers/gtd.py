@@ -21,7 +21,7 @@ import hashlib
 import re
 from datetime import date, datetime
 
-from incidents.importers.common import DatasetMapper, missing_columns, text
+from incidents.io.importers.common import DatasetMapper, missing_columns, text
 from incidents.models import Attribution, DatePrecision, GeoPrecision, Role, Status
 from incidents.records import (
     ActorLink,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from incidents.importers.common import coordinates, text
+from incidents.io.importers.common import coordinates, text
 from incidents.models import Attribution, GeoPrecision, Role, Status
 from incidents.records import (
     ActorLink,

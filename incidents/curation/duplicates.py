@@ -26,9 +26,9 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from incidents.analysis.sql import frame_of
 from incidents.models import Actor, ActorKind, Incident, IncidentActor, Location, Role
 from incidents.records import normalize_name
-from incidents.timelines import frame_of
 
 WEIGHTS = {"date": 0.30, "place": 0.30, "actor": 0.20, "toll": 0.20}
 SAME_DISTRICT_KM_FACTOR = 4  # two records in one district may be this many times --km apart (centroids)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import csv
 import re
 
-from incidents.importers.common import DatasetMapper, coordinates, missing_columns, text
+from incidents.io.importers.common import DatasetMapper, coordinates, missing_columns, text
 from incidents.models import Attribution, DatePrecision, GeoPrecision, Role, Status
 from incidents.records import (
     ActorLink,

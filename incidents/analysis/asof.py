@@ -31,11 +31,12 @@ from typing import Any
 
 from sqlalchemy import Engine, Table, and_, create_engine, insert, select
 
-from incidents.db import make_engine, upgrade
+from incidents.db.engine import make_engine
+from incidents.db.migrations import upgrade
 from incidents.errors import UsageError
 from incidents.models import Base, Import, Incident, IncidentActor, Report, Revision, Source
 from incidents.records import derive_figures
-from incidents.store import choose_figures
+from incidents.store.figures import choose_figures
 
 BATCH = 20_000
 INT_FIELDS = {"location_id", "killed_low", "killed_best", "killed_high", "wounded_low", "wounded_best",

@@ -19,10 +19,11 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from incidents.analysis.filters import Filters, filtered_incidents
+from incidents.analysis.reads import date_text
 from incidents.errors import UsageError
-from incidents.importers.native import NATIVE_COLUMNS
+from incidents.io.importers.native import NATIVE_COLUMNS
 from incidents.models import Actor, Incident, IncidentActor, Location, Report, Role, Source
-from incidents.queries import Filters, date_text, filtered_incidents
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "'")
 BATCH = 5000

@@ -19,7 +19,10 @@ from sqlalchemy.orm import Session
 
 from incidents.errors import UsageError
 from incidents.models import Incident, IncidentActor, Merge, Report
-from incidents.store import CURATED_FIELDS, Writer, current_user, recompute_figures, require_incident
+from incidents.store.figures import recompute_figures
+from incidents.store.incidents import require_incident
+from incidents.store.reports import reports_of
+from incidents.store.revisions import RevisionLog, curated_snapshot, current_user
 
 # What a merge may change on KEEP, saved before it so that unmerge restores it exactly.
 FIGURES = ("killed_low", "killed_best", "killed_high", "killed_best_manual", "wounded_low", "wounded_best",
@@ -41,12 +44,11 @@ def merge(session: Session, keep_key: str, other_key: str, who: str | None = Non
     if session.scalar(select(Incident.id).where(Incident.merged_into_id == other.id).limit(1)) is not None:
         raise UsageError(f"Records are merged into {other.key}; merge {other.key} itself into nothing else, "
                          f"or merge those records into {keep.key} one by one.")
-    before = {name: getattr(keep, name) for name in CURATED_FIELDS}
+    before = curated_snapshot(keep)
     saved = {name: getattr(keep, name) for name in FIGURES}
 
     kept_sources = set(session.scalars(select(Report.source_id).where(Report.incident_id == keep.id)))
-    reports = [r for r in session.scalars(select(Report).where(Report.incident_id == other.id).order_by(Report.id))
-               if r.source_id not in kept_sources]
+    reports = [r for r in reports_of(session, other.id) if r.source_id not in kept_sources]
     kept_actors = set(session.execute(select(IncidentActor.actor_id, IncidentActor.role)
                                       .where(IncidentActor.incident_id == keep.id)).all())
     links = [link for link in session.scalars(select(IncidentActor).where(IncidentActor.incident_id == other.id)
@@ -54,18 +56,18 @@ def merge(session: Session, keep_key: str, other_key: str, who: str | None = Non
              if (link.actor_id, link.role) not in kept_actors]
     report_ids, link_ids = [r.id for r in reports], [link.id for link in links]
     _move(session, report_ids, link_ids, keep.id)
-    recompute_figures(keep, _reports_of(session, keep))  # UsageError if the analyst's best falls outside
+    recompute_figures(keep, reports_of(session, keep.id))  # UsageError if the analyst's best falls outside
     other.merged_into_id = keep.id
     session.add(Merge(kept_id=keep.id, merged_id=other.id, merged_by=who or current_user(), reason=why,
                       moved={"reports": report_ids, "links": link_ids, "kept_before": saved}))
     session.flush()
-    writer = Writer(session, who=who, why=why or f"merge {other.key} into {keep.key}")
-    writer._revision("incidents", other.id, "merged_into", None, keep.key)
-    _record_moves(writer, report_ids, link_ids, other.key, keep.key)
-    writer._record_revisions(keep, before)
+    revisions = RevisionLog(session, who=who, why=why or f"merge {other.key} into {keep.key}")
+    revisions.record("incidents", other.id, "merged_into", None, keep.key)
+    _record_moves(revisions, report_ids, link_ids, other.key, keep.key)
+    revisions.record_changes(keep, before)
     session.flush()
     return {"kept": keep.key, "merged": other.key, "reports_moved": len(report_ids), "links_moved": len(link_ids),
-            "reports_left": len(_reports_of(session, other)),
+            "reports_left": len(reports_of(session, other.id)),
             "killed": {"low": keep.killed_low, "best": keep.killed_best, "high": keep.killed_high}}
 
 
@@ -79,31 +81,32 @@ def unmerge(session: Session, key: str, who: str | None = None, why: str | None 
     if record is None:  # pragma: no cover - merged_into_id is only ever set together with a Merge row
         raise UsageError(f"{key} is marked merged but its merge record is missing; set it apart by hand.")
     keep = session.get_one(Incident, record.kept_id, with_for_update=True)
-    before = {name: getattr(keep, name) for name in CURATED_FIELDS}
+    before = curated_snapshot(keep)
     report_ids, link_ids = record.moved["reports"], record.moved["links"]
     _move(session, report_ids, link_ids, other.id)
     for name, value in record.moved["kept_before"].items():
         setattr(keep, name, value)
-    recompute_figures(keep, _reports_of(session, keep))  # the same reports as before the merge: the same figures
+    recompute_figures(keep, reports_of(session, keep.id))  # the same reports as before the merge: the same figures
     other.merged_into_id = None
     record.undone_at = datetime.now(UTC)
     record.undone_by = who or current_user()
     session.flush()
-    writer = Writer(session, who=who, why=why or f"unmerge {other.key} from {keep.key}")
-    writer._revision("incidents", other.id, "merged_into", keep.key, None)
-    _record_moves(writer, report_ids, link_ids, keep.key, other.key)
-    writer._record_revisions(keep, before)
+    revisions = RevisionLog(session, who=who, why=why or f"unmerge {other.key} from {keep.key}")
+    revisions.record("incidents", other.id, "merged_into", keep.key, None)
+    _record_moves(revisions, report_ids, link_ids, keep.key, other.key)
+    revisions.record_changes(keep, before)
     session.flush()
     return {"kept": keep.key, "restored": other.key, "reports_moved_back": len(report_ids),
             "links_moved_back": len(link_ids)}
 
 
-def _record_moves(writer: Writer, report_ids: list[int], link_ids: list[int], old_key: str, new_key: str) -> None:
+def _record_moves(revisions: RevisionLog, report_ids: list[int], link_ids: list[int], old_key: str,
+                  new_key: str) -> None:
     """One revision per report and actor link that changed incident."""
     for report_id in report_ids:
-        writer._revision("reports", report_id, "incident", old_key, new_key)
+        revisions.record("reports", report_id, "incident", old_key, new_key)
     for link_id in link_ids:
-        writer._revision("incident_actors", link_id, "incident", old_key, new_key)
+        revisions.record("incident_actors", link_id, "incident", old_key, new_key)
 
 
 def _move(session: Session, report_ids: list[int], link_ids: list[int], to_incident: int) -> None:
@@ -114,7 +117,3 @@ def _move(session: Session, report_ids: list[int], link_ids: list[int], to_incid
         session.execute(update(IncidentActor).where(IncidentActor.id.in_(link_ids)).values(incident_id=to_incident),
                         execution_options={"synchronize_session": False})
     session.expire_all()
-
-
-def _reports_of(session: Session, incident: Incident) -> list[Report]:
-    return list(session.scalars(select(Report).where(Report.incident_id == incident.id).order_by(Report.id)))

@@ -15,7 +15,7 @@ import yaml
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from incidents.db import take_bulk_lock, write
+from incidents.db.engine import take_bulk_lock, write
 from incidents.errors import InputError, NotFoundError, UsageError
 from incidents.models import ActorKind, Attribution, DatePrecision, GeoPrecision, Role, Status
 from incidents.records import (
@@ -34,9 +34,11 @@ from incidents.records import (
     parse_date,
     parse_partial_date,
 )
-from incidents.store import ActorSpec, Writer, finish_import, start_import
+from incidents.store.actors import ActorSpec
+from incidents.store.imports import finish_import, start_import
+from incidents.store.incidents import Writer
 
-FIXTURES_DIR = Path(__file__).resolve().parent.parent / "fixtures"
+FIXTURES_DIR = Path(__file__).resolve().parents[3] / "fixtures"  # the repository's fixtures/
 DEMO_FIXTURES = ("actors.yaml", "seed_incidents.yaml")
 
 LINE = "__line__"

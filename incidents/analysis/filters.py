@@ -1,0 +1,130 @@
+"""The filters every listing, timeline, summary and export shares, as SQL over incidents."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, exists, func, select
+from sqlalchemy.orm import Session
+
+from incidents.errors import NotFoundError, UsageError
+from incidents.models import Actor, ActorAlias, Attribution, Incident, IncidentActor, Location, Role, Status
+from incidents.records import FieldError, country_code, normalize_name, parse_partial_date, period_end
+
+
+@dataclass
+class Filters:
+    """The filters every listing shares. Dates may be partial: since 2018 = from 1 Jan, until 2018 = to 31 Dec."""
+
+    actor: str | None = None
+    include_subgroups: bool = False
+    country: str | None = None
+    admin1: str | None = None
+    since: str | None = None
+    until: str | None = None
+    attribution: tuple[str, ...] = ()  # perpetrator attribution levels to keep; empty keeps all
+    status: tuple[str, ...] = ()
+    attack_type: str | None = None
+
+    def date_bounds(self) -> tuple[date | None, date | None]:
+        return _date_bound(self.since, "since", end=False), _date_bound(self.until, "until", end=True)
+
+
+def _date_bound(value: str | None, name: str, end: bool) -> date | None:
+    if not value:
+        return None
+    try:
+        start, precision = parse_partial_date(value, name)
+    except FieldError as exc:
+        raise UsageError(f"--{name} {exc.value!r} {exc.reason}") from None
+    return period_end(start, precision) if end else start
+
+
+def find_actor(session: Session, name: str) -> Actor:
+    """The actor any spelling names (name or alias in any dataset); NotFoundError with suggestions if none."""
+    normalized = normalize_name(name)
+    actor = session.scalar(
+        select(Actor).join(ActorAlias, ActorAlias.actor_id == Actor.id)
+        .where(ActorAlias.normalized == normalized)
+        .order_by(ActorAlias.dataset)  # '' (any source) before a dataset-scoped spelling
+        .limit(1)
+    )
+    if actor is None:
+        actor = session.scalar(select(Actor).where(func.lower(Actor.name) == name.strip().lower()))
+    if actor is None:
+        spellings = [a for (a,) in session.execute(select(ActorAlias.alias))]
+        spellings += [n for (n,) in session.execute(select(Actor.name))]
+        close = difflib.get_close_matches(name, sorted(set(spellings)), n=4, cutoff=0.5)
+        hint = f" Did you mean: {', '.join(close)}?" if close else " See the registry with: incidents actors"
+        raise NotFoundError(f"No actor is called {name!r}.{hint}")
+    return actor
+
+
+def actor_ids(session: Session, name: str, include_subgroups: bool = False) -> set[int]:
+    root = find_actor(session, name)
+    ids = {root.id}
+    if include_subgroups:
+        frontier = {root.id}
+        while frontier:
+            children = set(session.scalars(select(Actor.id).where(Actor.parent_id.in_(frontier))))
+            frontier = children - ids
+            ids |= children
+    return ids
+
+
+def filtered_incidents(session: Session, filters: Filters) -> Select[Any]:
+    """SELECT incidents.id ... with every filter applied; the shared base of listings and exports.
+
+    Records merged into another (`incidents merge`) are never in it: the one they were merged into stands for them.
+    """
+    query = (select(Incident.id).outerjoin(Location, Incident.location_id == Location.id)
+             .where(Incident.merged_into_id.is_(None)))
+    for level in filters.attribution:
+        if level not in {a.value for a in Attribution}:
+            raise UsageError(f"--attribution {level!r} is not one of: claimed, attributed, suspected, denied")
+    for value in filters.status:
+        if value not in {s.value for s in Status}:
+            raise UsageError(f"--status {value!r} is not one of: confirmed, provisional, disputed")
+    if filters.actor or filters.attribution:
+        conditions = [IncidentActor.incident_id == Incident.id, IncidentActor.role == Role.PERPETRATOR.value]
+        if filters.actor:
+            conditions.append(IncidentActor.actor_id.in_(actor_ids(session, filters.actor, filters.include_subgroups)))
+        if filters.attribution:
+            conditions.append(IncidentActor.attribution.in_(filters.attribution))
+        query = query.where(exists().where(and_(*conditions)))
+    if filters.admin1:
+        query = query.where(func.lower(Location.admin1) == filters.admin1.strip().lower())
+    if filters.status:
+        query = query.where(Incident.status.in_(filters.status))
+    if filters.attack_type:
+        query = query.where(func.lower(Incident.attack_type) == filters.attack_type.strip().lower())
+    if filters.country:
+        try:
+            query = query.where(Location.country == country_code(filters.country))
+        except FieldError as exc:
+            raise UsageError(f"--country {exc.value!r} {exc.reason}") from None
+    since = _date_bound(filters.since, "since", end=False)
+    until = _date_bound(filters.until, "until", end=True)
+    if since:
+        query = query.where(Incident.date_start >= since)
+    if until:
+        query = query.where(Incident.date_start <= until)
+    if since and until and since > until:
+        raise UsageError(f"--since {filters.since} is after --until {filters.until}")
+    return query
+
+
+def in_scope(session: Session, filters: Filters, column: Any = None) -> ColumnElement[bool]:
+    """SQL that keeps the incidents matching `filters` (`column` holds incident ids; default incidents.id).
+
+    With no filter at all it only leaves out merged records, so a query over every incident is not slowed by an
+    IN (...) over all of them."""
+    if filters == Filters():
+        if column is None:
+            return Incident.merged_into_id.is_(None)
+        return column.not_in(select(Incident.id).where(Incident.merged_into_id.is_not(None)))
+    column = Incident.id if column is None else column
+    return column.in_(filtered_incidents(session, filters))

@@ -1,0 +1,166 @@
+"""Incident records: the Writer that inserts or updates one incident with its reports and actor links, and the
+lookup by key that every edit starts from."""
+
+from __future__ import annotations
+
+import difflib
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from incidents.errors import NotFoundError
+from incidents.models import Import, Incident, IncidentActor, Report
+from incidents.records import ActorLink, IncidentRecord, ReportRecord
+from incidents.store.actors import ActorResolver, stronger_attribution
+from incidents.store.figures import recompute_figures
+from incidents.store.reports import report_values, reports_of
+from incidents.store.revisions import RevisionLog, curated_snapshot
+from incidents.store.sources import get_or_create_location, get_or_create_source
+
+
+class Writer:
+    """Writes incident records inside one session, recording every change to a curated field.
+
+    One Writer serves one load or import run; counts say what happened to each record.
+    """
+
+    def __init__(
+        self, session: Session, *, actor_policy: str = "create", who: str | None = None,
+        why: str | None = None, import_run: Import | None = None,
+    ) -> None:
+        self.session = session
+        self.actors = ActorResolver(session, actor_policy)
+        self.revisions = RevisionLog(session, who=who, why=why, import_run=import_run)
+        self.counts = {"inserted": 0, "updated": 0, "unchanged": 0}
+        self.last_key: str | None = None
+
+    def save(self, record: IncidentRecord, dataset: str = "") -> str:
+        """Insert or update the incident `record` describes; returns 'inserted', 'updated' or 'unchanged'."""
+        record.validate()
+        incident = self._find(record)
+        outcome = "inserted" if incident is None else "unchanged"
+        location = get_or_create_location(self.session, record.location) if record.location else None
+        if incident is None:
+            incident = Incident(key=record.key or self._free_key(record.default_key()))
+        before = curated_snapshot(incident) if outcome != "inserted" else {}
+
+        incident.title = record.title
+        incident.date_start = record.date_start
+        incident.date_end = record.date_end
+        incident.date_precision = record.date_precision.value
+        incident.location_id = location.id if location else None
+        incident.attack_type = record.attack_type
+        incident.target_type = record.target_type
+        incident.weapon_type = record.weapon_type
+        incident.suicide = record.suicide
+        incident.summary = record.summary
+        incident.status = record.status.value
+        incident.origin_dataset = record.origin_dataset
+        incident.origin_id = record.origin_id
+        incident.raw_row = record.raw_row
+        incident.killed_best_manual = record.killed_best is not None
+        incident.wounded_best_manual = record.wounded_best is not None
+        if record.killed_best is not None:
+            incident.killed_best = record.killed_best
+        if record.wounded_best is not None:
+            incident.wounded_best = record.wounded_best
+        if record.perpetrators_killed is not None:
+            incident.perpetrators_killed = record.perpetrators_killed
+        self.session.add(incident)
+        self.session.flush()
+
+        reports_changed = self._save_reports(incident, record.reports)
+        actors_changed = self._save_actors(incident, record.actors, dataset)
+        recompute_figures(incident, reports_of(self.session, incident.id))
+        self.session.flush()
+
+        if outcome != "inserted":
+            changes = self.revisions.record_changes(incident, before)
+            if changes or reports_changed or actors_changed:
+                outcome = "updated"
+        self.counts[outcome] += 1
+        self.last_key = incident.key
+        return outcome
+
+    def _find(self, record: IncidentRecord) -> Incident | None:
+        if record.origin_dataset and record.origin_id:
+            found = self.session.scalar(
+                select(Incident).where(
+                    Incident.origin_dataset == record.origin_dataset, Incident.origin_id == record.origin_id
+                )
+            )
+            if found is not None:
+                return found
+        if record.key:
+            return self.session.scalar(select(Incident).where(Incident.key == record.key))
+        return None
+
+    def _free_key(self, base: str) -> str:
+        key, n = base, 1
+        while self.session.scalar(select(Incident.id).where(Incident.key == key)) is not None:
+            n += 1
+            key = f"{base}-{n}"
+        return key
+
+    def _save_reports(self, incident: Incident, reports: list[ReportRecord]) -> bool:
+        changed = False
+        for record in reports:
+            source = get_or_create_source(self.session, record.source)
+            report = self.session.scalar(
+                select(Report).where(Report.incident_id == incident.id, Report.source_id == source.id)
+            )
+            values = report_values(record)
+            if report is None:
+                self.session.add(Report(incident_id=incident.id, source_id=source.id, **values))
+                changed = True
+                continue
+            for attr, value in values.items():
+                if getattr(report, attr) != value:
+                    self.revisions.record("reports", report.id, attr, getattr(report, attr), value)
+                    setattr(report, attr, value)
+                    changed = True
+        self.session.flush()
+        return changed
+
+    def _save_actors(self, incident: Incident, links: list[ActorLink], dataset: str) -> bool:
+        changed = False
+        existing = {
+            (link.actor_id, link.role): link
+            for link in self.session.scalars(select(IncidentActor).where(IncidentActor.incident_id == incident.id))
+        }
+        for link in links:
+            actor_id = self.actors.resolve(link.name, dataset)
+            source_id = get_or_create_source(self.session, link.source).id if link.source else None
+            attribution = link.attribution.value if link.attribution else None
+            row = existing.get((actor_id, link.role.value))
+            if row is None:
+                row = IncidentActor(
+                    incident_id=incident.id, actor_id=actor_id, role=link.role.value,
+                    attribution=attribution, source_id=source_id,
+                )
+                self.session.add(row)
+                existing[(actor_id, link.role.value)] = row
+                changed = True
+                continue
+            stronger = stronger_attribution(row.attribution, attribution)
+            if stronger != row.attribution:
+                self.revisions.record("incident_actors", row.id, "attribution", row.attribution, stronger)
+                row.attribution = stronger
+                row.source_id = source_id or row.source_id
+                changed = True
+        self.session.flush()
+        return changed
+
+
+def require_incident(session: Session, key: str, for_update: bool = False) -> Incident:
+    """The incident with `key`. for_update locks its row (PostgreSQL) so that two editors of one incident take
+    turns: each recomputes the figures from every report, the other's included. SQLite's writers take turns
+    already (BEGIN IMMEDIATE)."""
+    query = select(Incident).where(Incident.key == key)
+    incident = session.scalar(query.with_for_update() if for_update else query)
+    if incident is None:
+        keys = [k for (k,) in session.execute(select(Incident.key))]
+        close = difflib.get_close_matches(key, keys, n=3, cutoff=0.4)
+        hint = f" Did you mean: {', '.join(close)}?" if close else " List keys with: incidents list"
+        raise NotFoundError(f"No incident with key {key!r}.{hint}")
+    return incident

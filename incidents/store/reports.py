@@ -1,0 +1,30 @@
+"""Reports, one source's account of one incident: the row a ReportRecord becomes, and an incident's reports."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from incidents.models import Report
+from incidents.records import ReportRecord
+
+
+def report_values(record: ReportRecord) -> dict[str, Any]:
+    """The columns of the reports row `record` becomes, beside its incident_id and source_id."""
+    return {
+        "reported_on": record.reported_on,
+        "killed": record.killed, "killed_low": record.killed_low, "killed_high": record.killed_high,
+        "killed_at_least": record.killed_at_least,
+        "wounded": record.wounded, "wounded_at_least": record.wounded_at_least,
+        "perpetrators_killed": record.perpetrators_killed, "preliminary": record.preliminary,
+        "perpetrator_stated": record.perpetrator_stated,
+        "attribution": record.attribution.value if record.attribution else None,
+        "excerpt": record.excerpt, "note": record.note,
+    }
+
+
+def reports_of(session: Session, incident_id: int) -> list[Report]:
+    """Every report of one incident, in the order they were recorded (what the figures are derived from)."""
+    return list(session.scalars(select(Report).where(Report.incident_id == incident_id).order_by(Report.id)))

@@ -1,0 +1,62 @@
+"""Source and location rows: found by their identity, created once, blanks filled in later."""
+
+from __future__ import annotations
+
+import hashlib
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from incidents.errors import UsageError
+from incidents.models import Location, Source
+from incidents.records import LocationRecord, SourceRecord
+
+
+def get_or_create_source(session: Session, record: SourceRecord) -> Source:
+    """The stored source for `record`, found by URL, dataset record or citation; blanks filled in from `record`."""
+    source: Source | None = None
+    if record.url:
+        source = session.scalar(select(Source).where(Source.url == record.url))
+    elif record.dataset and record.dataset_record_id:
+        source = session.scalar(
+            select(Source).where(
+                Source.dataset == record.dataset, Source.dataset_record_id == record.dataset_record_id
+            )
+        )
+    elif record.citation:
+        source = session.scalar(
+            select(Source).where(Source.url.is_(None), Source.citation == record.citation).limit(1)
+        )
+    else:
+        raise UsageError("a source needs a URL, a citation, or a dataset record id")
+    values = {
+        "kind": record.kind, "url": record.url, "citation": record.citation, "outlet": record.outlet,
+        "title": record.title, "published_on": record.published_on, "author": record.author,
+        "language": record.language, "accessed_on": record.accessed_on, "full_text": record.full_text,
+        "full_text_sha256": hashlib.sha256(record.full_text.encode()).hexdigest() if record.full_text else None,
+        "dataset": record.dataset, "dataset_release": record.dataset_release,
+        "dataset_record_id": record.dataset_record_id,
+    }
+    if source is None:
+        source = Source(**values)
+        session.add(source)
+        session.flush()
+        return source
+    for attr, value in values.items():
+        if value is not None and getattr(source, attr) is None:
+            setattr(source, attr, value)
+    return source
+
+
+def get_or_create_location(session: Session, record: LocationRecord) -> Location:
+    key = record.key
+    location = session.scalar(select(Location).where(Location.key == key))
+    if location is None:
+        location = Location(
+            key=key, country=record.country, admin1=record.admin1, admin2=record.admin2, place=record.place,
+            latitude=record.latitude, longitude=record.longitude,
+            geo_precision=record.geo_precision.value if record.geo_precision else None,
+        )
+        session.add(location)
+        session.flush()
+    return location
