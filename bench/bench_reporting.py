@@ -22,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -52,7 +53,7 @@ BASELINE_SUMMARY = [
 ]
 
 
-def best_of(repeat: int, work) -> float:  # type: ignore[no-untyped-def]
+def best_of(repeat: int, work: Callable[[], object]) -> float:
     times = []
     for _ in range(repeat):
         started = time.perf_counter()
@@ -111,9 +112,9 @@ def main() -> None:
             engine = make_engine(f"sqlite:///{database}")
             upgrade(engine)
             started = time.perf_counter()
-            result = run_import(engine, csv_path)
+            imported = run_import(engine, csv_path)
             engine.dispose()
-            print(f"built {result.inserted:,} incidents in {time.perf_counter() - started:.0f} s", flush=True)
+            print(f"built {imported.inserted:,} incidents in {time.perf_counter() - started:.0f} s", flush=True)
         connection = sqlite3.connect(database)
         connection.execute("DROP TABLE IF EXISTS flat")
         connection.execute(FLAT)

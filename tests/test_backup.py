@@ -62,7 +62,7 @@ def test_sqlite_backup_while_an_import_writes_is_consistent(tmp_path: Path) -> N
     child = subprocess.Popen(
         [sys.executable, "-c", "import sys; from incidents import api; api.import_file(sys.argv[1], sys.argv[2])",
          str(database), str(source)], cwd=ROOT)
-    backups = []
+    backups: list[Path] = []
     while child.poll() is None and len(backups) < 20:
         backup = tmp_path / f"during-{len(backups)}.db"
         api.backup(str(database), backup)

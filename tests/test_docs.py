@@ -20,7 +20,7 @@ from .conftest import ROOT
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 
-def _readme_commands_module():  # type: ignore[no-untyped-def]
+def _readme_commands_module():
     spec = importlib.util.spec_from_file_location("readme_commands", ROOT / ".ci" / "readme_commands.py")
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)

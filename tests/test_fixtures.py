@@ -42,7 +42,7 @@ def expected_figures(incident: dict[str, Any], measure: str) -> tuple[int | None
     return min(values), incident.get(f"{measure}_best", latest), max(values)
 
 
-def _incident(session, key: str) -> Incident:  # type: ignore[no-untyped-def]
+def _incident(session, key: str) -> Incident:
     return session.scalar(select(Incident).where(Incident.key == key))
 
 
@@ -94,7 +94,7 @@ def test_bajaur_shows_what_the_issue_promises(seeded: Engine) -> None:
 def test_seed_article_is_stored_with_its_text_and_hash(seeded: Engine) -> None:
     text = (FIXTURES / "seed_article.txt").read_text(encoding="utf-8")
     with session_factory(seeded)() as session:
-        source = session.scalar(select(Source).where(Source.full_text.is_not(None)))
+        source = session.scalars(select(Source).where(Source.full_text.is_not(None))).one()
         assert source.full_text == text
         assert source.full_text_sha256 == hashlib.sha256(text.encode()).hexdigest()
         assert source.published_on == date(2025, 10, 16) and source.url is None

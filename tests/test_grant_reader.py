@@ -39,8 +39,8 @@ def test_grant_reader(pg_url: str, request: pytest.FixtureRequest) -> None:
         reader = create_engine(make_url(pg_url).set(username=role, password=None))
         with reader.connect() as connection:
             assert connection.execute(text("SELECT COUNT(*) FROM incident_report")).scalar() == 3
-            assert connection.execute(text("SELECT COUNT(*) FROM group_summary")).scalar() >= 1
-            assert connection.execute(text("SELECT COUNT(*) FROM monthly_activity")).scalar() >= 1
+            assert connection.execute(text("SELECT COUNT(*) FROM group_summary")).scalar_one() >= 1
+            assert connection.execute(text("SELECT COUNT(*) FROM monthly_activity")).scalar_one() >= 1
         for statement in ("SELECT * FROM incidents", "SELECT * FROM sources",
                           "INSERT INTO actors (name, kind, created_at) VALUES ('x', 'group', now())",
                           "DELETE FROM incident_report"):
@@ -60,7 +60,7 @@ def test_grant_reader(pg_url: str, request: pytest.FixtureRequest) -> None:
             connection.execute(text(f'DROP ROLE IF EXISTS "{role}"'))
 
 
-def test_grant_reader_on_sqlite_says_what_to_do(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_grant_reader_on_sqlite_says_what_to_do(tmp_path) -> None:
     target = str(tmp_path / "x.db")
     api.init(target)
     result = CliRunner().invoke(cli, ["--db", target, "db", "grant-reader", "bi"])

@@ -109,7 +109,7 @@ def test_mutated_real_samples(fuzz_engine: Engine, tmp_path_factory: pytest.Temp
 
 
 TEXT = st.one_of(NASTY.filter(lambda s: "\x00" not in s and len(s) < 200),
-                 st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=30))
+                 st.text(st.characters(exclude_categories=["Cs"], exclude_characters="\x00"), max_size=30))
 INCIDENT = st.fixed_dictionaries({
     "title": TEXT, "summary": TEXT, "place": TEXT, "attack_type": TEXT.map(lambda s: s[:200]),
     "date": st.dates(min_value=__import__("datetime").date(1970, 1, 1)).map(str)
@@ -139,7 +139,7 @@ def test_random_incidents_survive_export_and_import(tmp_path_factory: pytest.Tem
             writer.writerow([f"R{number}", item["title"], item["summary"], item["date"], "PAK", item["place"],
                              item["attack_type"], "" if item["killed"] is None else item["killed"],
                              item["perpetrator"] or "", f"https://example.org/{number}"])
-    exports = []
+    exports: list[Path] = []
     for name in ("a", "b"):
         engine = make_engine(f"sqlite:///{folder / name}.db")
         upgrade(engine)

@@ -31,7 +31,7 @@ GTD = FIXTURES / "gtd_format_sample.csv"
 ACLED = FIXTURES / "acled_format_sample.csv"
 
 
-def imp(engine: Engine, path: Path, **options: Any):  # type: ignore[no-untyped-def]
+def imp(engine: Engine, path: Path, **options: Any):
     return run_import(engine, path, ImportOptions(**options))
 
 
@@ -150,7 +150,7 @@ def test_gtd_two_groups_unknowns_and_encoding(seeded: Engine) -> None:
     assert (january["date"], january["date_precision"]) == ("2017-01", "month")
     with session_factory(seeded)() as session:
         raw = session.scalar(select(Incident.raw_row).where(Incident.key == "GTD-201503149910"))
-    assert raw["targsubtype1_txt"] == "Restaurant/Bar/Café"  # latin-1 decoded, not mangled
+    assert raw is not None and raw["targsubtype1_txt"] == "Restaurant/Bar/Café"  # latin-1 decoded, not mangled
     mastung = incident(seeded, "GTD-201807139901")
     titles = {r["source"]["title"] for r in mastung["reports"] if r["source"]["kind"] == "article"}
     assert "Mastung suicide blast martyrs 128, including BAP candidate Siraj Raisani" in titles

@@ -72,7 +72,7 @@ def state(url: str, tmp_path: Path, name: str) -> tuple[dict, dict, bytes, list]
         view = connection.execute(text("SELECT * FROM group_summary ORDER BY actor")).all()
     engine.dispose()
     strip = lambda d: {k: v for k, v in d.items() if k != "updated_at"}  # noqa: E731
-    return strip(api.show(url, KALAYA)), strip(api.show(url, "UCDP-275159")), out.read_bytes(), view
+    return strip(api.show(url, KALAYA)), strip(api.show(url, "UCDP-275159")), out.read_bytes(), list(view)
 
 
 def test_merge_counts_once_names_every_source_and_unmerge_round_trips_exactly(url: str, tmp_path: Path) -> None:

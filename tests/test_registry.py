@@ -15,7 +15,7 @@ from incidents.models import Revision
 from .conftest import FIXTURES
 
 
-def run(url: str, *args: str):  # type: ignore[no-untyped-def]
+def run(url: str, *args: str):
     return CliRunner().invoke(cli, ["--db", url, *args])
 
 

@@ -37,14 +37,14 @@ def seed_incidents() -> list[dict]:
     return yaml.safe_load((FIXTURES / "seed_incidents.yaml").read_text(encoding="utf-8"))["incidents"]
 
 
-def session(engine: Engine):  # type: ignore[no-untyped-def]
+def session(engine: Engine):
     return session_factory(engine)()
 
 
 def test_iskp_yearly_timeline_matches_the_raw_files(reporting_engine: Engine) -> None:
     events = ucdp_iskp_events()
     expected_count = Counter(events.year.astype(int))
-    expected_killed = Counter()
+    expected_killed: Counter[int] = Counter()
     for _, row in events.iterrows():
         expected_killed[int(row.year)] += int(row.best)
     for item in seed_incidents():  # all three seeds are ISKP's, with the analyst's or derived best
