@@ -8,7 +8,6 @@ from typing import Any
 
 import pandas as pd
 from sqlalchemy import Engine, func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from incidents.analysis import summaries, timelines
@@ -21,14 +20,12 @@ from incidents.curation.duplicates import candidate_pairs
 from incidents.db import admin, migrations
 from incidents.db import engine as engines
 from incidents.db.url import database_url, describe
-from incidents.errors import UsageError
+from incidents.errors import MISSING, FieldError, UsageError, option
 from incidents.io.exports import export_incidents, frame_rows, write_export
 from incidents.io.importers.fixtures import DEMO_FIXTURES, FIXTURES_DIR, LoadResult, load_fixtures
 from incidents.io.importing import ImportOptions, ImportResult, Progress, run_import
-from incidents.models import Actor, Attribution, GeoPrecision, Incident, Report, Role, Source, Status
+from incidents.models import Actor, Attribution, GeoPrecision, Incident, Report, Source, Status
 from incidents.records import (
-    ActorLink,
-    FieldError,
     IncidentRecord,
     LocationRecord,
     ReportRecord,
@@ -39,6 +36,7 @@ from incidents.records import (
     parse_count,
     parse_date,
     parse_partial_date,
+    parse_perpetrator,
 )
 from incidents.store import actors as registry
 from incidents.store import edits
@@ -216,54 +214,44 @@ def add(
     Returns {'key': ..., 'created_actors': [...]}.
     """
     if not source_url and not citation:
-        raise UsageError("An incident needs a source: give --source-url URL or --citation TEXT.")
-    try:
-        date_start, precision = parse_partial_date(date, "date")
-        source = SourceRecord(
-            url=source_url, citation=citation, outlet=outlet, title=source_title,
-            published_on=parse_date(published, "published"),
-        )
-        links = []
-        for item in perpetrators or []:
-            name, _, level = item.rpartition("=") if "=" in item else (item, "", "")
-            links.append(
-                ActorLink(name=name.strip(), role=Role.PERPETRATOR, source=source,
-                          attribution=parse_choice(level or None, "perpetrator attribution", Attribution))
-            )
-        record = IncidentRecord(
-            key=key, date_start=date_start, date_precision=precision, date_end=parse_date(date_end, "date-end"),
-            title=title, attack_type=attack_type, target_type=target_type, weapon_type=weapon_type,
-            suicide=suicide, summary=summary, status=parse_choice(status, "status", Status) or Status.CONFIRMED,
-            location=LocationRecord(
-                country=country_code(country), admin1=admin1, admin2=admin2, place=place,
-                latitude=parse_coordinate(latitude, "lat", 90.0), longitude=parse_coordinate(longitude, "lon", 180.0),
-                geo_precision=parse_choice(geo_precision, "geo-precision", GeoPrecision),
-            ),
-            actors=links,
-            reports=[ReportRecord(
-                source=source, killed=parse_count(killed, "killed"), killed_at_least=killed_at_least,
-                wounded=parse_count(wounded, "wounded"), wounded_at_least=wounded_at_least,
-                preliminary=preliminary, excerpt=excerpt,
-                perpetrator_stated=links[0].name if links else None,
-                attribution=links[0].attribution if links else None,
-            )],
-        )
-        if (record.location and (record.location.latitude is None) != (record.location.longitude is None)):
-            raise FieldError("lat", latitude, "needs --lon too (coordinates come in pairs)")
-        record.validate()
-    except FieldError as exc:
-        raise UsageError(f"--{exc.field_name.replace('_', '-')} {exc.value!r} {exc.reason}") from None
+        raise FieldError("source_url", MISSING, f"or {option('citation')} is required: an incident needs a source")
+    date_start, precision = parse_partial_date(date, "date")
+    source = SourceRecord(
+        url=source_url, citation=citation, outlet=outlet, title=source_title,
+        published_on=parse_date(published, "published"),
+    )
+    links = [parse_perpetrator(item, "perpetrators", source) for item in perpetrators or []]
+    record = IncidentRecord(
+        key=key, date_start=date_start, date_precision=precision, date_end=parse_date(date_end, "date_end"),
+        title=title, attack_type=attack_type, target_type=target_type, weapon_type=weapon_type,
+        suicide=suicide, summary=summary, status=parse_choice(status, "status", Status) or Status.CONFIRMED,
+        location=LocationRecord(
+            country=country_code(country), admin1=admin1, admin2=admin2, place=place,
+            latitude=parse_coordinate(latitude, "latitude", 90.0),
+            longitude=parse_coordinate(longitude, "longitude", 180.0),
+            geo_precision=parse_choice(geo_precision, "geo_precision", GeoPrecision),
+        ),
+        actors=links,
+        reports=[ReportRecord(
+            source=source, killed=parse_count(killed, "killed"), killed_at_least=killed_at_least,
+            wounded=parse_count(wounded, "wounded"), wounded_at_least=wounded_at_least,
+            preliminary=preliminary, excerpt=excerpt,
+            perpetrator_stated=links[0].name if links else None,
+            attribution=links[0].attribution if links else None,
+        )],
+    )
+    if (record.location and (record.location.latitude is None) != (record.location.longitude is None)):
+        raise FieldError("latitude", latitude, f"needs {option('longitude')} too (coordinates come in pairs)")
+    record.validate()
+
     def write(session: Session) -> dict[str, Any]:
         if key and session.scalar(select(Incident.id).where(Incident.key == key)) is not None:
-            raise UsageError(f"An incident with key {key!r} already exists; choose another --key.")
+            raise FieldError("key", key, "already exists; choose another key")
         writer = Writer(session, actor_policy=actor_policy, who=who, why="incidents add")
         writer.save(record)
         return {"key": writer.last_key, "created_actors": writer.actors.created}
 
-    try:
-        return engines.write(engine_for(db), "incidents add", write)
-    except IntegrityError as exc:
-        raise UsageError(f"The database refused the incident: {exc.orig}") from None
+    return engines.write(engine_for(db), "incidents add", write)
 
 
 def report_add(
@@ -275,17 +263,15 @@ def report_add(
 ) -> dict[str, Any]:
     """Add one source's account of incident `key`; its low/best/high are recomputed at once. Returns them."""
     if not source_url and not citation:
-        raise UsageError("A report needs its source: give --source-url URL or --citation TEXT.")
-    try:
-        record = ReportRecord(
-            source=SourceRecord(url=source_url, citation=citation, outlet=outlet, title=source_title,
-                                published_on=parse_date(published, "published")),
-            killed=parse_count(killed, "killed"), killed_at_least=at_least,
-            wounded=parse_count(wounded, "wounded"), preliminary=preliminary, perpetrator_stated=perpetrator,
-            attribution=parse_choice(attribution, "attribution", Attribution), excerpt=excerpt,
-        )
-    except FieldError as exc:
-        raise UsageError(f"--{exc.field_name} {exc.value!r} {exc.reason}") from None
+        raise FieldError("source_url", MISSING, f"or {option('citation')} is required: a report needs its source")
+    record = ReportRecord(
+        source=SourceRecord(url=source_url, citation=citation, outlet=outlet, title=source_title,
+                            published_on=parse_date(published, "published")),
+        killed=parse_count(killed, "killed"), killed_at_least=at_least,
+        wounded=parse_count(wounded, "wounded"), preliminary=preliminary, perpetrator_stated=perpetrator,
+        attribution=parse_choice(attribution, "attribution", Attribution), excerpt=excerpt,
+    )
+
     def write(session: Session) -> dict[str, Any]:
         edits.add_report(session, key, record, who=who, why=why)
         return incident_detail(session, key)
@@ -305,8 +291,10 @@ def set_field(db: Database, key: str, field: str, value: str, who: str | None = 
 def duplicates(db: Database = None, days: int = 3, km: float = 25.0, limit: int | None = 50,
                min_score: float = 0.0) -> list[dict[str, Any]]:
     """Candidate pairs of records of one attack, best first (see incidents.curation.duplicates for the scoring)."""
-    if days < 0 or km <= 0:
-        raise UsageError("--days must be 0 or more and --km more than 0")
+    if days < 0:
+        raise FieldError("days", days, "must be 0 or more")
+    if km <= 0:
+        raise FieldError("km", km, "must be more than 0")
     with engines.session_factory(engine_for(db))() as session:
         return [pair.as_dict() for pair in candidate_pairs(session, days=days, km=km, limit=limit,
                                                            min_score=min_score)]
@@ -412,7 +400,8 @@ def demo(db: Database = None, fixtures_dir: str | Path | None = None,
     folder = Path(fixtures_dir) if fixtures_dir else FIXTURES_DIR
     missing = [name for name in DEMO_FIXTURES if not (folder / name).exists()]
     if missing:
-        raise UsageError(f"The fixtures folder {folder} lacks {', '.join(missing)}; pass --fixtures DIR.")
+        raise UsageError(f"The fixtures folder {folder} lacks {', '.join(missing)}; name the folder that has them "
+                         f"({option('fixtures_dir')}).")
     engine = db if isinstance(db, Engine) else engines.make_engine(database_url(db))
     message = init(engine)
     result = load(engine, [folder / name for name in DEMO_FIXTURES])

@@ -1,6 +1,22 @@
-"""The one exception hierarchy; every user-facing failure is an IncidentsError with an exit code."""
+"""The one exception hierarchy; every user-facing failure is an IncidentsError with an exit code.
+
+The library speaks its own vocabulary. A message that names one of the caller's options marks it with
+option(name): str(error) says `since`, as a Python caller wrote it, and the command line renders the same
+error with its flag, `--since` (see IncidentsError.render).
+"""
 
 from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+_MARK = "\x1f"  # a control character: user values in messages are shown with repr(), which escapes it
+_OPTION = re.compile(_MARK + r"([A-Za-z_][A-Za-z0-9_]*)" + _MARK)
+
+
+def option(name: str) -> str:
+    """How a message names the caller's option `name` (a keyword argument, a command-line flag)."""
+    return f"{_MARK}{name}{_MARK}"
 
 
 class IncidentsError(Exception):
@@ -12,14 +28,36 @@ class IncidentsError(Exception):
         super().__init__(message)
         self.message = message
 
+    def render(self, names: Mapping[str, str]) -> str:
+        """The message with each option named as `names` says (the command line: {'since': '--since'});
+        an option `names` does not know keeps its own name."""
+        return _OPTION.sub(lambda match: names.get(match.group(1), match.group(1)), self.message)
+
     def __str__(self) -> str:
-        return self.message
+        return self.render({})
 
 
 class UsageError(IncidentsError):
     """The command was given values it cannot use (bad date, unknown enum value, missing source)."""
 
     exit_code = 2
+
+
+MISSING = object()  # FieldError's value when the field was not given at all
+
+
+class FieldError(UsageError):
+    """One bad value: which field (in the library's words: 'since', 'killed', 'as_of'), what value, and why.
+
+    The importers turn it into 'file:line: column NAME ...'; the command line names the field by its flag.
+    """
+
+    def __init__(self, field_name: str, value: object, reason: str) -> None:
+        self.field_name = field_name
+        self.value = value
+        self.reason = reason
+        shown = "" if value is MISSING else f" {value!r}"
+        super().__init__(f"{option(field_name)}{shown} {reason}")
 
 
 class NotFoundError(IncidentsError):

@@ -15,19 +15,10 @@ from typing import Any, TypeVar
 
 import pycountry
 
+from incidents.errors import FieldError
 from incidents.models import ActorKind, Attribution, DatePrecision, GeoPrecision, Role, Status
 
 E = TypeVar("E", DatePrecision, GeoPrecision, Status, Role, Attribution, ActorKind)
-
-
-class FieldError(ValueError):
-    """One bad value: which field, what value, and why."""
-
-    def __init__(self, field_name: str, value: object, reason: str) -> None:
-        self.field_name = field_name
-        self.value = value
-        self.reason = reason
-        super().__init__(f"field {field_name}: {value!r} {reason}")
 
 
 # ------------------------------------------------------------------------------------------------- parsers
@@ -147,6 +138,21 @@ def parse_choice(value: object, field_name: str, choices: type[E]) -> E | None:
     except ValueError:
         allowed = ", ".join(member.value for member in choices)
         raise FieldError(field_name, value, f"is not one of: {allowed}") from None
+
+
+def parse_perpetrator(item: str, field_name: str, source: SourceRecord | None = None) -> ActorLink:
+    """'NAME' or 'NAME=ATTRIBUTION' (claimed, attributed, suspected, denied) -> a perpetrator link. The text after
+    the last '=' is the attribution, so a name may itself hold '='."""
+    name, equals, level = item.rpartition("=")
+    if not equals:
+        name, level = item, ""
+    if not name.strip():
+        raise FieldError(field_name, item, "has an entry without a name")
+    try:
+        attribution = parse_choice(level.strip() or None, field_name, Attribution)
+    except FieldError as exc:
+        raise FieldError(field_name, item, f"has attribution {level.strip()!r}, which {exc.reason}") from None
+    return ActorLink(name=name.strip(), role=Role.PERPETRATOR, source=source, attribution=attribution)
 
 
 @lru_cache(maxsize=4096)

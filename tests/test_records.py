@@ -6,15 +6,9 @@ from datetime import date
 
 import pytest
 
+from incidents.errors import FieldError
 from incidents.models import DatePrecision
-from incidents.records import (
-    FieldError,
-    country_code,
-    parse_coordinate,
-    parse_count,
-    parse_partial_date,
-    period_end,
-)
+from incidents.records import country_code, parse_coordinate, parse_count, parse_partial_date, period_end
 
 
 @pytest.mark.parametrize(

@@ -33,7 +33,7 @@ from sqlalchemy import Engine, Table, and_, create_engine, insert, select
 
 from incidents.db.engine import make_engine
 from incidents.db.migrations import upgrade
-from incidents.errors import UsageError
+from incidents.errors import FieldError, UsageError
 from incidents.models import Base, Import, Incident, IncidentActor, Report, Revision, Source
 from incidents.records import derive_figures
 from incidents.store.figures import choose_figures
@@ -49,7 +49,7 @@ def parse_as_of(text: str | date | None) -> date | None:
     try:
         return date.fromisoformat(text.strip())
     except ValueError:
-        raise UsageError(f"--as-of {text!r} is not a date (YYYY-MM-DD)") from None
+        raise FieldError("as_of", text, "is not a date (YYYY-MM-DD)") from None
 
 
 def _day(value: date | datetime) -> date:

@@ -10,9 +10,9 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, exists, func, select
 from sqlalchemy.orm import Session
 
-from incidents.errors import NotFoundError, UsageError
+from incidents.errors import FieldError, NotFoundError, option
 from incidents.models import Actor, ActorAlias, Attribution, Incident, IncidentActor, Location, Role, Status
-from incidents.records import FieldError, country_code, normalize_name, parse_partial_date, period_end
+from incidents.records import country_code, normalize_name, parse_partial_date, period_end
 
 
 @dataclass
@@ -36,10 +36,7 @@ class Filters:
 def _date_bound(value: str | None, name: str, end: bool) -> date | None:
     if not value:
         return None
-    try:
-        start, precision = parse_partial_date(value, name)
-    except FieldError as exc:
-        raise UsageError(f"--{name} {exc.value!r} {exc.reason}") from None
+    start, precision = parse_partial_date(value, name)
     return period_end(start, precision) if end else start
 
 
@@ -84,10 +81,10 @@ def filtered_incidents(session: Session, filters: Filters) -> Select[Any]:
              .where(Incident.merged_into_id.is_(None)))
     for level in filters.attribution:
         if level not in {a.value for a in Attribution}:
-            raise UsageError(f"--attribution {level!r} is not one of: claimed, attributed, suspected, denied")
+            raise FieldError("attribution", level, "is not one of: claimed, attributed, suspected, denied")
     for value in filters.status:
         if value not in {s.value for s in Status}:
-            raise UsageError(f"--status {value!r} is not one of: confirmed, provisional, disputed")
+            raise FieldError("status", value, "is not one of: confirmed, provisional, disputed")
     if filters.actor or filters.attribution:
         conditions = [IncidentActor.incident_id == Incident.id, IncidentActor.role == Role.PERPETRATOR.value]
         if filters.actor:
@@ -102,10 +99,7 @@ def filtered_incidents(session: Session, filters: Filters) -> Select[Any]:
     if filters.attack_type:
         query = query.where(func.lower(Incident.attack_type) == filters.attack_type.strip().lower())
     if filters.country:
-        try:
-            query = query.where(Location.country == country_code(filters.country))
-        except FieldError as exc:
-            raise UsageError(f"--country {exc.value!r} {exc.reason}") from None
+        query = query.where(Location.country == country_code(filters.country))
     since = _date_bound(filters.since, "since", end=False)
     until = _date_bound(filters.until, "until", end=True)
     if since:
@@ -113,7 +107,7 @@ def filtered_incidents(session: Session, filters: Filters) -> Select[Any]:
     if until:
         query = query.where(Incident.date_start <= until)
     if since and until and since > until:
-        raise UsageError(f"--since {filters.since} is after --until {filters.until}")
+        raise FieldError("since", filters.since, f"is after {option('until')} {filters.until!r}")
     return query
 
 

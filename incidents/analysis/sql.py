@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql import ColumnElement, Select
 
 from incidents.analysis.filters import Filters, actor_ids
-from incidents.errors import UsageError
+from incidents.errors import FieldError
 from incidents.models import Actor, IncidentActor
 
 FREQUENCIES = {"day": "D", "week": "W-MON", "month": "MS", "quarter": "QS", "year": "YS"}
@@ -32,7 +32,7 @@ def dialect(session: Session) -> str:
 def period_start(session: Session, freq: str) -> ColumnElement[Any]:
     """SQL for the first day of the period holding incidents.date_start (text on SQLite, a date on PostgreSQL)."""
     if freq not in FREQUENCIES:
-        raise UsageError(f"--freq {freq!r} is not one of: {', '.join(FREQUENCIES)}")
+        raise FieldError("freq", freq, f"is not one of: {', '.join(FREQUENCIES)}")
     d = "incidents.date_start"
     if dialect(session) == "postgresql":
         return literal_column(f"CAST(date_trunc('{freq}', {d}) AS DATE)" if freq != "day" else d)

@@ -19,7 +19,7 @@ from sqlalchemy.sql import ColumnElement, Select
 from incidents.analysis.filters import Filters, in_scope
 from incidents.analysis.reads import date_text
 from incidents.analysis.sql import FREQUENCIES, actor_groups, dialect, frame_of, group_names, period_start, year_of
-from incidents.errors import UsageError
+from incidents.errors import FieldError
 from incidents.models import Actor, Incident, IncidentActor, Location, Report, Role
 
 # The precisions an event may have to be placed in a period of each frequency.
@@ -35,7 +35,7 @@ def _grouped(session: Session, query: Select[Any], by: str | None, filters: Filt
              role: str) -> tuple[Select[Any], Any]:
     """Add the `by` dimension to a query over incidents; returns (query, group column)."""
     if by not in GROUPINGS:
-        raise UsageError(f"--by {by!r} is not one of: actor, country, admin1, attack_type")
+        raise FieldError("by", by, "is not one of: actor, country, admin1, attack_type")
     if by == "actor":
         groups = actor_groups(session, filters, rollup, role).subquery()
         return query.join(groups, groups.c.incident_id == Incident.id), groups.c.group_id

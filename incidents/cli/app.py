@@ -1,32 +1,71 @@
-"""The `incidents` group: the --db option, and the one place where errors become a message and an exit code."""
+"""The `incidents` group: the --db option, and the one place where errors become a message and an exit code.
+
+Nothing here or in commands.py imports pandas, SQLAlchemy or rich when the module loads: `incidents --help`
+has to answer at once, so the library and the renderer are loaded when a command first uses them.
+"""
 
 from __future__ import annotations
 
+import importlib
+from types import ModuleType
 from typing import Any
 
 import click
-from sqlalchemy.exc import IntegrityError, OperationalError
 
-from incidents.cli import render as output
-from incidents.errors import DatabaseError, IncidentsError
+from incidents.errors import IncidentsError, UsageError
+
+_COMMAND = "incidents.command"  # ctx.meta key: the command that runs (the innermost one resolved)
+
+
+class LazyModule:
+    """A module imported on first attribute access."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+        self._module: ModuleType | None = None
+
+    def __getattr__(self, attribute: str) -> Any:
+        if self._module is None:
+            self._module = importlib.import_module(self._name)
+        return getattr(self._module, attribute)
+
+
+def option_names(ctx: click.Context) -> dict[str, str]:
+    """{parameter name: its flag} for the group's options and the running command's: how an error names the
+    option it is about (the library says `as_of`, the command line `--as-of`)."""
+    names: dict[str, str] = {}
+    for command in (ctx.find_root().command, ctx.meta.get(_COMMAND)):
+        for param in getattr(command, "params", []):
+            if isinstance(param, click.Option) and param.name:
+                names[param.name] = next((o for o in param.opts if o.startswith("--")), param.opts[0])
+    return names
 
 
 class IncidentsGroup(click.Group):
-    """Turns every IncidentsError into a one-line message and its exit code; other errors keep the traceback."""
+    """Turns every IncidentsError, and every database error (db.engine.database_error), into a one-line message
+    and its exit code; any other error keeps its traceback, because it is a bug."""
+
+    group_class = type  # sub-groups (actors, report, db) are IncidentsGroups too
+
+    def resolve_command(self, ctx: click.Context, args: list[str]) -> tuple[str | None, click.Command | None,
+                                                                            list[str]]:
+        name, command, rest = super().resolve_command(ctx, args)
+        ctx.meta[_COMMAND] = command
+        return name, command, rest
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except IncidentsError as exc:
-            output.error(exc)
-            ctx.exit(exc.exit_code)
-        except OperationalError as exc:
-            error = DatabaseError(f"The database could not do that: {exc.orig}")
-            output.error(error)
-            ctx.exit(error.exit_code)
-        except IntegrityError as exc:
-            error = DatabaseError(f"The database refused the change: {exc.orig}")
-            output.error(error)
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+            raise  # --help, Ctrl-C and click's own usage errors: click prints them
+        except Exception as exc:
+            from incidents.cli import render
+            from incidents.db.engine import database_error
+
+            error = exc if isinstance(exc, IncidentsError) else database_error(exc)
+            if error is None:
+                raise
+            render.error(error.render(option_names(ctx)))
             ctx.exit(error.exit_code)
 
 
@@ -39,4 +78,19 @@ def cli(db: str | None) -> None:
     and which sources say so.
 
     Start with `incidents demo`, or `incidents init` and then `incidents load FILE`.
+    `incidents help COMMAND` (or `incidents COMMAND --help`) explains one command.
     """
+
+
+@cli.command(name="help")
+@click.argument("command", nargs=-1)
+def help_(command: tuple[str, ...]) -> None:
+    """Explain COMMAND: `incidents help import`, `incidents help actors add`. Without COMMAND, every command."""
+    target: click.Command = cli
+    for name in command:
+        found = target.get_command(click.Context(target), name) if isinstance(target, click.Group) else None
+        if found is None:
+            raise UsageError(f"There is no command `incidents {' '.join(command)}`; `incidents help` lists them.")
+        target = found
+    with click.Context(target, info_name=" ".join(["incidents", *command])) as help_ctx:
+        click.echo(target.get_help(help_ctx))

@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from rich.markup import escape
 
-from incidents import api
-from incidents.cli import render as output
-from incidents.cli.app import cli
+from incidents.cli.app import LazyModule, cli
+
+if TYPE_CHECKING:
+    from incidents import api
+    from incidents.cli import render as output
+else:  # loaded by the first command that uses them, so that --help stays fast
+    api = LazyModule("incidents.api")
+    output = LazyModule("incidents.cli.render")
+
+
+def escape(text: str) -> str:
+    """Text from the data, safe inside rich markup."""
+    return output.escape(text)
 
 ATTRIBUTIONS = "claimed, attributed, suspected or denied"
 

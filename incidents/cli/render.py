@@ -19,8 +19,8 @@ console = Console(soft_wrap=True)
 errors = Console(stderr=True, soft_wrap=True)
 
 
-def error(exc: Exception) -> None:
-    errors.print("[bold red]Error:[/bold red] " + escape(str(exc)), highlight=False)
+def error(message: str) -> None:
+    errors.print("[bold red]Error:[/bold red] " + escape(message), highlight=False)
 
 
 def print_json(data: Any) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from incidents.db.engine import is_sqlite
+from incidents.db.engine import is_sqlite, sqlite_file
 from incidents.db.url import describe
 from incidents.errors import DatabaseError
 
@@ -20,7 +20,7 @@ def _libpq_url(engine: Engine) -> str:
 def backup(engine: Engine, path: Path) -> str:
     """Copy the database to `path`: SQLite's online backup (consistent while others write), or pg_dump."""
     if is_sqlite(engine):
-        source = sqlite3.connect(engine.url.database or "")
+        source = sqlite3.connect(sqlite_file(engine) or "")
         try:
             target = sqlite3.connect(path)
             with target:
@@ -45,7 +45,7 @@ def restore(engine: Engine, path: Path) -> str:
         except sqlite3.DatabaseError as exc:
             source.close()
             raise DatabaseError(f"{path} is not an incidents backup: {exc}") from None
-        target = sqlite3.connect(engine.url.database or "")
+        target = sqlite3.connect(sqlite_file(engine) or "")
         try:
             with target:
                 source.backup(target)

@@ -9,14 +9,15 @@ import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TypeVar
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from incidents.errors import DatabaseBusy
+from incidents.errors import DatabaseBusy, DatabaseError
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 # How long a write waits, in all, for other writers before it gives up (seconds; INCIDENTS_WRITE_WAIT overrides).
@@ -38,6 +39,17 @@ T = TypeVar("T")
 def is_sqlite(url_or_engine: str | Engine) -> bool:
     url = url_or_engine.url if isinstance(url_or_engine, Engine) else make_url(url_or_engine)
     return url.get_backend_name() == "sqlite"
+
+
+def sqlite_file(engine: Engine) -> Path | None:
+    """The file of a SQLite database (None for PostgreSQL and in-memory SQLite), also for URI file names such
+    as sqlite:///file:/data/incidents.db?mode=ro&uri=true."""
+    database = engine.url.database
+    if not is_sqlite(engine) or not database or database == ":memory:" or database.startswith("file::memory:"):
+        return None
+    if engine.url.query.get("uri") == "true" and database.startswith("file:"):
+        database = database.removeprefix("file:").split("?", 1)[0]
+    return Path(database)
 
 
 def busy_timeout_ms() -> int:
@@ -172,3 +184,13 @@ def write(engine: Engine, what: str, work: Callable[[Session], T]) -> T:
             return work(session)
 
     return retrying(attempt, what)
+
+
+def database_error(exc: BaseException) -> DatabaseError | None:
+    """The one translation of a database exception for a person (exit code 5), or None if `exc` is not one.
+    A refused write is a constraint the change broke; anything else the database could not do says why."""
+    if isinstance(exc, IntegrityError):
+        return DatabaseError(f"The database refused the change: {exc.orig}")
+    if isinstance(exc, OperationalError):
+        return DatabaseError(f"The database could not do that: {exc.orig}")
+    return None

@@ -12,7 +12,7 @@ from sqlalchemy import Engine, inspect
 from sqlalchemy.exc import OperationalError
 
 from alembic import command
-from incidents.db.engine import is_sqlite, make_engine
+from incidents.db.engine import make_engine, sqlite_file
 from incidents.db.url import describe
 from incidents.errors import DatabaseError, DatabaseNotReady
 
@@ -61,16 +61,16 @@ def downgrade(engine: Engine, revision: str) -> None:
 
 
 def _create_sqlite_parent(engine: Engine) -> None:
-    database = engine.url.database
-    if is_sqlite(engine) and database and database != ":memory:":
-        Path(database).parent.mkdir(parents=True, exist_ok=True)
+    database = sqlite_file(engine)
+    if database is not None:
+        database.parent.mkdir(parents=True, exist_ok=True)
 
 
 def require_ready(engine: Engine) -> None:
     """Raise DatabaseNotReady, saying what to run, unless the database exists and is at the head revision."""
     where = describe(str(engine.url))
-    database = engine.url.database
-    if is_sqlite(engine) and database and database != ":memory:" and not Path(database).exists():
+    database = sqlite_file(engine)
+    if database is not None and not database.exists():
         raise DatabaseNotReady(f"No database at {database}. Create it with: incidents --db {database} init")
     current = current_revision(engine)
     if current is None:

@@ -10,7 +10,7 @@ from typing import Any
 
 import pandas as pd
 
-from incidents.errors import UsageError
+from incidents.errors import FieldError
 
 MAX_SERIES = 8  # more lines than this are unreadable; the rest are summed as "other groups"
 
@@ -26,7 +26,7 @@ def _pyplot() -> Any:
 
 def _check_suffix(path: Path) -> None:
     if path.suffix.lower() not in {".png", ".svg"}:
-        raise UsageError(f"--out {path.name}: a chart is written as .png or .svg")
+        raise FieldError("out", path.name, "is not a chart file: a chart is written as .png or .svg")
 
 
 def _caption(figure: Any, caption: str) -> None:

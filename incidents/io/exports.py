@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from incidents.analysis.filters import Filters, filtered_incidents
 from incidents.analysis.reads import date_text
-from incidents.errors import UsageError
+from incidents.errors import FieldError
 from incidents.io.importers.native import NATIVE_COLUMNS
 from incidents.models import Actor, Incident, IncidentActor, Location, Report, Role, Source
 
@@ -312,6 +312,6 @@ def write_export(rows: Iterator[dict[str, Any]], path: Path, what: str, columns:
     elif fmt == "json":
         count = write_json(rows, path)
     else:
-        raise UsageError(f"--format {fmt!r} is not one of: csv, xlsx, json")
+        raise FieldError("fmt", fmt, "is not one of: csv, xlsx, json")
     write_datapackage(path, what, columns, fmt)
     return count

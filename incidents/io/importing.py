@@ -19,10 +19,10 @@ from types import ModuleType
 from sqlalchemy import Engine
 
 from incidents.db.engine import for_writing, retrying, session_factory, take_bulk_lock
-from incidents.errors import InputError, UsageError
+from incidents.errors import FieldError, InputError, option
 from incidents.io.importers import acled, gtd, native, ucdp
 from incidents.io.importers.reading import Table, encoding_error, open_table, skip_hxl_row
-from incidents.records import FieldError, IncidentRecord
+from incidents.records import IncidentRecord
 from incidents.store.bulk import BulkItem, BulkWriter
 from incidents.store.imports import finish_import, start_import
 
@@ -84,13 +84,13 @@ def detect_format(header: list[str], path: Path) -> ModuleType:
     raise InputError(
         f"{path.name}: unknown format. The header ({shown}) matches none of: native (date, country, "
         "perpetrators), gtd (eventid/iyear, gname), ucdp (id, side_a, side_b, best), acled (event_id_cnty, "
-        "actor1, fatalities). Pass --format if you know which it is."
+        "actor1, fatalities). Name it ({option('format')}) if you know which it is."
     )
 
 
 def _open(path: Path, options: ImportOptions) -> tuple[Table, ModuleType]:
     if options.format is not None and options.format not in FORMATS:
-        raise UsageError(f"--format {options.format!r} is not one of: {', '.join(FORMATS)}")
+        raise FieldError("format", options.format, f"is not one of: {', '.join(FORMATS)}")
     module = FORMATS[options.format] if options.format else None
     table = open_table(path, module.ENCODINGS if module else ["utf-8", "cp1252", "latin-1"])
     if module is None:
@@ -147,7 +147,7 @@ def run_import(engine: Engine, path: Path, options: ImportOptions | None = None,
     """
     options = options or ImportOptions()
     if options.on_error not in {"abort", "skip"}:
-        raise UsageError(f"--on-error {options.on_error!r} is not one of: abort, skip")
+        raise FieldError("on_error", options.on_error, "is not one of: abort, skip")
     return retrying(lambda: _import_once(engine, path, options, progress), f"incidents import {path.name}")
 
 
@@ -245,7 +245,7 @@ def _import_once(engine: Engine, path: Path, options: ImportOptions, progress: P
             where = f" (all {result.rejected} are in {options.rejects})" if options.rejects else ""
             raise InputError(
                 f"{path.name}: {result.rejected} of {result.read} rows are bad; nothing was imported{where}. "
-                "Fix them, or pass --on-error skip to import the valid rows:",
+                f"Fix them, or import the valid rows with {option('on_error')} skip:",
                 result.errors,
             )
         finish_import(run, result.read, writer.counts, result.rejected)

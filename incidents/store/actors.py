@@ -8,7 +8,7 @@ from rapidfuzz import fuzz, process
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from incidents.errors import NotFoundError, UsageError
+from incidents.errors import FieldError, NotFoundError, UsageError
 from incidents.models import Actor, ActorAlias, ActorKind, Attribution, IncidentActor
 from incidents.records import normalize_name, parse_choice
 from incidents.store.revisions import RevisionLog
@@ -182,7 +182,7 @@ def add_actor(session: Session, name: str, kind: str = "group", parent: str | No
 def add_alias(session: Session, name: str, alias: str, dataset: str = "", who: str | None = None,
               why: str | None = None) -> Actor:
     if dataset not in {"", "gtd", "ucdp", "acled"}:
-        raise UsageError(f"--dataset {dataset!r} is not one of: gtd, ucdp, acled")
+        raise FieldError("dataset", dataset, "is not one of: gtd, ucdp, acled")
     actor = _actor(session, name)
     resolver = ActorResolver(session, "strict")
     resolver._add_alias(actor.id, alias, dataset)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from incidents.errors import UsageError
+from incidents.errors import FieldError, UsageError
 from incidents.models import Incident, Report, Status
-from incidents.records import FieldError, ReportRecord, parse_bool, parse_choice, parse_count
+from incidents.records import ReportRecord, parse_bool, parse_choice, parse_count
 from incidents.store.figures import recompute_figures
 from incidents.store.incidents import require_incident
 from incidents.store.reports import report_values, reports_of
@@ -78,5 +78,5 @@ def _set(session: Session, incident: Incident, name: str, kind: str, value: str)
             incident.status = status.value
         else:
             setattr(incident, name, value.strip() or None)
-    except FieldError as exc:
-        raise UsageError(f"{name} {exc.value!r} {exc.reason}") from None
+    except FieldError as exc:  # named as the field being set, whatever the parser called it
+        raise FieldError(name, exc.value, exc.reason) from None

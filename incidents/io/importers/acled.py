@@ -15,11 +15,11 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
+from incidents.errors import FieldError
 from incidents.io.importers.common import DatasetMapper, coordinates, missing_columns, text
 from incidents.models import Attribution, DatePrecision, GeoPrecision, Role, Status
 from incidents.records import (
     ActorLink,
-    FieldError,
     IncidentRecord,
     LocationRecord,
     ReportRecord,

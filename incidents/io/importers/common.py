@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from incidents.records import FieldError, parse_coordinate
+from incidents.errors import FieldError
+from incidents.records import parse_coordinate
 
 
 def text(row: dict[str, str], name: str) -> str | None:

@@ -16,11 +16,10 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from incidents.db.engine import take_bulk_lock, write
-from incidents.errors import InputError, NotFoundError, UsageError
+from incidents.errors import FieldError, InputError, NotFoundError, UsageError
 from incidents.models import ActorKind, Attribution, DatePrecision, GeoPrecision, Role, Status
 from incidents.records import (
     ActorLink,
-    FieldError,
     IncidentRecord,
     LocationRecord,
     ReportRecord,

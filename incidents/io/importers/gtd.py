@@ -21,11 +21,11 @@ import hashlib
 import re
 from datetime import date, datetime
 
+from incidents.errors import FieldError
 from incidents.io.importers.common import DatasetMapper, missing_columns, text
 from incidents.models import Attribution, DatePrecision, GeoPrecision, Role, Status
 from incidents.records import (
     ActorLink,
-    FieldError,
     IncidentRecord,
     LocationRecord,
     ReportRecord,

@@ -9,11 +9,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from incidents.errors import FieldError
 from incidents.io.importers.common import coordinates, text
 from incidents.models import Attribution, GeoPrecision, Role, Status
 from incidents.records import (
     ActorLink,
-    FieldError,
     IncidentRecord,
     LocationRecord,
     ReportRecord,
@@ -26,6 +26,7 @@ from incidents.records import (
     parse_count,
     parse_date,
     parse_partial_date,
+    parse_perpetrator,
 )
 
 NAME = "native"
@@ -55,17 +56,8 @@ def check_header(header: list[str]) -> list[str]:
 
 
 def parse_perpetrators(cell: str, source: SourceRecord | None) -> list[ActorLink]:
-    """'Name=claimed; Other Name' -> actor links. Names may hold any character but ';' and '='."""
-    links = []
-    for part in cell.split(";"):
-        if not part.strip():
-            continue
-        name, _, level = part.partition("=")
-        if not name.strip():
-            raise FieldError("perpetrators", cell, "has an entry without a name")
-        attribution = parse_choice(level.strip() or None, "perpetrators", Attribution)
-        links.append(ActorLink(name=name.strip(), role=Role.PERPETRATOR, attribution=attribution, source=source))
-    return links
+    """'Name=claimed; Other Name' -> actor links. Names may hold any character but ';'."""
+    return [parse_perpetrator(part, "perpetrators", source) for part in cell.split(";") if part.strip()]
 
 
 

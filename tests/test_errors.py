@@ -1,0 +1,199 @@
+"""One error path: the library names options in its own words, the command line by their flags; database errors
+are translated in one place; the command line answers --help without loading the library."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import Engine, create_engine, text
+
+from incidents import api
+from incidents.cli import cli
+from incidents.db.engine import is_sqlite
+from incidents.errors import DatabaseError, FieldError, IncidentsError, UsageError
+
+from .conftest import ROOT
+
+BAJAUR = "PAK-2023-07-30-KHAR"
+
+
+@pytest.fixture
+def loaded_url(db_url: str, seeded: Engine) -> str:
+    """A database URL with the bundled registry and seed incidents."""
+    return db_url
+
+ADD = ["add", "--date", "2023", "--country", "PAK", "--citation", "c"]
+ADD_ARGS: dict[str, Any] = {"date": "2023", "country": "PAK", "citation": "c"}
+
+# (what a Python caller does, what the message starts with there, the same through the command line, and there)
+CASES: list[tuple[Callable[[str], object], str, list[str], str]] = [
+    (lambda db: api.incidents(db, since="soon"), "since 'soon' is not a date", ["list", "--since", "soon"],
+     "--since 'soon' is not a date"),
+    (lambda db: api.incidents(db, since="2020", until="2019"), "since '2020' is after until '2019'",
+     ["list", "--since", "2020", "--until", "2019"], "--since '2020' is after --until '2019'"),
+    (lambda db: api.show(db, BAJAUR, as_of="31 July"), "as_of '31 July' is not a date",
+     ["show", BAJAUR, "--as-of", "31 July"], "--as-of '31 July' is not a date"),
+    (lambda db: api.add(db, **ADD_ARGS, latitude="95", longitude="70"), "latitude '95' is out of range",
+     [*ADD, "--lat", "95", "--lon", "70"], "--lat '95' is out of range"),
+    (lambda db: api.add(db, **ADD_ARGS, latitude="30"), "latitude '30' needs longitude too",
+     [*ADD, "--lat", "30"], "--lat '30' needs --lon too"),
+    (lambda db: api.add(db, **ADD_ARGS, date_end="soon"), "date_end 'soon' is not a date",
+     [*ADD, "--date-end", "soon"], "--date-end 'soon' is not a date"),
+    (lambda db: api.add(db, **ADD_ARGS, geo_precision="street"), "geo_precision 'street' is not one of",
+     [*ADD, "--geo-precision", "street"], "--geo-precision 'street' is not one of"),
+    (lambda db: api.add(db, date="2023", country="PAK"), "source_url or citation is required",
+     ["add", "--date", "2023", "--country", "PAK"], "--source-url or --citation is required"),
+    (lambda db: api.add(db, **ADD_ARGS, perpetrators=["TTP=maybe"]), "perpetrators 'TTP=maybe' has attribution 'maybe', which is not",
+     [*ADD, "--perpetrator", "TTP=maybe"], "--perpetrator 'TTP=maybe' has attribution"),
+    (lambda db: api.report_add(db, BAJAUR, citation="c", killed="many"), "killed 'many' is not a whole number",
+     ["report", "add", BAJAUR, "--citation", "c", "--killed", "many"], "--killed 'many' is not a whole number"),
+    (lambda db: api.set_field(db, BAJAUR, "killed_best", "sixty", why="w"), "killed_best 'sixty' is not a whole",
+     ["set", BAJAUR, "killed_best", "sixty", "--why", "w"], "killed_best 'sixty' is not a whole"),  # an argument
+]
+
+
+@pytest.mark.parametrize(("call", "python_message", "args", "cli_message"), CASES)
+def test_the_library_names_options_its_way_and_the_command_line_by_flag(
+        loaded_url: str, call: Callable[[str], object], python_message: str, args: list[str],
+        cli_message: str) -> None:
+    with pytest.raises(UsageError) as caught:
+        call(loaded_url)
+    assert str(caught.value).startswith(python_message), str(caught.value)
+    assert "--" not in str(caught.value)  # no command-line flag in a library message
+    result = CliRunner().invoke(cli, ["--db", loaded_url, *args])
+    assert result.exit_code == UsageError.exit_code, result.output
+    assert cli_message in result.stderr, result.stderr
+    assert "Traceback" not in result.output and len(result.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(("call", "message"), [  # values the command line's choices refuse before the library
+    (lambda db: api.actor_alias(db, "ISKP", "Daesh-K", dataset="gdelt"), "dataset 'gdelt' is not one of"),
+    (lambda db: api.duplicates(db, km=0), "km 0 must be more than 0"),
+    (lambda db: api.timeline(db, freq="fortnight"), "freq 'fortnight' is not one of"),
+    (lambda db: api.timeline(db, by="weather"), "by 'weather' is not one of"),
+    (lambda db: api.incidents(db, status=("rumoured",)), "status 'rumoured' is not one of"),
+])
+def test_python_callers_get_their_own_words(loaded_url: str, call: Callable[[str], object], message: str) -> None:
+    with pytest.raises(UsageError) as caught:
+        call(loaded_url)
+    assert str(caught.value).startswith(message) and "--" not in str(caught.value), str(caught.value)
+
+
+def test_field_error_is_part_of_the_hierarchy() -> None:
+    error = FieldError("killed", "-3", "is negative")
+    assert isinstance(error, UsageError) and isinstance(error, IncidentsError)
+    assert error.exit_code == 2
+    assert (error.field_name, error.value, error.reason) == ("killed", "-3", "is negative")
+    assert str(error) == "killed '-3' is negative"
+    assert error.render({"killed": "--killed"}) == "--killed '-3' is negative"
+
+
+@pytest.fixture
+def refusing_db(loaded_url: str) -> str:
+    """A database that refuses new incidents and reports the way a constraint does (SQLITE_CONSTRAINT, or
+    PostgreSQL's check_violation), so that the refusal reaches the command line as an IntegrityError."""
+    engine = create_engine(loaded_url)
+    with engine.begin() as connection:
+        if is_sqlite(engine):
+            for table in ("incidents", "reports"):
+                connection.execute(text(f"CREATE TRIGGER refuse_{table} BEFORE INSERT ON {table} "
+                                        "BEGIN SELECT RAISE(ABORT, 'refused by a trigger'); END"))
+        else:
+            connection.execute(text("CREATE FUNCTION refuse() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION "
+                                    "'refused by a trigger' USING ERRCODE = 'check_violation'; END $$ LANGUAGE plpgsql"))
+            for table in ("incidents", "reports"):
+                connection.execute(text(f"CREATE TRIGGER refuse_{table} BEFORE INSERT ON {table} "
+                                        "FOR EACH ROW EXECUTE FUNCTION refuse()"))
+    engine.dispose()
+    return loaded_url
+
+
+@pytest.mark.parametrize("args", [
+    [*ADD, "--killed", "3"],
+    ["report", "add", BAJAUR, "--citation", "another source", "--killed", "60"],
+])
+def test_a_refused_write_is_one_answer_wherever_it_comes_from(refusing_db: str, args: list[str]) -> None:
+    result = CliRunner().invoke(cli, ["--db", refusing_db, *args])
+    assert result.exit_code == DatabaseError.exit_code, result.output
+    assert "The database refused the change" in result.stderr and "refused by a trigger" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_a_database_that_cannot_write_is_exit_5(loaded_url: str, tmp_path: Path) -> None:
+    if not is_sqlite(loaded_url):
+        pytest.skip("a read-only connection is a SQLite URL option")
+    read_only = f"sqlite:///file:{loaded_url.removeprefix('sqlite:///')}?mode=ro&uri=true"
+    result = CliRunner().invoke(cli, ["--db", read_only, *ADD])
+    assert result.exit_code == DatabaseError.exit_code, result.output
+    assert "The database could not do that" in result.stderr and "readonly" in result.stderr
+
+
+def test_add_and_the_native_format_read_name_equals_attribution_alike(loaded_url: str, tmp_path: Path) -> None:
+    name = "Lashkar=e=Test"  # a name holding '=': the attribution is what follows the last one
+    api.add(loaded_url, **ADD_ARGS, key="ADDED", perpetrators=[f"{name}=suspected"])
+    native = tmp_path / "native.csv"
+    native.write_text(f"key,date,country,source_citation,perpetrators\nIMPORTED,2023,PAK,c2,{name}=suspected\n",
+                      encoding="utf-8")
+    api.import_file(loaded_url, native)
+    for key in ("ADDED", "IMPORTED"):
+        actors = api.show(loaded_url, key)["actors"]
+        assert [(a["actor"], a["attribution"]) for a in actors] == [(name, "suspected")], actors
+
+
+def _commands(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    found: list[tuple[str, ...]] = []
+    for name, command in group.commands.items():
+        found.append((*prefix, name))
+        if isinstance(command, click.Group):
+            found += _commands(command, (*prefix, name))
+    return found
+
+
+HEAVY = ("pandas", "sqlalchemy", "matplotlib", "rich", "alembic", "openpyxl", "numpy")
+PROBE = """
+import json, sys
+from incidents.cli import main
+heavy = set(json.loads(sys.argv[2]))
+sys.argv = ["incidents", *json.loads(sys.argv[1])]
+try:
+    main()
+except SystemExit:
+    pass
+print(json.dumps(sorted({m.split(".")[0] for m in sys.modules} & heavy)), file=sys.stderr)
+"""
+
+
+@pytest.mark.parametrize("words", [[], ["help"], ["import"], ["actors", "add"], ["db", "upgrade"], ["export"]])
+def test_help_loads_none_of_the_library(words: list[str]) -> None:
+    for args in ([*words, "--help"], ["help", *words]):
+        child = subprocess.run([sys.executable, "-c", PROBE, json.dumps(args), json.dumps(HEAVY)], cwd=ROOT,
+                               capture_output=True, text=True, timeout=60)
+        assert "Usage: incidents" in child.stdout, child.stdout + child.stderr
+        assert json.loads(child.stderr.strip().splitlines()[-1]) == [], (args, child.stderr)
+
+
+@pytest.mark.parametrize("words", _commands(cli), ids=" ".join)
+def test_every_command_has_help_and_help_command_shows_it(words: tuple[str, ...]) -> None:
+    command: click.Command = cli
+    for name in words:
+        assert isinstance(command, click.Group)
+        command = command.commands[name]
+    assert command.help and len(command.help.split()) >= 4, words
+    direct = CliRunner().invoke(cli, [*words, "--help"], prog_name="incidents")
+    through_help = CliRunner().invoke(cli, ["help", *words], prog_name="incidents")
+    assert direct.exit_code == 0 and through_help.exit_code == 0
+    assert through_help.output == direct.output
+
+
+def test_help_for_an_unknown_command_says_so() -> None:
+    result = CliRunner().invoke(cli, ["help", "nope"])
+    assert result.exit_code == UsageError.exit_code
+    assert "no command `incidents nope`" in result.stderr
