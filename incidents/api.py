@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pandas as pd
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from incidents.analysis import summaries, timelines
-from incidents.analysis.asof import parse_as_of, snapshot
+from incidents.analysis.asof import discard, parse_as_of, snapshot
 from incidents.analysis.filters import Filters, filtered_incidents
 from incidents.analysis.reads import actor_registry, incident_detail, list_incidents
 from incidents.analysis.reads import history as read_history
@@ -42,30 +44,51 @@ from incidents.store import actors as registry
 from incidents.store import edits
 from incidents.store.incidents import Writer
 
-Database = str | Engine | None
+# What every function takes as `db`: a SQLite path, a SQLAlchemy URL, an Engine, or None (INCIDENTS_DB, else
+# ./incidents.db). For many calls on one database, incidents.open() keeps one engine instead.
+DatabaseArg = str | Path | Engine | None
+T = TypeVar("T")
 
 
-def engine_for(db: Database) -> Engine:
-    """An engine for an up-to-date database; None means INCIDENTS_DB or ./incidents.db."""
-    if isinstance(db, Engine):
-        migrations.require_ready(db)
-        return db
-    return migrations.open_database(database_url(db))
+READY = "incidents_ready"  # an engine's execution option: its schema was checked once (see incidents.Database)
 
 
-def reading_engine(db: Database, as_of: str | date | None = None) -> Engine:
-    """engine_for(db), or with `as_of` a snapshot of the database as it stood at the end of that day."""
-    engine = engine_for(db)
-    day = parse_as_of(as_of)
-    return snapshot(engine, day) if day else engine
+@contextmanager
+def connected(db: DatabaseArg, as_of: str | date | None = None, *, ready: bool = True) -> Iterator[Engine]:
+    """An engine for `db` for the length of one call. A caller's Engine is used as it is; one made here from a
+    path or URL (None: INCIDENTS_DB, else ./incidents.db) is disposed at the end. `ready` requires the schema
+    to be current; `as_of` answers from a snapshot of the database at the end of that day, removed afterwards."""
+    engine = db if isinstance(db, Engine) else engines.make_engine(database_url(None if db is None else str(db)))
+    own = engine is not db
+    try:
+        if ready and not engine.get_execution_options().get(READY):
+            migrations.require_ready(engine)
+        day = parse_as_of(as_of)
+        if day is None:
+            yield engine
+            return
+        copy = snapshot(engine, day)
+        try:
+            yield copy
+        finally:
+            discard(copy)
+    finally:
+        if own:
+            engine.dispose()
 
 
-def init(db: Database = None) -> str:
+def _write(db: DatabaseArg, what: str, work: Callable[[Session], T]) -> T:
+    """`work(session)` in one writing transaction (engines.write) on `db`."""
+    with connected(db) as engine:
+        return engines.write(engine, what, work)
+
+
+def init(db: DatabaseArg = None) -> str:
     """Create the database if needed and migrate it to the newest schema. Returns what was done."""
-    engine = db if isinstance(db, Engine) else engines.make_engine(database_url(db))
-    before = migrations.current_revision(engine)
-    migrations.upgrade(engine)
-    where = describe(str(engine.url))
+    with connected(db, ready=False) as engine:
+        before = migrations.current_revision(engine)
+        migrations.upgrade(engine)
+        where = describe(str(engine.url))
     if before is None:
         return f"Created the schema in {where} (revision {migrations.head_revision()})."
     if before != migrations.head_revision():
@@ -73,29 +96,31 @@ def init(db: Database = None) -> str:
     return f"{where} is already at the newest schema ({before})."
 
 
-def load(db: Database, paths: list[str | Path]) -> LoadResult:
+def load(db: DatabaseArg, paths: list[str | Path]) -> LoadResult:
     """Load YAML fixture files (actors, sources, incidents) in one transaction."""
-    return load_fixtures(engine_for(db), [Path(p) for p in paths])
+    with connected(db) as engine:
+        return load_fixtures(engine, [Path(p) for p in paths])
 
 
-def import_file(db: Database, path: str | Path, progress: Progress | None = None, **options: Any) -> ImportResult:
+def import_file(db: DatabaseArg, path: str | Path, progress: Progress | None = None, **options: Any) -> ImportResult:
     """Import a GTD, UCDP GED, ACLED or native CSV (GTD also XLSX; .gz read directly).
 
     options: format, dry_run, on_error ('abort' or 'skip'), rejects (path), actor_policy, country, who.
     """
     if options.get("rejects") is not None:
         options["rejects"] = Path(options["rejects"])
-    return run_import(engine_for(db), Path(path), ImportOptions(**options), progress)
+    with connected(db) as engine:
+        return run_import(engine, Path(path), ImportOptions(**options), progress)
 
 
-def export(db: Database, what: str, out: str | Path, fmt: str = "csv", excel: bool = False, freq: str = "month",
+def export(db: DatabaseArg, what: str, out: str | Path, fmt: str = "csv", excel: bool = False, freq: str = "month",
            by: str | None = None, rollup: bool = False, as_of: str | date | None = None, **filters: Any) -> int:
     """Write an export and its datapackage.json; returns the number of rows.
 
     what: incidents (the native format, re-importable as CSV), events (the event log), timeline, groups.
     """
     path = Path(out)
-    with engines.session_factory(reading_engine(db, as_of))() as session:
+    with connected(db, as_of) as engine, engines.session_factory(engine)() as session:
         chosen = Filters(**filters)
         if what == "incidents":
             return export_incidents(session, chosen, path, excel=excel, fmt=fmt)
@@ -110,27 +135,27 @@ def export(db: Database, what: str, out: str | Path, fmt: str = "csv", excel: bo
     return write_export(frame_rows(frame), path, what, list(frame.columns), fmt, excel)
 
 
-def timeline(db: Database = None, freq: str = "month", by: str | None = None, rollup: bool = False,
+def timeline(db: DatabaseArg = None, freq: str = "month", by: str | None = None, rollup: bool = False,
              role: str = "perpetrator", rolling: int | None = None, cumulative: bool = False,
              as_of: str | date | None = None, **filters: Any) -> pd.DataFrame:
     """Incidents, killed and wounded per period (see incidents.analysis.timelines.timeline)."""
-    with engines.session_factory(reading_engine(db, as_of))() as session:
+    with connected(db, as_of) as engine, engines.session_factory(engine)() as session:
         return timelines.timeline(session, Filters(**filters), freq=freq, by=by, rollup=rollup, role=role,
                                   rolling=rolling, cumulative=cumulative)
 
 
-def summary(db: Database = None, rollup: bool = False, role: str = "perpetrator", year: int | None = None,
+def summary(db: DatabaseArg = None, rollup: bool = False, role: str = "perpetrator", year: int | None = None,
             as_of: str | date | None = None, **filters: Any) -> pd.DataFrame:
     """Per-group summary (see incidents.analysis.summaries.group_summary)."""
-    with engines.session_factory(reading_engine(db, as_of))() as session:
+    with connected(db, as_of) as engine, engines.session_factory(engine)() as session:
         return summaries.group_summary(session, Filters(**filters), rollup=rollup, role=role, year=year,
                                        as_of=parse_as_of(as_of))  # 'days since' counts to that day
 
 
-def gaps(db: Database = None, rollup: bool = False, role: str = "perpetrator", as_of: str | date | None = None,
+def gaps(db: DatabaseArg = None, rollup: bool = False, role: str = "perpetrator", as_of: str | date | None = None,
          **filters: Any) -> timelines.Gaps:
     """Quiet spells and unusual years per group (see incidents.analysis.timelines.gaps)."""
-    with engines.session_factory(reading_engine(db, as_of))() as session:
+    with connected(db, as_of) as engine, engines.session_factory(engine)() as session:
         chosen = Filters(**filters)
         day = parse_as_of(as_of)
         until = chosen.date_bounds()[1]
@@ -138,18 +163,23 @@ def gaps(db: Database = None, rollup: bool = False, role: str = "perpetrator", a
                               as_of=min(day, until) if day and until else day or until)
 
 
-def event_log(db: Database = None, as_of: str | date | None = None, **filters: Any) -> pd.DataFrame:
+def event_log(db: DatabaseArg = None, as_of: str | date | None = None, **filters: Any) -> pd.DataFrame:
     """The chronological list of incidents (see incidents.analysis.timelines.event_log)."""
-    with engines.session_factory(reading_engine(db, as_of))() as session:
+    with connected(db, as_of) as engine, engines.session_factory(engine)() as session:
         return timelines.event_log(session, Filters(**filters))
 
 
-def chart(db: Database, what: str, out: str | Path, freq: str = "year", by: str | None = "actor",
+def chart(db: DatabaseArg, what: str, out: str | Path, freq: str = "year", by: str | None = "actor",
           rollup: bool = False, as_of: str | date | None = None, **filters: Any) -> Any:
     """Draw a chart (what: timeline or groups) to a .png or .svg file; returns the matplotlib Figure."""
+    with connected(db, as_of) as engine:
+        return _chart(engine, what, Path(out), freq, by, rollup, filters)
+
+
+def _chart(engine: Engine, what: str, out: Path, freq: str, by: str | None, rollup: bool,
+           filters: dict[str, Any]) -> Any:
     from incidents.io import charts
 
-    engine = reading_engine(db, as_of)
     chosen = Filters(**filters)
     with engines.session_factory(engine)() as session:
         count = session.scalar(select(func.count()).select_from(filtered_incidents(session, chosen).subquery()))
@@ -164,41 +194,40 @@ def chart(db: Database, what: str, out: str | Path, freq: str = "year", by: str 
     if what == "timeline":
         frame = timeline(engine, freq=freq, by=by, rollup=rollup, **filters)
         title = f"Incidents and deaths per {freq}" + (f", by {by}" if by else "")
-        return charts.timeline_chart(frame, Path(out), title, caption)
+        return charts.timeline_chart(frame, out, title, caption)
     if what == "groups":
         frame = summary(engine, rollup=rollup, **filters)
-        return charts.groups_chart(frame, Path(out), "Incidents and deaths per group", caption)
+        return charts.groups_chart(frame, out, "Incidents and deaths per group", caption)
     raise UsageError(f"chart {what!r} is not one of: timeline, groups")
 
 
-def incidents(db: Database = None, limit: int | None = 100, as_of: str | date | None = None,
+def incidents(db: DatabaseArg = None, limit: int | None = 100, as_of: str | date | None = None,
               **filters: Any) -> tuple[list[dict[str, Any]], int]:
     """Incidents matching filters (actor, include_subgroups, country, since, until); returns (rows, total)."""
-    engine = reading_engine(db, as_of)
-    with engines.session_factory(engine)() as session:
+    with connected(db, as_of) as engine, engines.session_factory(engine)() as session:
         return list_incidents(session, Filters(**filters), limit)
 
 
-def show(db: Database, key: str, as_of: str | date | None = None) -> dict[str, Any]:
+def show(db: DatabaseArg, key: str, as_of: str | date | None = None) -> dict[str, Any]:
     """One incident in full: fields, actors with attribution, every report with its source.
 
     With `as_of`, as known at the end of that day (see incidents.analysis.asof); the answer then says so under 'as_of'.
     """
-    with engines.session_factory(reading_engine(db, as_of))() as session:
+    with connected(db, as_of) as engine, engines.session_factory(engine)() as session:
         detail = incident_detail(session, key)
     if as_of is not None:
         detail["as_of"] = str(parse_as_of(as_of))
     return detail
 
 
-def actors(db: Database = None) -> list[dict[str, Any]]:
+def actors(db: DatabaseArg = None) -> list[dict[str, Any]]:
     """The actor registry: names, kinds, parents, aliases, incident counts."""
-    with engines.session_factory(engine_for(db))() as session:
+    with connected(db) as engine, engines.session_factory(engine)() as session:
         return actor_registry(session)
 
 
 def add(
-    db: Database, *, date: str, country: str, source_url: str | None = None, citation: str | None = None,
+    db: DatabaseArg, *, date: str, country: str, source_url: str | None = None, citation: str | None = None,
     key: str | None = None, title: str | None = None, date_end: str | None = None, admin1: str | None = None,
     admin2: str | None = None, place: str | None = None, latitude: float | str | None = None,
     longitude: float | str | None = None, geo_precision: str | None = None, attack_type: str | None = None,
@@ -251,11 +280,11 @@ def add(
         writer.save(record)
         return {"key": writer.last_key, "created_actors": writer.actors.created}
 
-    return engines.write(engine_for(db), "incidents add", write)
+    return _write(db, "incidents add", write)
 
 
 def report_add(
-    db: Database, key: str, *, source_url: str | None = None, citation: str | None = None, outlet: str | None = None,
+    db: DatabaseArg, key: str, *, source_url: str | None = None, citation: str | None = None, outlet: str | None = None,
     source_title: str | None = None, published: str | None = None, killed: int | str | None = None,
     wounded: int | str | None = None, at_least: bool = False, preliminary: bool = False,
     perpetrator: str | None = None, attribution: str | None = None, excerpt: str | None = None,
@@ -276,124 +305,133 @@ def report_add(
         edits.add_report(session, key, record, who=who, why=why)
         return incident_detail(session, key)
 
-    detail = engines.write(engine_for(db), f"incidents report add {key}", write)
+    detail = _write(db, f"incidents report add {key}", write)
     return {"key": key, "killed": detail["killed"], "wounded": detail["wounded"]}
 
 
-def set_field(db: Database, key: str, field: str, value: str, who: str | None = None,
+def set_field(db: DatabaseArg, key: str, field: str, value: str, who: str | None = None,
               why: str | None = None) -> dict[str, Any]:
     """Change a curated field of incident `key` (recorded as a revision); returns old and new values."""
-    old, new = engines.write(engine_for(db), f"incidents set {key} {field}",
+    old, new = _write(db, f"incidents set {key} {field}",
                               lambda session: edits.set_field(session, key, field, value, who=who, why=why))
     return {"key": key, "field": field, "old": old, "new": new}
 
 
-def duplicates(db: Database = None, days: int = 3, km: float = 25.0, limit: int | None = 50,
+def duplicates(db: DatabaseArg = None, days: int = 3, km: float = 25.0, limit: int | None = 50,
                min_score: float = 0.0) -> list[dict[str, Any]]:
     """Candidate pairs of records of one attack, best first (see incidents.curation.duplicates for the scoring)."""
     if days < 0:
         raise FieldError("days", days, "must be 0 or more")
     if km <= 0:
         raise FieldError("km", km, "must be more than 0")
-    with engines.session_factory(engine_for(db))() as session:
+    with connected(db) as engine, engines.session_factory(engine)() as session:
         return [pair.as_dict() for pair in candidate_pairs(session, days=days, km=km, limit=limit,
                                                            min_score=min_score)]
 
 
-def merge(db: Database, keep: str, other: str, who: str | None = None, why: str | None = None) -> dict[str, Any]:
+def merge(db: DatabaseArg, keep: str, other: str, who: str | None = None, why: str | None = None) -> dict[str, Any]:
     """Fold incident `other` into `keep` (see incidents.curation.merging); recorded, and undone by unmerge."""
-    return engines.write(engine_for(db), f"incidents merge {keep} {other}",
+    return _write(db, f"incidents merge {keep} {other}",
                           lambda session: merging.merge(session, keep, other, who=who, why=why))
 
 
-def unmerge(db: Database, key: str, who: str | None = None, why: str | None = None) -> dict[str, Any]:
+def unmerge(db: DatabaseArg, key: str, who: str | None = None, why: str | None = None) -> dict[str, Any]:
     """Undo the merge of incident `key` into another, exactly."""
-    return engines.write(engine_for(db), f"incidents unmerge {key}",
+    return _write(db, f"incidents unmerge {key}",
                           lambda session: merging.unmerge(session, key, who=who, why=why))
 
 
-def history(db: Database, key: str) -> list[dict[str, Any]]:
+def history(db: DatabaseArg, key: str) -> list[dict[str, Any]]:
     """Every recorded change to incident `key`, its reports and actor links, oldest first."""
-    with engines.session_factory(engine_for(db))() as session:
+    with connected(db) as engine, engines.session_factory(engine)() as session:
         return read_history(session, key)
 
 
-def actor_add(db: Database, name: str, kind: str = "group", parent: str | None = None,
+def actor_add(db: DatabaseArg, name: str, kind: str = "group", parent: str | None = None,
               aliases: list[str] | None = None, who: str | None = None, why: str | None = None) -> str:
-    return engines.write(engine_for(db), "incidents actors add",
+    """A new actor in the registry, with its kind, parent group and aliases; returns its name."""
+    return _write(db, "incidents actors add",
                           lambda session: registry.add_actor(session, name, kind, parent, aliases, who, why).name)
 
 
-def actor_alias(db: Database, name: str, alias: str, dataset: str = "", who: str | None = None,
+def actor_alias(db: DatabaseArg, name: str, alias: str, dataset: str = "", who: str | None = None,
                 why: str | None = None) -> str:
-    return engines.write(engine_for(db), "incidents actors alias",
+    """ALIAS becomes another spelling of actor NAME (in one dataset's files only, with `dataset`)."""
+    return _write(db, "incidents actors alias",
                           lambda session: registry.add_alias(session, name, alias, dataset, who, why).name)
 
 
-def actor_rename(db: Database, name: str, new_name: str, who: str | None = None, why: str | None = None) -> str:
-    return engines.write(engine_for(db), "incidents actors rename",
+def actor_rename(db: DatabaseArg, name: str, new_name: str, who: str | None = None, why: str | None = None) -> str:
+    """Rename an actor; the old name stays an alias. Returns the new name."""
+    return _write(db, "incidents actors rename",
                           lambda session: registry.rename_actor(session, name, new_name, who, why).name)
 
 
-def actor_merge(db: Database, keep: str, other: str, who: str | None = None,
+def actor_merge(db: DatabaseArg, keep: str, other: str, who: str | None = None,
                 why: str | None = None) -> dict[str, Any]:
     """Fold actor `other` into `keep` (see incidents.store.actors.merge_actors); returns what moved."""
-    return engines.write(engine_for(db), "incidents actors merge",
+    return _write(db, "incidents actors merge",
                           lambda session: registry.merge_actors(session, keep, other, who, why))
 
 
-def actor_set_parent(db: Database, name: str, parent: str | None, who: str | None = None,
+def actor_set_parent(db: DatabaseArg, name: str, parent: str | None, who: str | None = None,
                      why: str | None = None) -> str:
-    return engines.write(engine_for(db), "incidents actors set-parent",
+    """Put an actor under a parent group for roll-ups (None: at the top); cycles are refused."""
+    return _write(db, "incidents actors set-parent",
                           lambda session: registry.set_parent(session, name, parent, who, why).name)
 
 
-def counts(db: Database = None) -> dict[str, int]:
-    engine = engine_for(db)
-    with engines.session_factory(engine)() as session:
+def counts(db: DatabaseArg = None) -> dict[str, int]:
+    """How many incidents, reports, sources and actors the database holds."""
+    with connected(db) as engine, engines.session_factory(engine)() as session:
         return {
             name: session.scalar(select(func.count()).select_from(model)) or 0
             for name, model in (("incidents", Incident), ("reports", Report), ("sources", Source), ("actors", Actor))
         }
 
 
-def current(db: Database = None) -> dict[str, str | None]:
-    engine = engines.make_engine(database_url(db) if not isinstance(db, Engine) else str(db.url))
-    return {"database": describe(str(engine.url)), "current": migrations.current_revision(engine),
-            "head": migrations.head_revision()}
+def current(db: DatabaseArg = None) -> dict[str, str | None]:
+    """The database's schema revision and the newest this version of incidents knows."""
+    with connected(db, ready=False) as engine:
+        return {"database": describe(str(engine.url)), "current": migrations.current_revision(engine),
+                "head": migrations.head_revision()}
 
 
-def upgrade(db: Database = None, revision: str = "head") -> dict[str, str | None]:
-    engine = db if isinstance(db, Engine) else engines.make_engine(database_url(db))
-    migrations.upgrade(engine, revision)
-    return current(engine)
+def upgrade(db: DatabaseArg = None, revision: str = "head") -> dict[str, str | None]:
+    """Migrate the schema up to `revision` (default: the newest); returns current()."""
+    with connected(db, ready=False) as engine:
+        migrations.upgrade(engine, revision)
+        return current(engine)
 
 
-def downgrade(db: Database = None, revision: str = "-1") -> dict[str, str | None]:
-    engine = db if isinstance(db, Engine) else engines.make_engine(database_url(db))
-    if migrations.current_revision(engine) is None:
-        raise UsageError("The database has no schema to downgrade.")
-    migrations.downgrade(engine, revision)
-    return current(engine)
+def downgrade(db: DatabaseArg = None, revision: str = "-1") -> dict[str, str | None]:
+    """Migrate the schema down to `revision` ('-1' one step, 'base' no tables); returns current()."""
+    with connected(db, ready=False) as engine:
+        if migrations.current_revision(engine) is None:
+            raise UsageError("The database has no schema to downgrade.")
+        migrations.downgrade(engine, revision)
+        return current(engine)
 
 
-def backup(db: Database, path: str | Path) -> str:
+def backup(db: DatabaseArg, path: str | Path) -> str:
     """Back the database up to `path` (SQLite online backup; pg_dump on PostgreSQL)."""
-    return admin.backup(engine_for(db), Path(path))
+    with connected(db) as engine:
+        return admin.backup(engine, Path(path))
 
 
-def restore(db: Database, path: str | Path) -> str:
+def restore(db: DatabaseArg, path: str | Path) -> str:
     """Replace the database's contents with a backup made by `backup`."""
-    engine = db if isinstance(db, Engine) else engines.make_engine(database_url(db))
-    return admin.restore(engine, Path(path))
+    with connected(db, ready=False) as engine:
+        return admin.restore(engine, Path(path))
 
 
-def grant_reader(db: Database, role: str, password: str | None = None) -> str:
+def grant_reader(db: DatabaseArg, role: str, password: str | None = None) -> str:
     """PostgreSQL: let `role` read the reporting views and nothing else."""
-    return admin.grant_reader(engine_for(db), role, password)
+    with connected(db) as engine:
+        return admin.grant_reader(engine, role, password)
 
 
-def demo(db: Database = None, fixtures_dir: str | Path | None = None,
+def demo(db: DatabaseArg = None, fixtures_dir: str | Path | None = None,
          exports_dir: str | Path | None = "exports") -> dict[str, Any]:
     """The quick-start job: create/upgrade the database, load the bundled fixtures, return an overview,
     and (unless exports_dir is None) write exports, their datapackage.json and a chart there."""
@@ -402,7 +440,11 @@ def demo(db: Database = None, fixtures_dir: str | Path | None = None,
     if missing:
         raise UsageError(f"The fixtures folder {folder} lacks {', '.join(missing)}; name the folder that has them "
                          f"({option('fixtures_dir')}).")
-    engine = db if isinstance(db, Engine) else engines.make_engine(database_url(db))
+    with connected(db, ready=False) as engine:
+        return _demo(engine, folder, exports_dir)
+
+
+def _demo(engine: Engine, folder: Path, exports_dir: str | Path | None) -> dict[str, Any]:
     message = init(engine)
     result = load(engine, [folder / name for name in DEMO_FIXTURES])
     rows, total = incidents(engine, limit=None)

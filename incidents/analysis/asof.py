@@ -142,6 +142,13 @@ def snapshot(engine: Engine, as_of: date) -> Engine:
     return target
 
 
+def discard(copy: Engine) -> None:
+    """Close a snapshot made by `snapshot` and delete its folder."""
+    copy.dispose()
+    if copy.url.database:
+        shutil.rmtree(Path(copy.url.database).parent, ignore_errors=True)
+
+
 def _links_query() -> Any:
     """incident_actors rows with the publication date of the source each rests on."""
     return (select(*IncidentActor.__table__.c, Source.published_on.label("source_published_on"))
