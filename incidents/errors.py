@@ -19,6 +19,12 @@ def option(name: str) -> str:
     return f"{_MARK}{name}{_MARK}"
 
 
+def named(message: str, names: Mapping[str, str] | None = None) -> str:
+    """`message` with each option(name) in it written as `names` says, else as the name itself."""
+    found = names or {}
+    return _OPTION.sub(lambda match: found.get(match.group(1), match.group(1)), message)
+
+
 class IncidentsError(Exception):
     """A failure a person can act on. The CLI prints the message and exits with `exit_code`."""
 
@@ -31,7 +37,7 @@ class IncidentsError(Exception):
     def render(self, names: Mapping[str, str]) -> str:
         """The message with each option named as `names` says (the command line: {'since': '--since'});
         an option `names` does not know keeps its own name."""
-        return _OPTION.sub(lambda match: names.get(match.group(1), match.group(1)), self.message)
+        return named(self.message, names)
 
     def __str__(self) -> str:
         return self.render({})

@@ -284,7 +284,8 @@ def test_the_python_example_runs_and_prints_what_it_says(tmp_path: Path, monkeyp
     printed = io.StringIO()
     with contextlib.redirect_stdout(printed):
         exec(compile(code, "README.md", "exec"), {})  # noqa: S102 - the README's own example
-    expected = [line.split("#", 1)[1].strip() for line in code.splitlines() if line.startswith("print(") and "#" in line]
+    expected = [line.split("#", 1)[1].strip() for line in code.splitlines()
+                if line.lstrip().startswith("print(") and "#" in line]
     assert expected
     for value in expected:
         assert value in printed.getvalue(), value

@@ -22,7 +22,7 @@ from incidents.cli import cli
 from incidents.db.engine import session_factory
 from incidents.errors import InputError
 from incidents.io.importing import ImportOptions, run_import
-from incidents.models import Actor, Import, Incident, IncidentActor, Report, Revision, Source
+from incidents.models import Actor, Import, Incident, IncidentActor, Location, Report, Revision, Source
 
 from .conftest import FIXTURES
 
@@ -248,10 +248,28 @@ def test_gtd_derived_subset_needs_a_country(engine: Engine, tmp_path: Path) -> N
     header, rows = read_rows(GTD, encoding="latin-1")
     subset = [[row[header.index(c)] for c in columns] for row in rows]
     path = write_rows(tmp_path / "derived.csv", columns, subset)
-    with pytest.raises(InputError, match=r"derived.csv:2: column country_txt: .*pass --country"):
+    with pytest.raises(InputError, match=r"derived.csv:2: column country_txt: .*give the import the file's country"):
         imp(engine, path)
     assert imp(engine, path, country="PAK").inserted == len(rows)
 
+
+
+def test_gtd_numeric_country_codes_are_not_read_as_iso(engine: Engine, tmp_path: Path) -> None:
+    """GTD's `country` column is GTD's own code (153 Pakistan, 92 India), not ISO 3166's (092 is the British
+    Virgin Islands): with country_txt blank, the row needs the import's country, not a guess from the code."""
+    header, rows = read_rows(GTD, encoding="latin-1")
+    code, name = header.index("country"), header.index("country_txt")
+    assert {row[code] for row in rows} and all(row[code].isdigit() for row in rows)
+    for row in rows:
+        row[name] = ""
+    rows[0][code] = "92"  # GTD's India; read as ISO it would be the British Virgin Islands
+    path = write_rows(tmp_path / "codes.csv", header, rows, encoding="latin-1")
+    with pytest.raises(InputError, match=r"codes.csv:2: column country_txt: '' is blank"):
+        imp(engine, path)
+    assert imp(engine, path, country="PAK").inserted == len(rows)
+    with session_factory(engine)() as session:
+        countries = set(session.scalars(select(Location.country)))
+    assert countries == {"PAK"}
 
 # ---------------------------------------------------------------------------------------------- bad input
 

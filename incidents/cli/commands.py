@@ -34,7 +34,7 @@ json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON f
 as_of_option = click.option(
     "--as-of", metavar="YYYY-MM-DD",
     help="Answer with what was known at the end of that day: reports by their publication date, later edits "
-         "undone (see README, 'What did we know when').")
+         "undone (see docs/curation.md).")
 
 
 def as_of_note(filters: dict[str, Any]) -> None:

@@ -19,7 +19,7 @@ from types import ModuleType
 from sqlalchemy import Engine
 
 from incidents.db.engine import for_writing, retrying, session_factory, take_bulk_lock
-from incidents.errors import FieldError, InputError, option
+from incidents.errors import FieldError, InputError, named, option
 from incidents.io.importers import acled, gtd, native, ucdp
 from incidents.io.importers.reading import Table, encoding_error, open_table, skip_hxl_row
 from incidents.records import IncidentRecord
@@ -126,6 +126,7 @@ class _Rejects:
             self.writer.writerow(["_line", "_error", *header])
 
     def add(self, line: int, message: str, values: list[str]) -> None:
+        message = named(message)  # kept as data (rejects file, ImportResult.errors): options by their keyword
         self.count += 1
         text = f"{self.file_name}:{line}: {message}"
         if len(self.messages) < MAX_ERRORS_KEPT:

@@ -1,6 +1,6 @@
 """ACLED, the Armed Conflict Location & Event Data project: its CSV export (31 columns in current exports).
 
-Mapping (README, "Importing datasets"):
+Mapping (docs/formats.md):
 - event_id_cnty -> origin id; event_date (2023-07-30, 30 July 2023 or 30-July-2023) with time_precision
   1 -> day, 2 (within a week) -> day, 3 (within a month) -> month.
 - actor1 and each ';'-separated assoc_actor_1 -> perpetrators (attributed); actor2 and assoc_actor_2 -> targets.

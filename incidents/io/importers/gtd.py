@@ -1,6 +1,6 @@
 """GTD, the Global Terrorism Database (START): full 135-column exports and the column subsets derived copies keep.
 
-Mapping (README, "Importing datasets", lists it in full):
+Mapping (docs/formats.md lists it in full):
 - eventid -> origin id; a file without eventid keys each row by its content, identical rows numbered in order.
 - iyear/imonth/iday: imonth 0 -> year precision, iday 0 -> month precision; approxdate stays in the raw row;
   extended = 1 with a resolution date -> date_end.
@@ -155,9 +155,14 @@ class Mapper(DatasetMapper):
         date_end = None
         if _flag(row.get("extended")) and text(row, "resolution"):
             date_end = parse_loose_date(row.get("resolution"), "resolution")
-        country_text = text(row, "country_txt") or text(row, "country") or self.default_country
+        # GTD's own `country` column holds GTD's numeric codes (153 is Pakistan), which are not ISO 3166 numbers
+        # (ISO's 092 is the British Virgin Islands, GTD's 92 India): only a name in that column is read.
+        gtd_country = text(row, "country")
+        country_text = (text(row, "country_txt") or (gtd_country if gtd_country and not gtd_country.isdigit() else None)
+                        or self.default_country)
         if not country_text:
-            raise FieldError("country_txt", "", "is blank; pass --country for files without a country column")
+            raise FieldError("country_txt", "", "is blank and the file has no country name: give the import the "
+                                                "file's country")
         try:
             country = country_code(country_text)
         except FieldError:

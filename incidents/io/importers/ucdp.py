@@ -1,6 +1,6 @@
 """UCDP GED, the Uppsala Conflict Data Program's Georeferenced Event Dataset (CSV, as UCDP and HDX ship it).
 
-Roles follow type_of_violence (README, "Importing datasets"):
+Roles follow type_of_violence (docs/formats.md):
 - 3 one-sided violence: side_a is the perpetrator (attributed), side_b (Civilians) the target;
   deaths_a -> perpetrators killed.
 - 1 state-based and 2 non-state conflict: a fight between two sides, so both are parties, not perpetrators;
