@@ -5,13 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import and_, literal_column, select
+from sqlalchemy import Integer, and_, select
+from sqlalchemy.exc import CompileError
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql import ColumnElement, Select
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
 
 from incidents.analysis.filters import Filters, actor_ids
 from incidents.errors import FieldError
-from incidents.models import Actor, IncidentActor
+from incidents.models import Actor, Incident, IncidentActor
 
 FREQUENCIES = {"day": "D", "week": "W-MON", "month": "MS", "quarter": "QS", "year": "YS"}
 
@@ -25,32 +29,103 @@ def frame_of(session: Session, query: Any, columns: list[str]) -> pd.DataFrame:
     return pd.DataFrame(dict(zip(columns, (list(values) for values in zip(*rows, strict=True)), strict=True)))
 
 
-def dialect(session: Session) -> str:
-    return session.get_bind().dialect.name
+# ---- dates per engine: SQL constructs compiled for SQLite and PostgreSQL, and a loud error on any other engine
 
 
-def period_start(session: Session, freq: str) -> ColumnElement[Any]:
-    """SQL for the first day of the period holding incidents.date_start (text on SQLite, a date on PostgreSQL)."""
-    if freq not in FREQUENCIES:
-        raise FieldError("freq", freq, f"is not one of: {', '.join(FREQUENCIES)}")
-    d = "incidents.date_start"
-    if dialect(session) == "postgresql":
-        return literal_column(f"CAST(date_trunc('{freq}', {d}) AS DATE)" if freq != "day" else d)
-    sqlite = {
+class _PeriodStart(FunctionElement[Any]):
+    """The first day of the period of frequency `freq` that holds a date (text on SQLite, a date on PostgreSQL)."""
+
+    freq = "day"
+    inherit_cache = True
+
+
+# One class per frequency, so that the frequency is part of a statement's cache key.
+_PERIOD_STARTS = {freq: type(f"PeriodStart_{freq}", (_PeriodStart,), {"freq": freq, "inherit_cache": True})
+                  for freq in FREQUENCIES}
+
+
+class YearOf(FunctionElement[Any]):
+    """The year of a date, as an integer."""
+
+    type = Integer()
+    inherit_cache = True
+
+
+class DaysBetween(FunctionElement[Any]):
+    """Whole days from the second date to the first."""
+
+    type = Integer()
+    inherit_cache = True
+
+
+@compiles(_PeriodStart)
+@compiles(YearOf)
+@compiles(DaysBetween)
+def _unknown_engine(element: FunctionElement[Any], compiler: SQLCompiler, **kw: Any) -> str:
+    raise CompileError(f"{type(element).__name__} has no SQL for the {compiler.dialect.name} engine; incidents "
+                       "runs on sqlite and postgresql")
+
+
+def _arguments(element: FunctionElement[Any], compiler: SQLCompiler, **kw: Any) -> list[str]:
+    return [compiler.process(argument, **kw) for argument in element.clauses]
+
+
+@compiles(_PeriodStart, "postgresql")
+def _period_start_postgresql(element: _PeriodStart, compiler: SQLCompiler, **kw: Any) -> str:
+    (day,) = _arguments(element, compiler, **kw)
+    return day if element.freq == "day" else f"CAST(date_trunc('{element.freq}', {day}) AS DATE)"
+
+
+@compiles(_PeriodStart, "sqlite")
+def _period_start_sqlite(element: _PeriodStart, compiler: SQLCompiler, **kw: Any) -> str:
+    (d,) = _arguments(element, compiler, **kw)
+    return {
         "day": d,
         "week": f"date({d}, printf('-%d days', (CAST(strftime('%w', {d}) AS INTEGER) + 6) % 7))",
         "month": f"strftime('%Y-%m-01', {d})",
         "quarter": f"printf('%s-%02d-01', strftime('%Y', {d}), "
                    f"((CAST(strftime('%m', {d}) AS INTEGER) - 1) / 3) * 3 + 1)",
         "year": f"strftime('%Y-01-01', {d})",
-    }
-    return literal_column(sqlite[freq])
+    }[element.freq]
 
 
-def year_of(session: Session) -> ColumnElement[Any]:
-    if dialect(session) == "postgresql":
-        return literal_column("CAST(EXTRACT(YEAR FROM incidents.date_start) AS INTEGER)")
-    return literal_column("CAST(strftime('%Y', incidents.date_start) AS INTEGER)")
+@compiles(YearOf, "postgresql")
+def _year_of_postgresql(element: YearOf, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"CAST(EXTRACT(YEAR FROM {_arguments(element, compiler, **kw)[0]}) AS INTEGER)"
+
+
+@compiles(YearOf, "sqlite")
+def _year_of_sqlite(element: YearOf, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"CAST(strftime('%Y', {_arguments(element, compiler, **kw)[0]}) AS INTEGER)"
+
+
+@compiles(DaysBetween, "postgresql")
+def _days_between_postgresql(element: DaysBetween, compiler: SQLCompiler, **kw: Any) -> str:
+    later, earlier = _arguments(element, compiler, **kw)
+    return f"({later} - {earlier})"
+
+
+@compiles(DaysBetween, "sqlite")
+def _days_between_sqlite(element: DaysBetween, compiler: SQLCompiler, **kw: Any) -> str:
+    later, earlier = _arguments(element, compiler, **kw)
+    return f"CAST(julianday({later}) - julianday({earlier}) AS INTEGER)"
+
+
+def period_start(freq: str, day: Any = Incident.date_start) -> ColumnElement[Any]:
+    """SQL for the first day of the period holding `day` (default incidents.date_start)."""
+    if freq not in FREQUENCIES:
+        raise FieldError("freq", freq, f"is not one of: {', '.join(FREQUENCIES)}")
+    return _PERIOD_STARTS[freq](day)
+
+
+def year_of(day: Any = Incident.date_start) -> ColumnElement[Any]:
+    """SQL for the year of `day` (default incidents.date_start), an integer."""
+    return YearOf(day)
+
+
+def days_between(later: Any, earlier: Any) -> ColumnElement[Any]:
+    """SQL for the whole days from `earlier` to `later`."""
+    return DaysBetween(later, earlier)
 
 
 def _group_mapping(session: Session, rollup: bool) -> Any:

@@ -36,7 +36,7 @@ def group_summary(
     as_of = as_of or date.today()
     groups = actor_groups(session, filters, rollup, role).subquery()
     scope = in_scope(session, filters)
-    year_column = year_of(session).label("year")
+    year_column = year_of().label("year")
     # Per group and year in one scan: the per-year counts, and the totals as sums over the years.
     per_year = frame_of(session,
         select(

@@ -18,7 +18,15 @@ from sqlalchemy.sql import ColumnElement, Select
 
 from incidents.analysis.filters import Filters, in_scope
 from incidents.analysis.reads import date_text
-from incidents.analysis.sql import FREQUENCIES, actor_groups, dialect, frame_of, group_names, period_start, year_of
+from incidents.analysis.sql import (
+    FREQUENCIES,
+    actor_groups,
+    days_between,
+    frame_of,
+    group_names,
+    period_start,
+    year_of,
+)
 from incidents.errors import FieldError
 from incidents.models import Actor, Incident, IncidentActor, Location, Report, Role
 
@@ -69,7 +77,7 @@ def timeline(
     """
     filters = filters or Filters()
     scope = in_scope(session, filters)
-    period = period_start(session, freq).label("period")
+    period = period_start(freq).label("period")
     query = select(period).where(scope)
     query, group = _grouped(session, query, by, filters, rollup, role)
     # One scan: events the frequency can place (coarser '' ) and, apart, those known only more coarsely.
@@ -193,16 +201,14 @@ def gaps(session: Session, filters: Filters | None = None, rollup: bool = False,
             .where(scope, Incident.date_precision == "day")
             .distinct().subquery())
     previous = func.lag(base.c.day).over(partition_by=base.c.group, order_by=base.c.day)
-    days_between = ((base.c.day - previous) if dialect(session) == "postgresql"
-                    else func.julianday(base.c.day) - func.julianday(previous))
     spells = select(base.c.group, previous.label("after"), base.c.day.label("before"),
-                    days_between.label("days")).subquery()
+                    days_between(base.c.day, previous).label("days")).subquery()
     ranked = select(spells, func.row_number().over(partition_by=spells.c.group,
                                                   order_by=(spells.c.days.desc(), spells.c.before)).label("rank")
                     ).where(spells.c.days.is_not(None)).subquery()
     longest = session.execute(select(ranked).where(ranked.c.rank <= top).order_by(ranked.c.group, ranked.c.rank)).all()
 
-    year = year_of(session).label("year")
+    year = year_of().label("year")
     yearly = session.execute(
         select(groups.c.group_id, year, func.count(Incident.id), func.min(Incident.date_start),
                func.max(Incident.date_start))
