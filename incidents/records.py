@@ -16,9 +16,9 @@ from typing import Any, TypeVar
 import pycountry
 
 from incidents.errors import FieldError
-from incidents.models import ActorKind, Attribution, DatePrecision, GeoPrecision, Role, Status
+from incidents.models import ActorKind, Attribution, DatePrecision, GeoPrecision, Role, SourceKind, Status
 
-E = TypeVar("E", DatePrecision, GeoPrecision, Status, Role, Attribution, ActorKind)
+E = TypeVar("E", DatePrecision, GeoPrecision, Status, Role, Attribution, ActorKind, SourceKind)
 
 
 # ------------------------------------------------------------------------------------------------- parsers

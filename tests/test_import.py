@@ -271,6 +271,35 @@ def test_gtd_numeric_country_codes_are_not_read_as_iso(engine: Engine, tmp_path:
         countries = set(session.scalars(select(Location.country)))
     assert countries == {"PAK"}
 
+
+def test_every_source_field_of_a_native_row_is_stored(engine: Engine, tmp_path: Path) -> None:
+    """The fast path of imports writes the same source columns as a single edit: the release of a dataset
+    record, the author and the language of an article included."""
+    sources = [
+        {"dataset": "ucdp", "record_id": "274819", "kind": "dataset_record", "dataset_release": "GED 23.1"},
+        {"url": "https://example.org/a", "outlet": "Dawn", "author": "A. Writer", "language": "en",
+         "published_on": "2018-07-14"},
+    ]
+    reports = json.dumps([{"source": source, "killed": 128} for source in sources])
+    path = tmp_path / "native.csv"
+    with path.open("w", newline="", encoding="utf-8") as file:
+        csv.writer(file).writerows([["key", "date", "country", "reports"], ["K-1", "2018-07-13", "PAK", reports]])
+    imp(engine, path)
+    with session_factory(engine)() as session:
+        stored = {source.dataset or source.url: source for source in session.scalars(select(Source))}
+    assert stored["ucdp"].dataset_release == "GED 23.1" and stored["ucdp"].kind == "dataset_record"
+    article = stored["https://example.org/a"]
+    assert (article.author, article.language, str(article.published_on)) == ("A. Writer", "en", "2018-07-14")
+
+
+def test_a_source_of_an_unknown_kind_is_a_row_error(engine: Engine, tmp_path: Path) -> None:
+    reports = json.dumps([{"source": {"citation": "c", "kind": "rumour"}, "killed": 1}])
+    path = tmp_path / "native.csv"
+    with path.open("w", newline="", encoding="utf-8") as file:
+        csv.writer(file).writerows([["key", "date", "country", "reports"], ["K-1", "2018-07-13", "PAK", reports]])
+    with pytest.raises(InputError, match=r"native.csv:2: column reports: 'rumour' is not one of: article"):
+        imp(engine, path)
+
 # ---------------------------------------------------------------------------------------------- bad input
 
 NATIVE_HEADER = ["key", "date", "country", "admin1", "place", "latitude", "longitude", "perpetrators",

@@ -12,36 +12,43 @@ through store.Writer, which records every changed field as a revision.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import String, select, update
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 from incidents.errors import UsageError
-from incidents.models import Import, Incident, Location, Source
+from incidents.models import Import, Incident, IncidentActor, Location, Report, Source
 from incidents.records import IncidentRecord, LocationRecord, SourceRecord, derive_figures
 from incidents.store.actors import stronger_attribution
 from incidents.store.figures import choose_figures
 from incidents.store.incidents import Writer
+from incidents.store.reports import report_values
+from incidents.store.sources import location_values, source_values
 
 IN_BATCH = 5000  # values per IN (...) lookup; well under SQLite's limit of 32766 bound parameters
 
-INCIDENT_COLUMNS = [
-    "id", "key", "title", "date_start", "date_end", "date_precision", "location_id", "attack_type", "target_type",
-    "weapon_type", "suicide", "summary", "status", "killed_low", "killed_best", "killed_high", "killed_best_manual",
-    "wounded_low", "wounded_best", "wounded_high", "wounded_best_manual", "perpetrators_killed", "origin_dataset",
-    "origin_id", "raw_row", "row_hash",
-]
-SOURCE_COLUMNS = ["id", "kind", "url", "citation", "outlet", "title", "published_on", "dataset", "dataset_record_id"]
-REPORT_COLUMNS = [
-    "incident_id", "source_id", "reported_on", "killed", "killed_low", "killed_high", "killed_at_least", "wounded",
-    "wounded_at_least", "perpetrators_killed", "preliminary", "perpetrator_stated", "attribution", "excerpt", "note",
-]
-LINK_COLUMNS = ["incident_id", "actor_id", "role", "attribution", "source_id"]
+
+
+def _columns(model: Any, leave_out: tuple[str, ...] = ()) -> list[str]:
+    """The model's columns, in the table's order, but those the database fills in (or this writer never sets)."""
+    return [column.name for column in model.__table__.columns if column.name not in leave_out]
+
+
+# Column lists come from the models, so a new column cannot be forgotten here (tests/test_bulk_columns.py).
+INCIDENT_COLUMNS = _columns(Incident, ("created_at", "updated_at", "merged_into_id"))
+FULL_SOURCE_COLUMNS = _columns(Source, ("created_at",))
+# A staged source carries every column but an article's own text and particulars; a source that has any of
+# those is written apart (rich_sources below).
+RICH_SOURCE_COLUMNS = ("author", "language", "accessed_on", "full_text", "full_text_sha256")
+SOURCE_COLUMNS = [name for name in FULL_SOURCE_COLUMNS if name not in RICH_SOURCE_COLUMNS]
+REPORT_COLUMNS = _columns(Report, ("id", "created_at"))
+LINK_COLUMNS = _columns(IncidentActor, ("id",))
+LOCATION_COLUMNS = _columns(Location)
 # The staging row: an incident, then its first source (s_*, inserted when s_new = 1), report (r_*) and link (l_*).
 STAGE_COLUMNS = (
     INCIDENT_COLUMNS
@@ -49,17 +56,38 @@ STAGE_COLUMNS = (
     + [f"r_{name}" for name in REPORT_COLUMNS[2:]]
     + [f"l_{name}" for name in LINK_COLUMNS[1:]]
 )
-FULL_SOURCE_COLUMNS = SOURCE_COLUMNS + ["author", "language", "accessed_on", "full_text", "full_text_sha256"]
-LOCATION_COLUMNS = ["id", "key", "country", "admin1", "admin2", "place", "latitude", "longitude", "geo_precision"]
+# What a staged text column is cast to on PostgreSQL, from the target column's type (text needs no cast).
+CAST_TYPES = {
+    column.name: column.type.compile(dialect=postgresql.dialect())
+    for model in (Incident, Source, Report, IncidentActor) for column in model.__table__.columns
+    if not isinstance(column.type, String)
+}
 
+
+
+@dataclass(frozen=True)
+class _Fields:
+    """Columns a row builder fills, in statement order, and where among them the dates are."""
+
+    names: list[str]
+    dates: list[int]
+
+
+def _fields(names: list[str]) -> _Fields:
+    return _Fields(names, [index for index, name in enumerate(names) if CAST_TYPES.get(name) == "DATE"])
+
+
+INCIDENT_FIELDS = _fields(INCIDENT_COLUMNS)
+REPORT_FIELDS = _fields(REPORT_COLUMNS[2:])  # after incident_id and source_id
+SOURCE_FIELDS = _fields(SOURCE_COLUMNS[1:])  # after id
+FULL_SOURCE_FIELDS = _fields(FULL_SOURCE_COLUMNS[1:])
+LOCATION_FIELDS = _fields(LOCATION_COLUMNS[1:])
 
 def _batches(values: list[Any], size: int = IN_BATCH) -> Iterator[list[Any]]:
     for start in range(0, len(values), size):
         yield values[start:start + size]
 
 
-def _iso(value: Any) -> str | None:
-    return value.isoformat() if value is not None else None
 
 
 @dataclass(slots=True)
@@ -120,6 +148,16 @@ class BulkWriter:
 
     def _bool(self, value: bool | None) -> object:
         return None if value is None else (self.true if value else self.false)
+
+    def _values(self, values: dict[str, Any], fields: _Fields) -> tuple[Any, ...]:
+        """`values` (a row builder's dict) as statement parameters in `fields`' order. Both drivers take Python
+        booleans (sqlite3 binds them as 1 and 0); SQLite is given dates as ISO text, as SQLAlchemy stores them."""
+        row = [values[name] for name in fields.names]
+        if not self.postgres:
+            for index in fields.dates:
+                if row[index] is not None:
+                    row[index] = row[index].isoformat()
+        return tuple(row)
 
     def _when(self) -> object:
         # SQLAlchemy stores SQLite datetimes as naive 'YYYY-MM-DD HH:MM:SS.ffffff' text; PostgreSQL takes the value.
@@ -198,14 +236,8 @@ class BulkWriter:
                 found.setdefault(("citation", citation), source_id)
         return found
 
-    def _source_row(self, source_id: int, record: SourceRecord) -> tuple[Any, ...]:
-        return (source_id, record.kind, record.url, record.citation, record.outlet, record.title,
-                _iso(record.published_on), record.dataset, record.dataset_record_id)
-
-    def _full_source_row(self, source_id: int, record: SourceRecord) -> tuple[Any, ...]:
-        digest = hashlib.sha256(record.full_text.encode()).hexdigest() if record.full_text else None
-        return (*self._source_row(source_id, record), record.author, record.language, _iso(record.accessed_on),
-                record.full_text, digest, self._when())
+    def _source_row(self, source_id: int, record: SourceRecord, fields: _Fields) -> tuple[Any, ...]:
+        return (source_id, *self._values(source_values(record), fields))
 
     # ---- the write
 
@@ -271,9 +303,8 @@ class BulkWriter:
                     sources.setdefault(link.source.identity(), link.source)
         location_ids = self._ids("locations", len(new_locations))
         self._insert("locations", LOCATION_COLUMNS, [
-            (location_id, key, loc.country, loc.admin1, loc.admin2, loc.place, loc.latitude, loc.longitude,
-             loc.geo_precision.value if loc.geo_precision else None)
-            for location_id, (key, loc) in zip(location_ids, new_locations.items(), strict=True)
+            (location_id, *self._values(location_values(location), LOCATION_FIELDS))
+            for location_id, location in zip(location_ids, new_locations.values(), strict=True)
         ])
         self.locations.update(zip(new_locations, location_ids, strict=True))
 
@@ -288,7 +319,8 @@ class BulkWriter:
                 rich_sources.append(identity)  # columns the stage row does not carry
                 unwritten.discard(identity)
         self._insert("sources", FULL_SOURCE_COLUMNS + ["created_at"],
-                     [self._full_source_row(source_ids[identity], sources[identity]) for identity in rich_sources])
+                     [(*self._source_row(source_ids[identity], sources[identity], FULL_SOURCE_FIELDS), self._when())
+                      for identity in rich_sources])
 
         incident_ids = self._ids("incidents", len(planned))
         stage: list[tuple[Any, ...]] = []
@@ -299,21 +331,22 @@ class BulkWriter:
             perpetrators_killed = record.perpetrators_killed
             if perpetrators_killed is None:
                 perpetrators_killed = derive_figures(record.reports, "perpetrators_killed")[1]
-            incident = (
-                incident_id, record.key, record.title, record.date_start.isoformat(), _iso(record.date_end),
-                record.date_precision.value, self.locations[record.location.key] if record.location else None,
-                record.attack_type, record.target_type, record.weapon_type, self._bool(record.suicide),
-                record.summary, record.status.value, killed[0], killed[1], killed[2],
-                self._bool(record.killed_best is not None), wounded[0], wounded[1], wounded[2],
-                self._bool(record.wounded_best is not None), perpetrators_killed, record.origin_dataset,
-                record.origin_id, item.raw_json, item.row_hash,
-            )
+            incident = self._values({
+                "id": incident_id, "key": record.key, "title": record.title, "date_start": record.date_start,
+                "date_end": record.date_end, "date_precision": record.date_precision.value,
+                "location_id": self.locations[record.location.key] if record.location else None,
+                "attack_type": record.attack_type, "target_type": record.target_type,
+                "weapon_type": record.weapon_type, "suicide": record.suicide, "summary": record.summary,
+                "status": record.status.value, "killed_low": killed[0], "killed_best": killed[1],
+                "killed_high": killed[2], "killed_best_manual": record.killed_best is not None,
+                "wounded_low": wounded[0], "wounded_best": wounded[1], "wounded_high": wounded[2],
+                "wounded_best_manual": record.wounded_best is not None, "perpetrators_killed": perpetrators_killed,
+                "origin_dataset": record.origin_dataset, "origin_id": record.origin_id, "raw_row": item.raw_json,
+                "row_hash": item.row_hash,
+            }, INCIDENT_FIELDS)
             report_rows = [
-                (incident_id, source_ids[report.source.identity()], _iso(report.reported_on), report.killed,
-                 report.killed_low, report.killed_high, self._bool(report.killed_at_least), report.wounded,
-                 self._bool(report.wounded_at_least), report.perpetrators_killed, self._bool(report.preliminary),
-                 report.perpetrator_stated, report.attribution.value if report.attribution else None,
-                 report.excerpt, report.note)
+                (incident_id, source_ids[report.source.identity()],
+                 *self._values(report_values(report), REPORT_FIELDS))
                 for report in record.reports
             ]
             merged: dict[tuple[int, str], list[Any]] = {}
@@ -331,7 +364,7 @@ class BulkWriter:
             first_identity = record.reports[0].source.identity()
             first_new = first_identity in unwritten
             unwritten.discard(first_identity)
-            first_source = self._source_row(source_ids[first_identity], sources[first_identity])
+            first_source = self._source_row(source_ids[first_identity], sources[first_identity], SOURCE_FIELDS)
             first_link = link_rows[0][1:] if link_rows else (None, None, None, None)
             stage.append((*incident, self.true if first_new else self.false, *first_source,
                           *report_rows[0][2:], *first_link))
@@ -339,7 +372,7 @@ class BulkWriter:
             extra_links.extend(link_rows[1:])
         leftover = [identity for identity in new_sources if identity in unwritten]
         self._insert("sources", SOURCE_COLUMNS + ["created_at"],
-                     [(*self._source_row(source_ids[identity], sources[identity]), self._when())
+                     [(*self._source_row(source_ids[identity], sources[identity], SOURCE_FIELDS), self._when())
                       for identity in leftover])
 
         self._prepare_stage()
@@ -352,44 +385,31 @@ class BulkWriter:
 
     def _flush_stage(self) -> None:
         """Move the staged rows into sources, incidents, reports and incident_actors, set-based."""
-        c = self._cast
-        integer, boolean, date, jsontype = "INTEGER", "BOOLEAN", "DATE", "JSON"
-        source_types = {"s_id": integer, "s_published_on": date}
-        source_select = ", ".join(c(f"s_{name}", source_types[f"s_{name}"]) if f"s_{name}" in source_types
-                                  else f"s_{name}" for name in SOURCE_COLUMNS)
+        def typed(staged: str, column: str) -> str:
+            """A staged column as its target column's type (PostgreSQL stages text; SQLite needs no cast)."""
+            return self._cast(staged, CAST_TYPES[column]) if column in CAST_TYPES else staged
+
+        now = self._now_literal()
+        source_select = ", ".join(typed(f"s_{name}", name) for name in SOURCE_COLUMNS)
         self.connection.exec_driver_sql(
-            f"INSERT INTO sources ({', '.join(SOURCE_COLUMNS)}, created_at) "
-            f"SELECT {source_select}, {self._now_literal()} FROM import_stage "
-            f"WHERE {c('s_new', boolean)} = {'TRUE' if self.postgres else '1'}"
+            f"INSERT INTO sources ({', '.join(SOURCE_COLUMNS)}, created_at) SELECT {source_select}, {now} "
+            f"FROM import_stage WHERE {self._cast('s_new', 'BOOLEAN')} = {'TRUE' if self.postgres else '1'}"
         )
-        incident_types = {
-            "id": integer, "date_start": date, "date_end": date, "location_id": integer, "suicide": boolean,
-            "killed_low": integer, "killed_best": integer, "killed_high": integer, "killed_best_manual": boolean,
-            "wounded_low": integer, "wounded_best": integer, "wounded_high": integer, "wounded_best_manual": boolean,
-            "perpetrators_killed": integer, "raw_row": jsontype,
-        }
-        incident_select = ", ".join(c(name, incident_types[name]) if name in incident_types else name
-                                    for name in INCIDENT_COLUMNS)
+        incident_select = ", ".join(typed(name, name) for name in INCIDENT_COLUMNS)
         self.connection.exec_driver_sql(
             f"INSERT INTO incidents ({', '.join(INCIDENT_COLUMNS)}, created_at, updated_at) "
-            f"SELECT {incident_select}, {self._now_literal()}, {self._now_literal()} FROM import_stage"
+            f"SELECT {incident_select}, {now}, {now} FROM import_stage"
         )
-        report_types = {
-            "r_reported_on": date, "r_killed": integer, "r_killed_low": integer, "r_killed_high": integer,
-            "r_killed_at_least": boolean, "r_wounded": integer, "r_wounded_at_least": boolean,
-            "r_perpetrators_killed": integer, "r_preliminary": boolean,
-        }
-        report_select = ", ".join(c(f"r_{name}", report_types[f"r_{name}"]) if f"r_{name}" in report_types
-                                  else f"r_{name}" for name in REPORT_COLUMNS[2:])
+        report_select = ", ".join([typed("id", "incident_id"), typed("s_id", "source_id")]
+                                  + [typed(f"r_{name}", name) for name in REPORT_COLUMNS[2:]])
         self.connection.exec_driver_sql(
-            f"INSERT INTO reports ({', '.join(REPORT_COLUMNS)}, created_at) "
-            f"SELECT {c('id', integer)}, {c('s_id', integer)}, {report_select}, {self._now_literal()} "
+            f"INSERT INTO reports ({', '.join(REPORT_COLUMNS)}, created_at) SELECT {report_select}, {now} "
             "FROM import_stage"
         )
+        link_select = ", ".join([typed("id", "incident_id")] + [typed(f"l_{name}", name) for name in LINK_COLUMNS[1:]])
         self.connection.exec_driver_sql(
-            f"INSERT INTO incident_actors ({', '.join(LINK_COLUMNS)}) "
-            f"SELECT {c('id', integer)}, {c('l_actor_id', integer)}, l_role, l_attribution, "
-            f"{c('l_source_id', integer)} FROM import_stage WHERE l_actor_id IS NOT NULL"
+            f"INSERT INTO incident_actors ({', '.join(LINK_COLUMNS)}) SELECT {link_select} "
+            "FROM import_stage WHERE l_actor_id IS NOT NULL"
         )
 
     def _now_literal(self) -> str:

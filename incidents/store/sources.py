@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -10,6 +11,27 @@ from sqlalchemy.orm import Session
 from incidents.errors import UsageError
 from incidents.models import Location, Source
 from incidents.records import LocationRecord, SourceRecord
+
+
+def source_values(record: SourceRecord) -> dict[str, Any]:
+    """The columns of the sources row `record` becomes (all but id and created_at)."""
+    return {
+        "kind": record.kind, "url": record.url, "citation": record.citation, "outlet": record.outlet,
+        "title": record.title, "published_on": record.published_on, "author": record.author,
+        "language": record.language, "accessed_on": record.accessed_on, "full_text": record.full_text,
+        "full_text_sha256": hashlib.sha256(record.full_text.encode()).hexdigest() if record.full_text else None,
+        "dataset": record.dataset, "dataset_release": record.dataset_release,
+        "dataset_record_id": record.dataset_record_id,
+    }
+
+
+def location_values(record: LocationRecord) -> dict[str, Any]:
+    """The columns of the locations row `record` becomes (all but id)."""
+    return {
+        "key": record.key, "country": record.country, "admin1": record.admin1, "admin2": record.admin2,
+        "place": record.place, "latitude": record.latitude, "longitude": record.longitude,
+        "geo_precision": record.geo_precision.value if record.geo_precision else None,
+    }
 
 
 def get_or_create_source(session: Session, record: SourceRecord) -> Source:
@@ -29,14 +51,7 @@ def get_or_create_source(session: Session, record: SourceRecord) -> Source:
         )
     else:
         raise UsageError("a source needs a URL, a citation, or a dataset record id")
-    values = {
-        "kind": record.kind, "url": record.url, "citation": record.citation, "outlet": record.outlet,
-        "title": record.title, "published_on": record.published_on, "author": record.author,
-        "language": record.language, "accessed_on": record.accessed_on, "full_text": record.full_text,
-        "full_text_sha256": hashlib.sha256(record.full_text.encode()).hexdigest() if record.full_text else None,
-        "dataset": record.dataset, "dataset_release": record.dataset_release,
-        "dataset_record_id": record.dataset_record_id,
-    }
+    values = source_values(record)
     if source is None:
         source = Source(**values)
         session.add(source)
@@ -49,14 +64,10 @@ def get_or_create_source(session: Session, record: SourceRecord) -> Source:
 
 
 def get_or_create_location(session: Session, record: LocationRecord) -> Location:
-    key = record.key
-    location = session.scalar(select(Location).where(Location.key == key))
+    """The stored location with `record`'s key (country, province, district, place, coordinates), created once."""
+    location = session.scalar(select(Location).where(Location.key == record.key))
     if location is None:
-        location = Location(
-            key=key, country=record.country, admin1=record.admin1, admin2=record.admin2, place=record.place,
-            latitude=record.latitude, longitude=record.longitude,
-            geo_precision=record.geo_precision.value if record.geo_precision else None,
-        )
+        location = Location(**location_values(record))
         session.add(location)
         session.flush()
     return location

@@ -11,7 +11,7 @@ from typing import Any
 
 from incidents.errors import FieldError
 from incidents.io.importers.common import coordinates, text
-from incidents.models import Attribution, GeoPrecision, Role, Status
+from incidents.models import Attribution, GeoPrecision, Role, SourceKind, Status
 from incidents.records import (
     ActorLink,
     IncidentRecord,
@@ -170,7 +170,8 @@ def _source_from_json(source: dict[str, Any]) -> SourceRecord:
     return SourceRecord(
         url=source.get("url"), citation=source.get("citation"), outlet=source.get("outlet"),
         title=source.get("title"), published_on=parse_date(source.get("published_on"), "reports"),
-        author=source.get("author"), language=source.get("language"), kind=source.get("kind") or "article",
+        author=source.get("author"), language=source.get("language"),
+        kind=(parse_choice(source.get("kind"), "reports", SourceKind) or SourceKind.ARTICLE).value,
         dataset=source.get("dataset"), dataset_release=source.get("dataset_release"),
         dataset_record_id=source.get("record_id"),
     )
