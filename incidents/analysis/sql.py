@@ -29,6 +29,23 @@ def frame_of(session: Session, query: Any, columns: list[str]) -> pd.DataFrame:
     return pd.DataFrame(dict(zip(columns, (list(values) for values in zip(*rows, strict=True)), strict=True)))
 
 
+def plain(value: Any) -> Any:
+    """A DataFrame cell as a plain Python value, for exports, JSON and the terminal alike: None for NaN, NA and
+    NaT (unknown is never 0), a date for a pandas Timestamp, a Python number for a numpy one; lists and dicts
+    cell by cell; anything else as it is."""
+    if isinstance(value, list | tuple):
+        return [plain(item) for item in value]
+    if isinstance(value, dict):
+        return {key: plain(item) for key, item in value.items()}
+    if value is None or pd.isna(value):
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.date()
+    if hasattr(value, "item"):  # numpy scalars
+        return value.item()
+    return value
+
+
 # ---- dates per engine: SQL constructs compiled for SQLite and PostgreSQL, and a loud error on any other engine
 
 

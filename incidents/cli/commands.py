@@ -37,13 +37,6 @@ as_of_option = click.option(
          "undone (see docs/curation.md).")
 
 
-def as_of_note(filters: dict[str, Any]) -> None:
-    """Say so when an answer is about the past (--as-of)."""
-    if filters.get("as_of"):
-        output.console.print(f"[bold]As known at the end of {escape(filters['as_of'])}[/bold] (reports by "
-                             "publication date; later edits and merges undone)")
-
-
 def filter_options(command: Any) -> Any:
     """The filters every listing command shares."""
     for option in reversed([
@@ -145,16 +138,6 @@ def chart(ctx: click.Context, what: str, out: str, **options: Any) -> None:
     output.console.print(f"Wrote the {what} chart to {out}.")
 
 
-def _period_label(value: Any, freq: str) -> str:
-    if freq == "year":
-        return str(value.year)
-    if freq == "quarter":
-        return f"{value.year}-Q{(value.month - 1) // 3 + 1}"
-    if freq == "month":
-        return value.strftime("%Y-%m")
-    return value.strftime("%Y-%m-%d")
-
-
 @cli.command()
 @filter_options
 @click.option("--freq", type=click.Choice(["day", "week", "month", "quarter", "year"]), default="month",
@@ -172,19 +155,11 @@ def timeline(ctx: click.Context, freq: str, by: str | None, rollup: bool, role: 
     """Incidents, killed and wounded per period, zero-filled over the range."""
     frame = api.timeline(_db(ctx), freq=freq, by=by, rollup=rollup, role=role, rolling=rolling,
                          cumulative=cumulative, **filters)
-    unplaced = frame.attrs["unplaced"]
     if as_json:
-        output.print_json({"freq": freq, "by": by, "unplaced": unplaced, "periods": output.frame_json(frame)})
-        return
-    shown = frame.copy()
-    shown["period"] = [_period_label(value, freq) for value in shown["period"]]
-    as_of_note(filters)
-    output.frame_table(shown, f"Timeline by {freq}" + (f", per {by}" if by else ""))
-    for precision, figures in unplaced.items():
-        output.console.print(
-            f"Not placed: {figures['incidents']} incident(s) known only to the {precision} "
-            f"({figures['killed_best']} killed); a {freq} timeline cannot place them without inventing a date."
-        )
+        output.print_json({"freq": freq, "by": by, "unplaced": frame.attrs["unplaced"],
+                           "periods": output.frame_json(frame)})
+    else:
+        output.timeline_table(frame, freq, by, filters.get("as_of"))
 
 
 @cli.command()
@@ -201,11 +176,7 @@ def summary(ctx: click.Context, rollup: bool, role: str, year: int | None, as_js
     if as_json:
         output.print_json(output.frame_json(frame))
         return
-    as_of_note(filters)
-    output.frame_table(frame, "Groups", ["group", "incidents", "killed_best", "killed_low", "killed_high",
-                                          "wounded_best", "killed_per_incident", "first_attack", "last_attack",
-                                          "days_since_last", "claimed_share", "top_provinces", "year",
-                                          "year_incidents", "change_vs_previous"])
+    output.summary_table(frame, filters.get("as_of"))
 
 
 @cli.command()
@@ -221,14 +192,7 @@ def gaps(ctx: click.Context, rollup: bool, role: str, as_json: bool, **filters: 
     if as_json:
         output.print_json({"groups": output.frame_json(result.groups), "years": output.frame_json(result.years)})
         return
-    shown = result.groups.copy()
-    shown["longest_spells"] = [
-        [f"{s['after']:%Y-%m-%d} to {s['before']:%Y-%m-%d} ({s['days']} days)" for s in spells]
-        for spells in shown["longest_spells"]
-    ]
-    as_of_note(filters)
-    output.frame_table(shown, f"Spells without an attack (as of {result.groups.attrs.get('as_of')})")
-    output.console.print("A year is quiet under half the group's median incidents a year, active over twice it.")
+    output.gaps_table(result.groups, filters.get("as_of"))
 
 
 @cli.command(name="list")
@@ -242,7 +206,7 @@ def list_(ctx: click.Context, limit: int, as_json: bool, **filters: Any) -> None
     if as_json:
         output.print_json({"total": total, "incidents": rows})
     else:
-        as_of_note(filters)
+        output.as_of_note(filters.get("as_of"))
         output.incident_table(rows, total)
 
 
@@ -521,13 +485,8 @@ def history(ctx: click.Context, key: str, as_json: bool) -> None:
     rows = api.history(_db(ctx), key)
     if as_json:
         output.print_json(rows)
-        return
-    import pandas as pd
-
-    frame = pd.DataFrame(rows, columns=["when", "table", "field", "old", "new", "by", "why", "import"])
-    output.frame_table(frame, f"History of {key}")
-    if not rows:
-        output.console.print("No recorded changes.")
+    else:
+        output.history_table(rows, key)
 
 
 @cli.group()

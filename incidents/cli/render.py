@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import date
 from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
+
+from incidents.analysis.sql import plain
 
 # soft_wrap: messages are not hard-wrapped (a long URL stays copyable); tables still fit the terminal.
 console = Console(soft_wrap=True)
@@ -198,11 +201,13 @@ def import_summary(result: dict[str, Any]) -> None:
 
 
 def _cell(value: Any) -> str:
-    if value is None or (isinstance(value, float) and value != value):
+    """A table cell: the plain value (analysis.sql.plain) as text; unknown is '-', a list joined by ', '."""
+    value = plain(value)
+    if value is None:
         return "-"
     if isinstance(value, list):
-        return ", ".join(str(v) for v in value) or "-"
-    if hasattr(value, "strftime"):
+        return ", ".join(str(item) for item in value) or "-"
+    if isinstance(value, date):
         return value.strftime("%Y-%m-%d")
     return str(value)
 
@@ -219,9 +224,78 @@ def frame_table(frame: Any, title: str, columns: list[str] | None = None) -> Non
     console.print(table)
 
 
+def as_of_note(as_of: str | None) -> None:
+    """Say so when an answer is about the past (--as-of)."""
+    if as_of:
+        console.print(f"[bold]As known at the end of {escape(as_of)}[/bold] (reports by publication date; later "
+                      "edits and merges undone)")
+
+
+def period_label(value: Any, freq: str) -> str:
+    """A period by its frequency: 2023, 2023-Q3, 2023-07, or the first day of a week or a day."""
+    if freq == "year":
+        return str(value.year)
+    if freq == "quarter":
+        return f"{value.year}-Q{(value.month - 1) // 3 + 1}"
+    if freq == "month":
+        return str(value.strftime("%Y-%m"))
+    return str(value.strftime("%Y-%m-%d"))
+
+
+def timeline_table(frame: Any, freq: str, by: str | None, as_of: str | None) -> None:
+    """A timeline, then the incidents too coarsely dated to place in its periods."""
+    shown = frame.copy()
+    shown["period"] = [period_label(value, freq) for value in shown["period"]]
+    as_of_note(as_of)
+    frame_table(shown, f"Timeline by {freq}" + (f", per {by}" if by else ""))
+    for precision, figures in frame.attrs["unplaced"].items():
+        console.print(
+            f"Not placed: {figures['incidents']} incident(s) known only to the {precision} "
+            f"({figures['killed_best']} killed); a {freq} timeline cannot place them without inventing a date."
+        )
+
+
+SUMMARY_COLUMNS = ["group", "incidents", "killed_best", "killed_low", "killed_high", "wounded_best",
+                   "killed_per_incident", "first_attack", "last_attack", "days_since_last", "claimed_share",
+                   "top_provinces", "year", "year_incidents", "change_vs_previous"]
+
+
+def summary_table(frame: Any, as_of: str | None) -> None:
+    as_of_note(as_of)
+    frame_table(frame, "Groups", SUMMARY_COLUMNS)
+
+
+def gaps_table(groups: Any, as_of: str | None) -> None:
+    """Per group: the longest spells without an attack ('2018-07-13 to 2018-11-23 (133 days)'), the current one."""
+    shown = groups.copy()
+    shown["longest_spells"] = [
+        [f"{s['after']:%Y-%m-%d} to {s['before']:%Y-%m-%d} ({s['days']} days)" for s in spells]
+        for spells in shown["longest_spells"]
+    ]
+    as_of_note(as_of)
+    frame_table(shown, f"Spells without an attack (as of {groups.attrs.get('as_of')})")
+    console.print("A year is quiet under half the group's median incidents a year, active over twice it.")
+
+
+def history_table(rows: list[dict[str, Any]], key: str) -> None:
+    """Every recorded change: when, what, old and new, who, why, which import."""
+    if not rows:
+        console.print(f"No recorded changes to {escape(key)}.")
+        return
+    columns = ["when", "table", "field", "old", "new", "by", "why", "import"]
+    table = Table(title=escape(f"History of {key}"), title_justify="left")
+    for name in columns:
+        table.add_column(name, overflow="fold")
+    for row in rows:
+        table.add_row(*(escape(_cell(row[name])) for name in columns))
+    console.print(table)
+
+
 def frame_json(frame: Any) -> list[dict[str, Any]]:
-    records: list[dict[str, Any]] = json.loads(frame.to_json(orient="records", date_format="iso", default_handler=str))
-    return records
+    """A DataFrame as JSON-ready rows of plain values (dates print as YYYY-MM-DD, as in `list` and `show`)."""
+    columns = list(frame.columns)
+    return [{name: plain(value) for name, value in zip(columns, row, strict=True)}
+            for row in frame.itertuples(index=False)]
 
 
 def duplicate_table(pairs: list[dict[str, Any]]) -> None:
@@ -234,15 +308,11 @@ def duplicate_table(pairs: list[dict[str, Any]]) -> None:
                          no_wrap=column in {"incident", "killed"})
     for pair in pairs:
         km = "-" if pair["km_apart"] is None else f"{pair['km_apart']:.1f}"
-        killed = f"{_or_dash(pair['killed_a'])} / {_or_dash(pair['killed_b'])}"
+        killed = f"{_cell(pair['killed_a'])} / {_cell(pair['killed_b'])}"
         table.add_row(f"{pair['score']:.2f}", escape(pair["a"]), escape(pair["b"]), str(pair["days_apart"]), km,
                       escape(", ".join(pair["shared_perpetrators"]) or "-"), killed)
     console.print(table)
     console.print("Compare with `incidents show KEY`; fold one into the other with `incidents merge KEEP OTHER`.")
-
-
-def _or_dash(value: object) -> str:
-    return "-" if value is None else str(value)
 
 
 def _figures(figures: dict[str, Any]) -> str:

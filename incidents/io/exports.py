@@ -15,12 +15,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from incidents.analysis.filters import Filters, filtered_incidents
 from incidents.analysis.reads import date_text
+from incidents.analysis.sql import plain
 from incidents.errors import FieldError
 from incidents.io.importers.native import NATIVE_COLUMNS
 from incidents.models import Actor, Incident, IncidentActor, Location, Report, Role, Source
@@ -216,23 +216,16 @@ def _field(name: str) -> dict[str, Any]:
     return {"name": name, "type": kind, "description": description}
 
 
-def _plain(value: Any) -> Any:
-    """A cell value: dates as dates, lists joined, NaN as None."""
-    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
-        return None
-    if isinstance(value, list):
-        return "; ".join(str(v) for v in value)
-    if hasattr(value, "to_pydatetime"):
-        return value.to_pydatetime().date()
-    if hasattr(value, "item"):  # numpy scalars
-        return value.item()
-    return value
+def _cell(value: Any) -> Any:
+    """An export cell: the plain value (analysis.sql.plain), with a list joined by '; '."""
+    value = plain(value)
+    return "; ".join(str(item) for item in value) if isinstance(value, list) else value
 
 
 def frame_rows(frame: Any) -> Iterator[dict[str, Any]]:
     columns = list(frame.columns)
     for values in frame.itertuples(index=False):
-        yield {name: _plain(value) for name, value in zip(columns, values, strict=True)}
+        yield {name: _cell(value) for name, value in zip(columns, values, strict=True)}
 
 
 def write_json(rows: Iterator[dict[str, Any]], path: Path) -> int:
