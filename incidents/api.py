@@ -48,6 +48,12 @@ from incidents.store.incidents import Writer
 # ./incidents.db). For many calls on one database, incidents.open() keeps one engine instead.
 DatabaseArg = str | Path | Engine | None
 T = TypeVar("T")
+__all__ = [
+    "DatabaseArg", "READY", "actor_add", "actor_alias", "actor_merge", "actor_rename", "actor_set_parent", "actors",
+    "add", "backup", "chart", "connected", "counts", "current", "demo", "downgrade", "duplicates", "event_log",
+    "export", "gaps", "grant_reader", "history", "import_file", "incidents", "init", "load", "merge", "report_add",
+    "restore", "set_field", "show", "summary", "timeline", "unmerge", "upgrade",
+]
 
 
 READY = "incidents_ready"  # an engine's execution option: its schema was checked once (see incidents.Database)

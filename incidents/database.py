@@ -38,6 +38,8 @@ REPORT_COLUMNS = ["source", "url", "published_on", "reported_on", "killed", "kil
                   "wounded_at_least", "perpetrators_killed", "preliminary", "perpetrator_stated", "attribution",
                   "excerpt"]
 ACTOR_COLUMNS = ["name", "kind", "parent", "aliases", "incidents", "description"]
+__all__ = ["Database", "open"]
+
 HISTORY_COLUMNS = ["when", "table", "row", "field", "old", "new", "by", "why", "import"]
 
 

@@ -7,6 +7,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+__all__ = ["ActorPart", "Added", "Change", "Figures", "Incident", "Place", "Report", "Source"]
+
 
 def _day(value: str | None) -> dt.date | None:
     return dt.date.fromisoformat(value) if value else None

@@ -3,6 +3,7 @@ with the command line's, and nothing left open; the function API disposes every 
 
 from __future__ import annotations
 
+import importlib
 import inspect
 import json
 import os
@@ -130,6 +131,18 @@ def test_as_of_snapshots_are_removed_after_the_answer(loaded_url: str) -> None:
         db.incidents(as_of="2023-07-31")
     api.summary(loaded_url, as_of="2023-07-31")
     assert snapshots() == before
+
+
+@pytest.mark.parametrize("module", ["incidents", "incidents.api", "incidents.database", "incidents.results"])
+def test_all_names_what_is_public_and_each_is_documented(module: str) -> None:
+    loaded = importlib.import_module(module)
+    public = [name for name, value in vars(loaded).items() if not name.startswith("_")
+              and (inspect.isfunction(value) or inspect.isclass(value)) and value.__module__ == loaded.__name__]
+    assert set(public) <= set(loaded.__all__), set(public) - set(loaded.__all__)
+    for name in loaded.__all__:
+        value = getattr(loaded, name)
+        if inspect.isfunction(value) or inspect.isclass(value):
+            assert (value.__doc__ or "").strip(), f"{module}.{name}"
 
 
 def test_every_public_name_is_documented() -> None:
