@@ -127,13 +127,15 @@ def test_a_refused_write_is_one_answer_wherever_it_comes_from(refusing_db: str, 
     assert "Traceback" not in result.output
 
 
-def test_a_database_that_cannot_write_is_exit_5(loaded_url: str, tmp_path: Path) -> None:
-    if not is_sqlite(loaded_url):
-        pytest.skip("a read-only connection is a SQLite URL option")
-    read_only = f"sqlite:///file:{loaded_url.removeprefix('sqlite:///')}?mode=ro&uri=true"
+def test_a_database_that_cannot_write_is_exit_5(tmp_path: Path) -> None:
+    """A SQLite file opened read-only (a URI file name) refuses the write: exit 5, one line, nothing written."""
+    path = tmp_path / "incidents.db"
+    assert CliRunner().invoke(cli, ["--db", str(path), "demo", "--no-exports"]).exit_code == 0
+    read_only = f"sqlite:///file:{path}?mode=ro&uri=true"
     result = CliRunner().invoke(cli, ["--db", read_only, *ADD])
     assert result.exit_code == DatabaseError.exit_code, result.output
     assert "The database could not do that" in result.stderr and "readonly" in result.stderr
+    assert len(api.incidents(str(path), limit=None)[0]) == 3
 
 
 def test_add_and_the_native_format_read_name_equals_attribution_alike(loaded_url: str, tmp_path: Path) -> None:
