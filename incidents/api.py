@@ -255,6 +255,8 @@ def add(
         url=source_url, citation=citation, outlet=outlet, title=source_title,
         published_on=parse_date(published, "published"),
     )
+    if isinstance(perpetrators, str):  # one name, not its letters
+        perpetrators = [perpetrators]
     links = [parse_perpetrator(item, "perpetrators", source) for item in perpetrators or []]
     record = IncidentRecord(
         key=key, date_start=date_start, date_precision=precision, date_end=parse_date(date_end, "date_end"),
@@ -317,9 +319,11 @@ def report_add(
 
 def set_field(db: DatabaseArg, key: str, field: str, value: str, who: str | None = None,
               why: str | None = None) -> dict[str, Any]:
-    """Change a curated field of incident `key` (recorded as a revision); returns old and new values."""
+    """Change a curated field of incident `key` (recorded as a revision); returns old and new values. `value` is
+    read as the command line reads it (a number or text; None clears a text field)."""
+    value = "" if value is None else str(value)
     old, new = _write(db, f"incidents set {key} {field}",
-                              lambda session: edits.set_field(session, key, field, value, who=who, why=why))
+                      lambda session: edits.set_field(session, key, field, value, who=who, why=why))
     return {"key": key, "field": field, "old": old, "new": new}
 
 
@@ -338,13 +342,13 @@ def duplicates(db: DatabaseArg = None, days: int = 3, km: float = 25.0, limit: i
 def merge(db: DatabaseArg, keep: str, other: str, who: str | None = None, why: str | None = None) -> dict[str, Any]:
     """Fold incident `other` into `keep` (see incidents.curation.merging); recorded, and undone by unmerge."""
     return _write(db, f"incidents merge {keep} {other}",
-                          lambda session: merging.merge(session, keep, other, who=who, why=why))
+                  lambda session: merging.merge(session, keep, other, who=who, why=why))
 
 
 def unmerge(db: DatabaseArg, key: str, who: str | None = None, why: str | None = None) -> dict[str, Any]:
     """Undo the merge of incident `key` into another, exactly."""
     return _write(db, f"incidents unmerge {key}",
-                          lambda session: merging.unmerge(session, key, who=who, why=why))
+                  lambda session: merging.unmerge(session, key, who=who, why=why))
 
 
 def history(db: DatabaseArg, key: str) -> list[dict[str, Any]]:
@@ -357,34 +361,34 @@ def actor_add(db: DatabaseArg, name: str, kind: str = "group", parent: str | Non
               aliases: list[str] | None = None, who: str | None = None, why: str | None = None) -> str:
     """A new actor in the registry, with its kind, parent group and aliases; returns its name."""
     return _write(db, "incidents actors add",
-                          lambda session: registry.add_actor(session, name, kind, parent, aliases, who, why).name)
+                  lambda session: registry.add_actor(session, name, kind, parent, aliases, who, why).name)
 
 
 def actor_alias(db: DatabaseArg, name: str, alias: str, dataset: str = "", who: str | None = None,
                 why: str | None = None) -> str:
     """ALIAS becomes another spelling of actor NAME (in one dataset's files only, with `dataset`)."""
     return _write(db, "incidents actors alias",
-                          lambda session: registry.add_alias(session, name, alias, dataset, who, why).name)
+                  lambda session: registry.add_alias(session, name, alias, dataset, who, why).name)
 
 
 def actor_rename(db: DatabaseArg, name: str, new_name: str, who: str | None = None, why: str | None = None) -> str:
     """Rename an actor; the old name stays an alias. Returns the new name."""
     return _write(db, "incidents actors rename",
-                          lambda session: registry.rename_actor(session, name, new_name, who, why).name)
+                  lambda session: registry.rename_actor(session, name, new_name, who, why).name)
 
 
 def actor_merge(db: DatabaseArg, keep: str, other: str, who: str | None = None,
                 why: str | None = None) -> dict[str, Any]:
     """Fold actor `other` into `keep` (see incidents.store.actors.merge_actors); returns what moved."""
     return _write(db, "incidents actors merge",
-                          lambda session: registry.merge_actors(session, keep, other, who, why))
+                  lambda session: registry.merge_actors(session, keep, other, who, why))
 
 
 def actor_set_parent(db: DatabaseArg, name: str, parent: str | None, who: str | None = None,
                      why: str | None = None) -> str:
     """Put an actor under a parent group for roll-ups (None: at the top); cycles are refused."""
     return _write(db, "incidents actors set-parent",
-                          lambda session: registry.set_parent(session, name, parent, who, why).name)
+                  lambda session: registry.set_parent(session, name, parent, who, why).name)
 
 
 def counts(db: DatabaseArg = None) -> dict[str, int]:

@@ -15,9 +15,11 @@ one incident as an incidents.results.Incident.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 import pandas as pd
 from sqlalchemy import Engine
@@ -27,7 +29,7 @@ from incidents.analysis.timelines import Gaps
 from incidents.db import engine as engines
 from incidents.db import migrations
 from incidents.db.url import database_url, describe
-from incidents.errors import UsageError
+from incidents.errors import IncidentsError, UsageError
 from incidents.io.importers.fixtures import LoadResult
 from incidents.io.importing import ImportResult
 from incidents.results import Added, Change, Incident
@@ -39,6 +41,7 @@ REPORT_COLUMNS = ["source", "url", "published_on", "reported_on", "killed", "kil
                   "excerpt"]
 ACTOR_COLUMNS = ["name", "kind", "parent", "aliases", "incidents", "description"]
 __all__ = ["Database", "open"]
+T = TypeVar("T")
 
 HISTORY_COLUMNS = ["when", "table", "row", "field", "old", "new", "by", "why", "import"]
 
@@ -50,9 +53,27 @@ def open(url: str | Path | None = None, *, create: bool = False) -> Database:  #
     return Database(url, create=create)
 
 
+def _translated(method: Callable[..., T]) -> Callable[..., T]:
+    """The method, with database errors turned into IncidentsErrors as the command line turns them."""
+    @functools.wraps(method)
+    def call(*args: Any, **kwargs: Any) -> T:
+        try:
+            return method(*args, **kwargs)
+        except IncidentsError:
+            raise
+        except Exception as exc:
+            error = engines.database_error(exc)
+            if error is None:
+                raise
+            raise error from exc
+
+    return call
+
+
 class Database:
     """A handle on one incidents database. See the module docstring for an example."""
 
+    @_translated
     def __init__(self, url: str | Path | None = None, *, create: bool = False) -> None:
         self.url = database_url(None if url is None else str(url))
         base = engines.make_engine(self.url)
@@ -93,6 +114,7 @@ class Database:
 
     # ---- reading
 
+    @_translated
     def incidents(self, *, limit: int | None = None, as_of: str | None = None, **filters: Any) -> pd.DataFrame:
         """Incidents matching the filters, newest first. Filters: actor (any alias), include_subgroups, country,
         admin1, since, until (partial dates: '2018' is the whole year), attribution, status, attack_type.
@@ -108,10 +130,12 @@ class Database:
         frame.attrs["total"] = total
         return frame
 
+    @_translated
     def incident(self, key: str, *, as_of: str | None = None) -> Incident:
         """One incident in full: fields, figures with the reports behind them, actors, reports and sources."""
         return Incident.from_dict(api.show(self.engine, key, as_of=as_of))
 
+    @_translated
     def reports(self, key: str, *, as_of: str | None = None) -> pd.DataFrame:
         """The reports of one incident, settled first. Columns: source (outlet or citation), url, published_on,
         reported_on, killed, killed_at_least, wounded, wounded_at_least, perpetrators_killed, preliminary,
@@ -125,6 +149,7 @@ class Database:
             "perpetrator_stated": r.perpetrator_stated, "attribution": r.attribution, "excerpt": r.excerpt,
         } for r in incident.reports], columns=REPORT_COLUMNS)
 
+    @_translated
     def actors(self) -> pd.DataFrame:
         """The actor registry. Columns: name, kind, parent, aliases (list), incidents (as perpetrator),
         description."""
@@ -133,70 +158,84 @@ class Database:
             row["aliases"] = [a["alias"] + (f" ({a['dataset']})" if a["dataset"] else "") for a in row["aliases"]]
         return pd.DataFrame(rows, columns=ACTOR_COLUMNS)
 
+    @_translated
     def history(self, key: str) -> pd.DataFrame:
         """Every recorded change to the incident, its reports and actor links, oldest first. Columns: when,
         table, row, field, old, new, by, why, import (the import run's id)."""
         return pd.DataFrame(api.history(self.engine, key), columns=HISTORY_COLUMNS)
 
+    @_translated
     def timeline(self, **options: Any) -> pd.DataFrame:
         """Incidents, killed and wounded per period (freq, by, rollup, role, rolling, cumulative, as_of and the
         filters); see incidents.analysis.timelines.timeline for the columns."""
         return api.timeline(self.engine, **options)
 
+    @_translated
     def summary(self, **options: Any) -> pd.DataFrame:
         """One row per group (rollup, role, year, as_of and the filters); see
         incidents.analysis.summaries.group_summary for the columns."""
         return api.summary(self.engine, **options)
 
+    @_translated
     def gaps(self, **options: Any) -> Gaps:
         """Quiet spells and unusual years per group (rollup, role, as_of and the filters)."""
         return api.gaps(self.engine, **options)
 
+    @_translated
     def events(self, **options: Any) -> pd.DataFrame:
         """The chronological event log (as_of and the filters)."""
         return api.event_log(self.engine, **options)
 
+    @_translated
     def duplicates(self, **options: Any) -> pd.DataFrame:
         """Candidate pairs of records of one attack, best first (days, km, limit, min_score); one row a pair
         with its score and the part each of date, place, actor and toll played."""
         return pd.DataFrame(api.duplicates(self.engine, **options))
 
+    @_translated
     def counts(self) -> dict[str, int]:
         """How many incidents, reports, sources and actors the database holds."""
         return api.counts(self.engine)
 
     # ---- writing
 
+    @_translated
     def load(self, *paths: str | Path) -> LoadResult:
         """Load YAML fixture files (actors, sources, incidents with their reports), all or nothing."""
         return api.load(self.engine, list(paths))
 
+    @_translated
     def import_file(self, path: str | Path, **options: Any) -> ImportResult:
         """Import a GTD, UCDP GED, ACLED or native file (format, dry_run, on_error, rejects, actor_policy,
         country, who)."""
         return api.import_file(self.engine, path, **options)
 
+    @_translated
     def add(self, **fields: Any) -> Added:
         """Record a new incident from one source (date, country, source_url or citation, and the rest of
         `incidents add`'s fields by keyword)."""
         result = api.add(self.engine, **fields)
         return Added(key=result["key"], created_actors=result["created_actors"])
 
+    @_translated
     def add_report(self, key: str, **fields: Any) -> Incident:
         """Add one source's account of incident `key`; returns the incident with its figures recomputed."""
         api.report_add(self.engine, key, **fields)
         return self.incident(key)
 
+    @_translated
     def set(self, key: str, field: str, value: str, *, why: str, who: str | None = None) -> Change:
         """Change a curated field of incident `key`; the change is a revision with who and why."""
         result = api.set_field(self.engine, key, field, value, who=who, why=why)
         return Change(key=key, field=field, old=result["old"], new=result["new"])
 
+    @_translated
     def merge(self, keep: str, other: str, *, why: str | None = None, who: str | None = None) -> Incident:
         """Fold incident `other` into `keep`; returns `keep` as it stands now. Undone by unmerge(other)."""
         api.merge(self.engine, keep, other, who=who, why=why)
         return self.incident(keep)
 
+    @_translated
     def unmerge(self, key: str, *, why: str | None = None, who: str | None = None) -> Incident:
         """Undo the merge of incident `key`; returns it, standing apart again."""
         api.unmerge(self.engine, key, who=who, why=why)
@@ -204,16 +243,19 @@ class Database:
 
     # ---- files
 
+    @_translated
     def export(self, what: str, out: str | Path, **options: Any) -> int:
         """Write incidents, events, timeline or groups as CSV, XLSX or JSON with a datapackage.json beside it;
         returns the number of rows."""
         return api.export(self.engine, what, out, **options)
 
+    @_translated
     def chart(self, what: str, out: str | Path, **options: Any) -> Path:
         """Draw the timeline or groups chart to a .png or .svg file; returns its path."""
         api.chart(self.engine, what, out, **options)
         return Path(out)
 
+    @_translated
     def backup(self, path: str | Path) -> str:
         """Back the database up to `path` (SQLite online backup; pg_dump on PostgreSQL)."""
         return api.backup(self.engine, path)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from typing import Any
 
 _MARK = "\x1f"  # a control character: user values in messages are shown with repr(), which escapes it
 _OPTION = re.compile(_MARK + r"([A-Za-z_][A-Za-z0-9_]*)" + _MARK)
@@ -31,16 +32,27 @@ class IncidentsError(Exception):
     exit_code = 1
 
     def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+        self._marked = message  # with option() marks, for render()
+        self.message = named(message)  # what Python callers see: options by their keyword
+        super().__init__(self.message)
 
     def render(self, names: Mapping[str, str]) -> str:
         """The message with each option named as `names` says (the command line: {'since': '--since'});
         an option `names` does not know keeps its own name."""
-        return named(self.message, names)
+        return named(self._marked, names)
 
     def __str__(self) -> str:
-        return self.render({})
+        return self.message
+
+    def __reduce__(self) -> tuple[Any, ...]:  # picklable (multiprocessing, joblib), marks and all
+        return (_rebuild, (type(self), dict(self.__dict__)))
+
+
+def _rebuild(kind: type[IncidentsError], state: dict[str, Any]) -> IncidentsError:
+    error = kind.__new__(kind)
+    Exception.__init__(error, state.get("message", ""))
+    error.__dict__.update(state)
+    return error
 
 
 class UsageError(IncidentsError):
@@ -60,8 +72,8 @@ class FieldError(UsageError):
 
     def __init__(self, field_name: str, value: object, reason: str) -> None:
         self.field_name = field_name
-        self.value = value
-        self.reason = reason
+        self.value = None if value is MISSING else value
+        self.reason = named(reason)  # plain words; the marks stay in the message, for the command line
         shown = "" if value is MISSING else f" {value!r}"
         super().__init__(f"{option(field_name)}{shown} {reason}")
 

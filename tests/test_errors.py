@@ -4,6 +4,7 @@ are translated in one place; the command line answers --help without loading the
 from __future__ import annotations
 
 import json
+import pickle
 import subprocess
 import sys
 from collections.abc import Callable
@@ -199,3 +200,32 @@ def test_help_for_an_unknown_command_says_so() -> None:
     result = CliRunner().invoke(cli, ["help", "nope"])
     assert result.exit_code == UsageError.exit_code
     assert "no command `incidents nope`" in result.stderr
+
+
+def test_an_unknown_format_names_the_option_each_way(tmp_path: Path, loaded_url: str) -> None:
+    weird = tmp_path / "weird.csv"
+    weird.write_text("a,b\n1,2\n", encoding="utf-8")
+    with pytest.raises(IncidentsError) as caught:
+        api.import_file(loaded_url, weird)
+    assert "Name it (format) if you know" in str(caught.value)
+    result = CliRunner().invoke(cli, ["--db", loaded_url, "import", str(weird)])
+    assert "Name it (--format) if you know" in result.stderr and "{" not in result.stderr
+
+
+def test_the_marks_never_reach_a_python_caller_and_errors_pickle(loaded_url: str) -> None:
+    with pytest.raises(FieldError) as caught:
+        api.incidents(loaded_url, since="2020", until="2019")
+    error = caught.value
+    for shown in (str(error), repr(error), error.message, error.args[0], error.reason):
+        assert "\x1f" not in shown, shown
+    again = pickle.loads(pickle.dumps(error))
+    assert type(again) is FieldError and str(again) == str(error) and again.field_name == "since"
+    assert again.render({"since": "--since", "until": "--until"}).endswith("is after --until '2019'")
+
+
+def test_help_for_an_unknown_command_loads_none_of_the_library() -> None:
+    probe = PROBE.replace('"Usage: incidents"', '""')
+    child = subprocess.run([sys.executable, "-c", probe, json.dumps(["help", "db", "nope"]), json.dumps(HEAVY)],
+                           cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert "no command `incidents db nope`" in child.stderr
+    assert json.loads(child.stderr.strip().splitlines()[-1]) == []

@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 import tempfile
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -169,3 +170,30 @@ def test_the_fixtures_load_through_the_handle(empty_db_url: str) -> None:
         result = db.load(FIXTURES / "actors.yaml", FIXTURES / "seed_incidents.yaml")
         assert result.counts["inserted"] == 3
         assert len(db.incidents()) == 3
+
+
+def test_the_handle_turns_database_errors_into_incidents_errors(tmp_path: Path) -> None:
+    path = tmp_path / "incidents.db"
+    api.demo(str(path), exports_dir=None)
+    with incidents.open(f"sqlite:///file:{path}?mode=ro&uri=true") as db, \
+            pytest.raises(incidents.DatabaseError, match="could not do that.*readonly"):
+        db.add(date="2020", country="PAK", citation="c")
+    not_a_database = tmp_path / "notes.txt"
+    not_a_database.write_text("hello " * 1000, encoding="utf-8")
+    with pytest.raises(incidents.IncidentsError):
+        incidents.open(not_a_database)
+    with incidents.open("sqlite://", create=True) as memory, pytest.raises(incidents.DatabaseError, match="no file"):
+        memory.backup(tmp_path / "memory-backup.db")
+    assert not (tmp_path / "memory-backup.db").exists()
+
+
+def test_python_values_are_read_as_the_command_line_reads_them(loaded_url: str) -> None:
+    with incidents.open(loaded_url) as db:
+        added = db.add(date="2020", country="PAK", citation="c", perpetrators="TTP")  # one name, not 'T' and 'P'
+        assert len(db.incident(added.key).perpetrators) == 1 and added.created_actors == []
+        assert added.key in list(db.incidents(actor="TTP")["key"])
+        assert db.set(BAJAUR, "killed_best", 60, why="an int").new == 60
+        day = db.incident(BAJAUR, as_of=datetime(2023, 7, 31, 18, 0))
+        assert str(day.as_of) == "2023-07-31"
+        with pytest.raises(incidents.FieldError, match="role 'victim' is not one of"):
+            db.summary(role="victim")

@@ -44,12 +44,20 @@ INT_FIELDS = {"location_id", "killed_low", "killed_best", "killed_high", "wounde
 
 
 def parse_as_of(text: str | date | None) -> date | None:
-    if text is None or isinstance(text, date):
+    """The day `as_of` names: a date, a datetime (its day) or YYYY-MM-DD text; None stays None."""
+    if text is None:
+        return None
+    if isinstance(text, datetime):
+        return text.date()
+    if isinstance(text, date):
         return text
     try:
-        return date.fromisoformat(text.strip())
+        day = date.fromisoformat(str(text).strip())
     except ValueError:
         raise FieldError("as_of", text, "is not a date (YYYY-MM-DD)") from None
+    if day >= date.max:
+        raise FieldError("as_of", text, "is the last day there is; no snapshot can end after it")
+    return day
 
 
 def _day(value: date | datetime) -> date:

@@ -17,6 +17,7 @@ from incidents.analysis.filters import Filters, actor_ids
 from incidents.errors import FieldError
 from incidents.models import Actor, Incident, IncidentActor
 
+ROLES = ("perpetrator", "party", "target")
 FREQUENCIES = {"day": "D", "week": "W-MON", "month": "MS", "quarter": "QS", "year": "YS"}
 
 
@@ -163,6 +164,8 @@ def group_links(session: Session, filters: Filters, rollup: bool, role: str) -> 
     filter's actors (with their sub-groups when asked) and its attribution levels are kept. Group names are
     looked up afterwards (group_names), so the database groups by integers.
     """
+    if role not in ROLES:
+        raise FieldError("role", role, f"is not one of: {', '.join(ROLES)}")
     conditions = [IncidentActor.role == role]
     if filters.actor:
         conditions.append(IncidentActor.actor_id.in_(actor_ids(session, filters.actor, filters.include_subgroups)))

@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from incidents.errors import IncidentsError, UsageError
+from incidents.errors import IncidentsError
 
 _COMMAND = "incidents.command"  # ctx.meta key: the command that runs (the innermost one resolved)
 
@@ -59,14 +59,22 @@ class IncidentsGroup(click.Group):
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
             raise  # --help, Ctrl-C and click's own usage errors: click prints them
         except Exception as exc:
-            from incidents.cli import render
-            from incidents.db.engine import database_error
-
-            error = exc if isinstance(exc, IncidentsError) else database_error(exc)
+            error = exc if isinstance(exc, IncidentsError) else _database_error(exc)
             if error is None:
                 raise
+            from incidents.cli import render
+
             render.error(error.render(option_names(ctx)))
             ctx.exit(error.exit_code)
+
+
+def _database_error(exc: Exception) -> IncidentsError | None:
+    """A database or driver error as IncidentsError (db.engine.database_error), loading nothing for others."""
+    if not type(exc).__module__.startswith(("sqlalchemy", "sqlite3", "psycopg", "alembic")):
+        return None
+    from incidents.db.engine import database_error
+
+    return database_error(exc)
 
 
 @click.group(cls=IncidentsGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -86,11 +94,17 @@ def cli(db: str | None) -> None:
 @click.argument("command", nargs=-1)
 def help_(command: tuple[str, ...]) -> None:
     """Explain COMMAND: `incidents help import`, `incidents help actors add`. Without COMMAND, every command."""
+    root = click.get_current_context().find_root()
     target: click.Command = cli
-    for name in command:
-        found = target.get_command(click.Context(target), name) if isinstance(target, click.Group) else None
+    for index, name in enumerate(command):
+        if not isinstance(target, click.Group):
+            raise click.UsageError(f"`incidents {' '.join(command[:index])}` has no sub-commands.")
+        found = target.get_command(root, name)
         if found is None:
-            raise UsageError(f"There is no command `incidents {' '.join(command)}`; `incidents help` lists them.")
+            listing = " ".join(["incidents", "help", *command[:index]])
+            raise click.UsageError(f"There is no command `incidents {' '.join(command[:index + 1])}`; "
+                                   f"`{listing}` lists them.")
         target = found
-    with click.Context(target, info_name=" ".join(["incidents", *command])) as help_ctx:
+    # A child of the root context, so that the command's help options (-h, --help) are inherited.
+    with click.Context(target, info_name=" ".join(command), parent=root) as help_ctx:
         click.echo(target.get_help(help_ctx))

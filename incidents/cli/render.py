@@ -13,8 +13,6 @@ from rich.markup import escape
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from incidents.analysis.sql import plain
-
 # soft_wrap: messages are not hard-wrapped (a long URL stays copyable); tables still fit the terminal.
 console = Console(soft_wrap=True)
 
@@ -202,6 +200,8 @@ def import_summary(result: dict[str, Any]) -> None:
 
 def _cell(value: Any) -> str:
     """A table cell: the plain value (analysis.sql.plain) as text; unknown is '-', a list joined by ', '."""
+    from incidents.analysis.sql import plain  # pandas and SQLAlchemy: loaded when a table is drawn, not for an error
+
     value = plain(value)
     if value is None:
         return "-"
@@ -293,6 +293,8 @@ def history_table(rows: list[dict[str, Any]], key: str) -> None:
 
 def frame_json(frame: Any) -> list[dict[str, Any]]:
     """A DataFrame as JSON-ready rows of plain values (dates print as YYYY-MM-DD, as in `list` and `show`)."""
+    from incidents.analysis.sql import plain
+
     columns = list(frame.columns)
     return [{name: plain(value) for name, value in zip(columns, row, strict=True)}
             for row in frame.itertuples(index=False)]

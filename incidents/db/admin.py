@@ -20,7 +20,10 @@ def _libpq_url(engine: Engine) -> str:
 def backup(engine: Engine, path: Path) -> str:
     """Copy the database to `path`: SQLite's online backup (consistent while others write), or pg_dump."""
     if is_sqlite(engine):
-        source = sqlite3.connect(sqlite_file(engine) or "")
+        database = sqlite_file(engine)
+        if database is None:
+            raise DatabaseError("An in-memory database has no file to back up; open a database file instead.")
+        source = sqlite3.connect(database)
         try:
             target = sqlite3.connect(path)
             with target:

@@ -14,10 +14,10 @@ from typing import TypeVar
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import ArgumentError, DataError, DBAPIError, IntegrityError, NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
 
-from incidents.errors import DatabaseBusy, DatabaseError
+from incidents.errors import DatabaseBusy, DatabaseError, IncidentsError, UsageError
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 # How long a write waits, in all, for other writers before it gives up (seconds; INCIDENTS_WRITE_WAIT overrides).
@@ -45,10 +45,11 @@ def sqlite_file(engine: Engine) -> Path | None:
     """The file of a SQLite database (None for PostgreSQL and in-memory SQLite), also for URI file names such
     as sqlite:///file:/data/incidents.db?mode=ro&uri=true."""
     database = engine.url.database
-    if not is_sqlite(engine) or not database or database == ":memory:" or database.startswith("file::memory:"):
+    if (not is_sqlite(engine) or not database or database == ":memory:" or database.startswith("file::memory:")
+            or engine.url.query.get("mode") == "memory"):
         return None
     if engine.url.query.get("uri") == "true" and database.startswith("file:"):
-        database = database.removeprefix("file:").split("?", 1)[0]
+        database = database.removeprefix("file:")  # SQLAlchemy has taken the ?query off already
     return Path(database)
 
 
@@ -186,11 +187,16 @@ def write(engine: Engine, what: str, work: Callable[[Session], T]) -> T:
     return retrying(attempt, what)
 
 
-def database_error(exc: BaseException) -> DatabaseError | None:
-    """The one translation of a database exception for a person (exit code 5), or None if `exc` is not one.
-    A refused write is a constraint the change broke; anything else the database could not do says why."""
-    if isinstance(exc, IntegrityError):
-        return DatabaseError(f"The database refused the change: {exc.orig}")
-    if isinstance(exc, OperationalError):
-        return DatabaseError(f"The database could not do that: {exc.orig}")
+def database_error(exc: BaseException) -> IncidentsError | None:
+    """The one translation of a database exception for a person, or None if `exc` is not one. A refused write
+    is a constraint the change broke, or a value the column cannot hold; anything else the database could not
+    do says why (exit 5). A URL no installed driver can open is a usage error (exit 2)."""
+    if isinstance(exc, IntegrityError | DataError):
+        return DatabaseError(f"The database refused the change: {str(exc.orig).strip()}")
+    if isinstance(exc, DBAPIError):  # OperationalError, a file that is not a database, ...
+        return DatabaseError(f"The database could not do that: {str(exc.orig).strip()}")
+    if isinstance(exc, sqlite3.Error):  # the sqlite3 module used directly (backups)
+        return DatabaseError(f"The database could not do that: {exc}")
+    if isinstance(exc, NoSuchModuleError | ArgumentError):
+        return UsageError(f"The database URL cannot be opened here: {exc}")
     return None

@@ -12,13 +12,12 @@ from sqlalchemy import Engine, inspect
 from sqlalchemy.exc import OperationalError
 
 from alembic import command
-from incidents.db.engine import make_engine, sqlite_file
+from incidents.db.engine import sqlite_file
 from incidents.db.url import describe
 from incidents.errors import DatabaseError, DatabaseNotReady
 
 # The repository root: alembic/ and pyproject.toml sit beside the package (see alembic_config).
 PROJECT_ROOT = Path(__file__).resolve().parent.parent.parent
-
 
 
 def alembic_config(engine: Engine | None = None) -> Config:
@@ -88,10 +87,3 @@ def require_ready(engine: Engine) -> None:
             f"The database {where} is at revision {current}; this version needs {head_revision()}. "
             "Upgrade it with: incidents db upgrade"
         )
-
-
-def open_database(url: str) -> Engine:
-    """An engine for an existing, up-to-date database."""
-    engine = make_engine(url)
-    require_ready(engine)
-    return engine

@@ -84,7 +84,7 @@ def detect_format(header: list[str], path: Path) -> ModuleType:
     raise InputError(
         f"{path.name}: unknown format. The header ({shown}) matches none of: native (date, country, "
         "perpetrators), gtd (eventid/iyear, gname), ucdp (id, side_a, side_b, best), acled (event_id_cnty, "
-        "actor1, fatalities). Name it ({option('format')}) if you know which it is."
+        f"actor1, fatalities). Name it ({option('format')}) if you know which it is."
     )
 
 
