@@ -21,7 +21,6 @@ incidents at a time; before that change it held the whole database, 550 MB).
 
 from __future__ import annotations
 
-import atexit
 import shutil
 import tempfile
 from collections import defaultdict
@@ -90,7 +89,15 @@ def snapshot(engine: Engine, as_of: date) -> Engine:
     whatever the size of the database; only the later revisions, the merges and the ids they moved are held whole.
     """
     folder = Path(tempfile.mkdtemp(prefix="incidents-as-of-"))
-    atexit.register(shutil.rmtree, folder, True)
+    try:
+        return _fill(engine, as_of, folder)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)  # a copy that failed half-way is nobody's to delete later
+        raise
+
+
+def _fill(engine: Engine, as_of: date, folder: Path) -> Engine:
+    """Build the snapshot of `snapshot` in `folder`; the caller removes it (discard)."""
     target = make_engine(f"sqlite:///{folder / 'as_of.db'}")
     upgrade(target)
     target.dispose()
