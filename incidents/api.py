@@ -23,8 +23,9 @@ from incidents.db import admin, migrations
 from incidents.db import engine as engines
 from incidents.db.url import database_url, describe
 from incidents.errors import MISSING, FieldError, UsageError, option
+from incidents.files import input_file, output_file
 from incidents.io.exports import export_incidents, frame_rows, write_export
-from incidents.io.importers.fixtures import DEMO_FIXTURES, FIXTURES_DIR, LoadResult, load_fixtures
+from incidents.io.importers.fixtures import DEMO_FIXTURES, FIXTURES_DIR, REGISTRY_FIXTURE, LoadResult, load_fixtures
 from incidents.io.importing import ImportOptions, ImportResult, Progress, run_import
 from incidents.models import Actor, Attribution, GeoPrecision, Incident, Report, Source, Status
 from incidents.records import (
@@ -89,14 +90,19 @@ def _write(db: DatabaseArg, what: str, work: Callable[[Session], T]) -> T:
         return engines.write(engine, what, work)
 
 
-def init(db: DatabaseArg = None) -> str:
-    """Create the database if needed and migrate it to the newest schema. Returns what was done."""
+def init(db: DatabaseArg = None, registry: bool = True) -> str:
+    """Create the database if needed and migrate it to the newest schema. A new database gets the bundled actor
+    registry (fixtures/actors.yaml) unless `registry` is False. Returns what was done."""
     with connected(db, ready=False) as engine:
         before = migrations.current_revision(engine)
         migrations.upgrade(engine)
         where = describe(str(engine.url))
+        if before is None and registry:
+            loaded = load_fixtures(engine, [FIXTURES_DIR / REGISTRY_FIXTURE])
     if before is None:
-        return f"Created the schema in {where} (revision {migrations.head_revision()})."
+        installed = (f"; installed the actor registry ({loaded.actors} actors, from {REGISTRY_FIXTURE})"
+                     if registry else "; the actor registry is empty (--empty-registry)")
+        return f"Created the schema in {where} (revision {migrations.head_revision()}){installed}."
     if before != migrations.head_revision():
         return f"Upgraded {where} from {before} to {migrations.head_revision()}."
     return f"{where} is already at the newest schema ({before})."
@@ -104,8 +110,9 @@ def init(db: DatabaseArg = None) -> str:
 
 def load(db: DatabaseArg, paths: list[str | Path]) -> LoadResult:
     """Load YAML fixture files (actors, sources, incidents) in one transaction."""
+    files = [input_file(p, "fixture file") for p in paths]
     with connected(db) as engine:
-        return load_fixtures(engine, [Path(p) for p in paths])
+        return load_fixtures(engine, files)
 
 
 def import_file(db: DatabaseArg, path: str | Path, progress: Progress | None = None, **options: Any) -> ImportResult:
@@ -113,10 +120,11 @@ def import_file(db: DatabaseArg, path: str | Path, progress: Progress | None = N
 
     options: format, dry_run, on_error ('abort' or 'skip'), rejects (path), actor_policy, country, who.
     """
+    source = input_file(path, "file to import")
     if options.get("rejects") is not None:
-        options["rejects"] = Path(options["rejects"])
+        options["rejects"] = output_file(options["rejects"], "rejects file")
     with connected(db) as engine:
-        return run_import(engine, Path(path), ImportOptions(**options), progress)
+        return run_import(engine, source, ImportOptions(**options), progress)
 
 
 def export(db: DatabaseArg, what: str, out: str | Path, fmt: str = "csv", excel: bool = False, freq: str = "month",
@@ -125,7 +133,7 @@ def export(db: DatabaseArg, what: str, out: str | Path, fmt: str = "csv", excel:
 
     what: incidents (the native format, re-importable as CSV), events (the event log), timeline, groups.
     """
-    path = Path(out)
+    path = output_file(out, "export")
     with connected(db, as_of) as engine, engines.session_factory(engine)() as session:
         chosen = Filters(**filters)
         if what == "incidents":
@@ -178,8 +186,9 @@ def event_log(db: DatabaseArg = None, as_of: str | date | None = None, **filters
 def chart(db: DatabaseArg, what: str, out: str | Path, freq: str = "year", by: str | None = "actor",
           rollup: bool = False, as_of: str | date | None = None, **filters: Any) -> Any:
     """Draw a chart (what: timeline or groups) to a .png or .svg file; returns the matplotlib Figure."""
+    path = output_file(out, "chart")
     with connected(db, as_of) as engine:
-        return _chart(engine, what, Path(out), freq, by, rollup, filters)
+        return _chart(engine, what, path, freq, by, rollup, filters)
 
 
 def _chart(engine: Engine, what: str, out: Path, freq: str, by: str | None, rollup: bool,
@@ -425,14 +434,16 @@ def downgrade(db: DatabaseArg = None, revision: str = "-1") -> dict[str, str | N
 
 def backup(db: DatabaseArg, path: str | Path) -> str:
     """Back the database up to `path` (SQLite online backup; pg_dump on PostgreSQL)."""
+    target = output_file(path, "backup")
     with connected(db) as engine:
-        return admin.backup(engine, Path(path))
+        return admin.backup(engine, target)
 
 
 def restore(db: DatabaseArg, path: str | Path) -> str:
     """Replace the database's contents with a backup made by `backup`."""
+    backup_file = input_file(path, "backup")
     with connected(db, ready=False) as engine:
-        return admin.restore(engine, Path(path))
+        return admin.restore(engine, backup_file)
 
 
 def grant_reader(db: DatabaseArg, role: str, password: str | None = None) -> str:
@@ -455,7 +466,7 @@ def demo(db: DatabaseArg = None, fixtures_dir: str | Path | None = None,
 
 
 def _demo(engine: Engine, folder: Path, exports_dir: str | Path | None) -> dict[str, Any]:
-    message = init(engine)
+    message = init(engine, registry=False)  # the load below brings the registry of the folder named
     result = load(engine, [folder / name for name in DEMO_FIXTURES])
     rows, total = incidents(engine, limit=None)
     groups = summary(engine)

@@ -114,3 +114,8 @@ class InputError(IncidentsError):
             if more:
                 message += f"\n  ... and {more} more"
         super().__init__(message)
+
+
+class DataWarning(UserWarning):
+    """The answer is right but may not be what was meant (a filter that leaves out a near spelling of what was
+    asked). Python callers get a warning; the command line prints it as a note on stderr."""

@@ -72,6 +72,15 @@ def period_end(start: date, precision: DatePrecision) -> date:
     return start
 
 
+def date_at_precision(start: date, precision: str) -> str:
+    """A date as precisely as it is known: 2023, 2023-07 or 2023-07-30 (ISO 8601 at its precision)."""
+    if precision == DatePrecision.YEAR:
+        return str(start.year)
+    if precision == DatePrecision.MONTH:
+        return start.strftime("%Y-%m")
+    return start.isoformat()
+
+
 def is_blank(value: object) -> bool:
     if value is None:
         return True

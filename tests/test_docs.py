@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import io
+import json
 import re
 import shlex
 from pathlib import Path
@@ -276,6 +277,16 @@ def test_the_cli_tour_runs_as_written(tmp_path: Path, monkeypatch: pytest.Monkey
         result = CliRunner().invoke(cli, words[1:])
         assert result.exit_code == 0, (words, result.output)
     assert (tmp_path / "incidents.db").exists()  # the default database, in the current folder
+    # Every data package the tour wrote (its exports, and the demo's) is valid, XLSX included.
+    from frictionless import Package
+
+    packages = sorted(tmp_path.rglob("datapackage.json"))
+    assert len(packages) == 2
+    for package in packages:
+        report = Package(str(package)).validate()
+        assert report.valid, [error.message for task in report.tasks for error in task.errors][:3]
+        formats = {resource["format"] for resource in json.loads(package.read_text())["resources"]}
+        assert formats >= {"csv", "xlsx"}, (package, formats)
 
 
 def test_the_python_example_runs_and_prints_what_it_says(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -229,3 +229,48 @@ def test_help_for_an_unknown_command_loads_none_of_the_library() -> None:
                            cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert "no command `incidents db nope`" in child.stderr
     assert json.loads(child.stderr.strip().splitlines()[-1]) == []
+
+
+# Issue 11, item 8: ordinary mistakes, each one line naming the file, with its exit code, and nothing written.
+MISTAKES = [
+    (["import", "missing.csv"], 3, "No file to import at missing.csv"),
+    (["import", "{fixtures}/gtd_format_sample.csv", "--on-error", "skip", "--rejects", "nodir/rejects.csv"], 2,
+     "the folder nodir does not exist"),
+    (["export", "incidents", "--out", "nodir/x.csv"], 2, "Cannot write the export nodir/x.csv: the folder nodir"),
+    (["export", "groups", "--format", "xlsx", "--out", "nodir/x.xlsx"], 2, "the folder nodir does not exist"),
+    (["chart", "timeline", "--out", "nodir/x.png"], 2, "Cannot write the chart nodir/x.png: the folder nodir"),
+    (["db", "backup", "nodir/b.db"], 2, "Cannot write the backup nodir/b.db: the folder nodir"),
+    (["db", "restore", "nodir/b.db"], 3, "No backup at nodir/b.db"),
+    (["load", "nope.yaml"], 3, "No fixture file at nope.yaml"),
+    (["--db", "nodir/x.db", "init"], 2, "the folder nodir does not exist; create it first"),
+    (["db", "upgrade", "nope"], 2, "Cannot migrate to revision 'nope'"),
+    (["db", "downgrade", "nope"], 2, "Cannot migrate to revision 'nope'"),
+]
+
+
+@pytest.mark.parametrize(("args", "exit_code", "message"), MISTAKES, ids=[" ".join(m[0][:3]) for m in MISTAKES])
+def test_an_ordinary_mistake_is_one_line_and_writes_nothing(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: list[str], exit_code: int, message: str) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("INCIDENTS_DB", raising=False)
+    assert CliRunner().invoke(cli, ["demo", "--no-exports"]).exit_code == 0
+    before = (tmp_path / "incidents.db").read_bytes()
+    args = [arg.format(fixtures=ROOT / "fixtures") for arg in args]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == exit_code, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: ") and message in lines[0], result.stderr
+    assert not (tmp_path / "nodir").exists()
+    assert (tmp_path / "incidents.db").read_bytes() == before
+
+
+def test_db_downgrade_takes_minus_one_as_written(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'incidents.db'}"
+    assert CliRunner().invoke(cli, ["--db", url, "init", "--empty-registry"]).exit_code == 0
+    head = api.current(url)["current"]
+    result = CliRunner().invoke(cli, ["--db", url, "db", "downgrade", "-1"])
+    assert result.exit_code == 0, result.output
+    assert api.current(url)["current"] not in (head, None)
+    assert CliRunner().invoke(cli, ["--db", url, "db", "upgrade"]).exit_code == 0
+    assert api.current(url)["current"] == head

@@ -110,6 +110,8 @@ def test_xlsx_has_real_dates_text_ids_no_formulas_and_a_column_sheet(db_url: str
     from incidents import api
 
     url = _loaded_url(db_url)
+    api.add(url, date="2019-02-01", date_end="2019-02-03", country="PAK", citation="test record: a three-day attack",
+            key="THREE-DAYS")
     api.export(url, "events", tmp_path / "events.xlsx", fmt="xlsx")
     api.export(url, "groups", tmp_path / "groups.xlsx", fmt="xlsx")
     api.export(url, "incidents", tmp_path / "incidents.xlsx", fmt="xlsx")
@@ -120,6 +122,8 @@ def test_xlsx_has_real_dates_text_ids_no_formulas_and_a_column_sheet(db_url: str
     rows = {row[0].value: dict(zip(header, row, strict=False)) for row in sheet.iter_rows(min_row=2)}
     assert rows["FORMULA"]["title"].data_type == "s" and rows["FORMULA"]["title"].value.startswith("=")
     assert rows["GTD-201807139901"]["origin_id"].data_type == "s"  # 12 digits kept as text, not a number
+    assert rows["THREE-DAYS"]["date_end"].is_date  # a day is a date cell ...
+    assert rows["THREE-DAYS"]["date"].value == "2019-02-01" and rows["THREE-DAYS"]["date"].data_type == "s"
     assert [c.value for c in book["columns"]["A"]][1:] == header
     groups = openpyxl.load_workbook(tmp_path / "groups.xlsx")["groups"]
     first_attack = [cell.value for cell in groups[1]].index("first_attack")

@@ -142,6 +142,11 @@ def _text(value: object) -> str | None:
     return None if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)
 
 
+def _num(value: object) -> int | None:
+    """A count or a toll as a Python int, None when unknown (NULL, NaN or NA), so that unknown never equals 0."""
+    return None if value is None or pd.isna(value) else int(value)  # type: ignore[call-overload]
+
+
 def _view(engine: Engine, sql: str) -> pd.DataFrame:
     with engine.connect() as connection:
         return pd.DataFrame(connection.execute(text(sql)).mappings().all())
@@ -152,11 +157,11 @@ def test_monthly_activity_view_equals_the_monthly_timeline(reporting_engine: Eng
     with session(reporting_engine) as s:
         frame = timeline(s, Filters(), freq="month", by="actor")
     frame = frame[frame.incidents > 0]
-    pandas_rows = {(g, p.strftime("%Y-%m"), int(n), int(k), int(lo), int(hi), int(w)) for g, p, n, k, lo, hi, w in zip(
-        frame.group, frame.period, frame.incidents, frame.killed_best, frame.killed_low, frame.killed_high,
-        frame.wounded_best, strict=True)}
-    view_rows = {(r.actor, r.month, int(r.incidents), int(r.killed_best), int(r.killed_low), int(r.killed_high),
-                  int(r.wounded_best)) for r in view.itertuples()}
+    measures = ["incidents", "killed_best", "killed_low", "killed_high", "unknown_killed", "wounded_best",
+                "unknown_wounded"]
+    pandas_rows = {(g, p.strftime("%Y-%m"), *(_num(v) for v in values)) for g, p, *values in zip(
+        frame.group, frame.period, *(frame[m] for m in measures), strict=True)}
+    view_rows = {(r["actor"], r["month"], *(_num(r[m]) for m in measures)) for _, r in view.iterrows()}
     assert view_rows == pandas_rows and len(view_rows) > 20
 
 
@@ -166,10 +171,13 @@ def test_group_summary_view_equals_group_summary(reporting_engine: Engine) -> No
         frame = group_summary(s, Filters()).set_index("group")
     assert set(view.index) == set(frame.index)
     for name in frame.index:
-        for column in ("incidents", "killed_best", "killed_low", "killed_high", "wounded_best"):
-            assert int(view.loc[name, column]) == int(frame.loc[name, column]), (name, column)
-        assert str(view.loc[name, "first_attack"])[:10] == frame.loc[name, "first_attack"].isoformat()
-        assert str(view.loc[name, "last_attack"])[:10] == frame.loc[name, "last_attack"].isoformat()
+        for column in ("incidents", "killed_best", "killed_low", "killed_high", "unknown_killed", "wounded_best",
+                       "unknown_wounded", "coarse_dated"):
+            assert _num(view.loc[name, column]) == _num(frame.loc[name, column]), (name, column)
+        for column in ("first_attack", "last_attack"):
+            viewed, computed = view.loc[name, column], frame.loc[name, column]
+            viewed_text = None if viewed is None or pd.isna(viewed) else str(viewed)[:10]
+            assert viewed_text == (computed.isoformat() if computed else None), (name, column)
         assert int(view.loc[name, "claimed"]) / int(view.loc[name, "incidents"]) == pytest.approx(
             frame.loc[name, "claimed_share"], abs=0.001)
 

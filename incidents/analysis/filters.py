@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import difflib
+import re
+import warnings
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, exists, func, select
+from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
 from sqlalchemy.orm import Session
 
-from incidents.errors import FieldError, NotFoundError, option
+from incidents.errors import DataWarning, FieldError, NotFoundError, option
 from incidents.models import Actor, ActorAlias, Attribution, Incident, IncidentActor, Location, Role, Status
 from incidents.records import country_code, normalize_name, parse_partial_date, period_end
+
+NEAR_SPELLING = 0.85  # difflib ratio over letters only, 'province' dropped: Baluchistan ~ Balochistan
 
 
 @dataclass
@@ -72,6 +76,17 @@ def actor_ids(session: Session, name: str, include_subgroups: bool = False) -> s
     return ids
 
 
+def counted_link(filters: Filters) -> ColumnElement[bool]:
+    """SQL over incident_actors.attribution: the links that make an incident a group's attack.
+
+    With --attribution, the levels asked for; without, every link but a denial (claimed, attributed, suspected,
+    or given with no attribution, as UCDP's sides of a conflict are). A group that denies an attack did not do it.
+    """
+    if filters.attribution:
+        return IncidentActor.attribution.in_(filters.attribution)
+    return or_(IncidentActor.attribution.is_(None), IncidentActor.attribution != Attribution.DENIED.value)
+
+
 def filtered_incidents(session: Session, filters: Filters) -> Select[Any]:
     """SELECT incidents.id ... with every filter applied; the shared base of listings and exports.
 
@@ -89,11 +104,11 @@ def filtered_incidents(session: Session, filters: Filters) -> Select[Any]:
         conditions = [IncidentActor.incident_id == Incident.id, IncidentActor.role == Role.PERPETRATOR.value]
         if filters.actor:
             conditions.append(IncidentActor.actor_id.in_(actor_ids(session, filters.actor, filters.include_subgroups)))
-        if filters.attribution:
-            conditions.append(IncidentActor.attribution.in_(filters.attribution))
+        conditions.append(counted_link(filters))
         query = query.where(exists().where(and_(*conditions)))
     if filters.admin1:
         query = query.where(func.lower(Location.admin1) == filters.admin1.strip().lower())
+        check_spelling(session, filters.admin1)
     if filters.status:
         query = query.where(Incident.status.in_(filters.status))
     if filters.attack_type:
@@ -109,6 +124,41 @@ def filtered_incidents(session: Session, filters: Filters) -> Select[Any]:
     if since and until and since > until:
         raise FieldError("since", filters.since, f"is after {option('until')} {filters.until!r}")
     return query
+
+
+def _folded(name: str) -> str:
+    return re.sub(r"[^a-z]", "", name.lower().replace("province", ""))
+
+
+def check_spelling(session: Session, admin1: str) -> None:
+    """--admin1 matches one spelling (case aside). When no incident has it, say which spellings there are
+    (NotFoundError); when near spellings of it hold incidents too (UCDP's 'Khyber Pakhtunkwa' beside
+    'Khyber Pakhtunkhwa'), warn (DataWarning) that they are left out. Checked once per session and value."""
+    checked = session.info.setdefault("admin1_checked", set())
+    if admin1 in checked:
+        return
+    checked.add(admin1)
+    counts = dict(session.execute(
+        select(Location.admin1, func.count(Incident.id)).join(Incident, Incident.location_id == Location.id)
+        .where(Location.admin1.is_not(None), Incident.merged_into_id.is_(None)).group_by(Location.admin1)).all())
+    wanted = admin1.strip().lower()
+    exact = {name for name in counts if name.lower() == wanted}
+    near = sorted((name for name in counts if name not in exact and (
+        _folded(name) == _folded(admin1)
+        or difflib.SequenceMatcher(None, _folded(name), _folded(admin1)).ratio() >= NEAR_SPELLING)),
+        key=lambda name: -counts[name])
+    shown = ", ".join(f"{name!r} ({counts[name]} incidents)" for name in near)
+    if not exact:
+        if near:
+            raise NotFoundError(f"No incident has the province (admin1) {admin1!r}; the database spells it {shown}. "
+                                "Name one of these.")
+        known = ", ".join(repr(name) for name in sorted(counts, key=lambda name: -counts[name])[:12])
+        raise NotFoundError(f"No incident has the province (admin1) {admin1!r}. "
+                            + (f"The provinces with most incidents: {known}." if known else "No incident has one."))
+    if near:
+        warnings.warn(f"{option('admin1')} {admin1!r} leaves out near spellings of it that hold incidents too: "
+                      f"{shown}; each spelling is its own province until places are normalised.",
+                      DataWarning, stacklevel=2)
 
 
 def in_scope(session: Session, filters: Filters, column: Any = None) -> ColumnElement[bool]:

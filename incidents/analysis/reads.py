@@ -19,6 +19,7 @@ from incidents.models import (
     Role,
     Source,
 )
+from incidents.records import date_at_precision
 from incidents.store.incidents import require_incident
 
 
@@ -79,11 +80,7 @@ def list_incidents(session: Session, filters: Filters, limit: int | None = 100) 
 
 def date_text(incident: Incident) -> str:
     """The date as precisely as it is known: 2023, 2023-07 or 2023-07-30."""
-    if incident.date_precision == "year":
-        return str(incident.date_start.year)
-    if incident.date_precision == "month":
-        return incident.date_start.strftime("%Y-%m")
-    return incident.date_start.isoformat()
+    return date_at_precision(incident.date_start, incident.date_precision)
 
 
 def incident_detail(session: Session, key: str) -> dict[str, Any]:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Integer, and_, select
+from sqlalchemy import Integer, and_, func, select
 from sqlalchemy.exc import CompileError
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session, aliased
@@ -13,9 +14,10 @@ from sqlalchemy.sql import ColumnElement, Select
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
-from incidents.analysis.filters import Filters, actor_ids
+from incidents.analysis.filters import Filters, actor_ids, counted_link
 from incidents.errors import FieldError
-from incidents.models import Actor, Incident, IncidentActor
+from incidents.models import Actor, DatePrecision, Incident, IncidentActor
+from incidents.records import date_at_precision, period_end
 
 ROLES = ("perpetrator", "party", "target")
 FREQUENCIES = {"day": "D", "week": "W-MON", "month": "MS", "quarter": "QS", "year": "YS"}
@@ -162,15 +164,14 @@ def group_links(session: Session, filters: Filters, rollup: bool, role: str) -> 
 
     With `rollup` a sub-group counts for its top-level parent (ISKP under Islamic State). Only the --actor
     filter's actors (with their sub-groups when asked) and its attribution levels are kept. Group names are
-    looked up afterwards (group_names), so the database groups by integers.
+    looked up afterwards (group_names), so the database groups by integers. A denial never makes an incident
+    a group's attack (filters.counted_link) unless --attribution asks for denials.
     """
     if role not in ROLES:
         raise FieldError("role", role, f"is not one of: {', '.join(ROLES)}")
-    conditions = [IncidentActor.role == role]
+    conditions = [IncidentActor.role == role, counted_link(filters)]
     if filters.actor:
         conditions.append(IncidentActor.actor_id.in_(actor_ids(session, filters.actor, filters.include_subgroups)))
-    if filters.attribution:
-        conditions.append(IncidentActor.attribution.in_(filters.attribution))
     if not rollup:
         # actor_id + 0, not actor_id: grouping by the bare column lets SQLite walk the links in actor order to
         # skip a sort, which turns every incident lookup into a random read (measured 4x slower); the
@@ -198,3 +199,31 @@ def actor_groups(session: Session, filters: Filters, rollup: bool, role: str) ->
 
 def group_names(session: Session) -> dict[int, str]:
     return {actor_id: name for actor_id, name in session.execute(select(Actor.id, Actor.name))}
+
+
+def last_coarse_dates(session: Session, groups: Any, scope: Any, names: dict[int, str]) -> dict[str, tuple[date, str]]:
+    """Per group, the coarse-dated (month or year) incident whose period ends last: (first day, precision)."""
+    latest: dict[str, tuple[date, str]] = {}
+    for group_id, precision, start in session.execute(
+        select(groups.c.group_id, Incident.date_precision, func.max(Incident.date_start))
+        .join(groups, groups.c.incident_id == Incident.id)
+        .where(scope, Incident.date_precision != DatePrecision.DAY.value)
+        .group_by(groups.c.group_id, Incident.date_precision)
+    ):
+        day = start if isinstance(start, date) else date.fromisoformat(str(start)[:10])
+        name = names[group_id]
+        if name not in latest or period_end(day, DatePrecision(precision)) > period_end(
+                latest[name][0], DatePrecision(latest[name][1])):
+            latest[name] = (day, precision)
+    return latest
+
+
+def later_coarse(found: tuple[date, str] | None, last_day: date | None) -> str | None:
+    """The coarse-dated attack as text at its precision ('2023-08'), when its period may end after `last_day`."""
+    if found is None:
+        return None
+    start, precision = found
+    if last_day is not None and period_end(start, DatePrecision(precision)) <= last_day:
+        return None
+    return date_at_precision(start, precision)
+

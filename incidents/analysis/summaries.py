@@ -3,21 +3,38 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from incidents.analysis.filters import Filters, in_scope
-from incidents.analysis.sql import actor_groups, frame_of, group_links, group_names, year_of
-from incidents.models import Incident, Location, Role
+from incidents.analysis.sql import (
+    actor_groups,
+    frame_of,
+    group_links,
+    group_names,
+    last_coarse_dates,
+    later_coarse,
+    year_of,
+)
+from incidents.models import DatePrecision, Incident, Location, Role
 
 COLUMNS = [
-    "group", "incidents", "killed_best", "killed_low", "killed_high", "wounded_best", "wounded_low", "wounded_high",
-    "killed_per_incident",
-    "first_attack", "last_attack", "days_since_last", "claimed_share", "attributed_share", "suspected_share",
+    "group", "incidents", "killed_best", "killed_low", "killed_high", "unknown_killed",
+    "wounded_best", "wounded_low", "wounded_high", "unknown_wounded", "killed_per_incident",
+    "first_attack", "last_attack", "days_since_last", "coarse_dated", "last_coarse_attack",
+    "claimed_share", "attributed_share", "suspected_share",
     "top_provinces", "top_attack_types", "year", "year_incidents", "previous_year_incidents", "change_vs_previous",
 ]
+SUMS = ("killed_best", "killed_low", "killed_high", "wounded_best", "wounded_low", "wounded_high")
+
+
+def known_sum(values: pd.Series) -> Any:
+    """A sum over tolls some of which may be unknown: the known ones summed, or NA when none is known.
+    Unknown is never zero."""
+    return values.sum(min_count=1)
 
 
 def group_summary(
@@ -26,44 +43,58 @@ def group_summary(
 ) -> pd.DataFrame:
     """One row per group, most incidents first. Columns (see COLUMNS):
 
-    incidents; killed and wounded summed over incidents (best, low, high; an unknown toll adds nothing);
-    killed_per_incident (best, over incidents with a known toll); first and last attack and days since the last
-    (to `as_of`, default today); the shares of the group's links that are claimed, attributed and suspected;
-    the `top` provinces and attack types; incidents in `year` (default: the year of the group's last attack)
-    against the year before, and the change.
+    incidents (a denial never counts: filters.counted_link); killed and wounded summed over the incidents whose
+    toll is known (best, low, high), with unknown_killed and unknown_wounded counting the others, and NA when no
+    toll of the group is known; killed_per_incident (best, over incidents with a known toll); first and last
+    attack and days since the last (to `as_of`, default today) over day-precision attacks only; coarse_dated, the
+    incidents known only to the month or year, and last_coarse_attack, the latest of them (as '2023-08' or
+    '2023') when it may be later than the last dated day; the shares of the group's links that are claimed,
+    attributed and suspected; the `top` provinces and attack types; incidents in `year` (default: the year of
+    --until, else of `as_of`: the same year for every group) against the year before, and the change.
     """
     filters = filters or Filters()
     as_of = as_of or date.today()
     groups = actor_groups(session, filters, rollup, role).subquery()
     scope = in_scope(session, filters)
     year_column = year_of().label("year")
+    is_day = Incident.date_precision == DatePrecision.DAY.value
     # Per group and year in one scan: the per-year counts, and the totals as sums over the years.
     per_year = frame_of(session,
         select(
-            groups.c.group_id, year_column, func.count(Incident.id), func.sum(Incident.killed_best),
-            func.sum(Incident.killed_low), func.sum(Incident.killed_high), func.sum(Incident.wounded_best),
-            func.sum(Incident.wounded_low), func.sum(Incident.wounded_high),
-            func.count(Incident.killed_best), func.min(Incident.date_start), func.max(Incident.date_start),
+            groups.c.group_id, year_column, func.count(Incident.id),
+            *(func.sum(getattr(Incident, name)) for name in SUMS),
+            func.count(Incident.killed_best), func.count(Incident.wounded_best),
+            func.min(case((is_day, Incident.date_start))), func.max(case((is_day, Incident.date_start))),
+            func.sum(case((is_day, 0), else_=1)),
         )
         .join(groups, groups.c.incident_id == Incident.id).where(scope).group_by(groups.c.group_id, year_column),
-        ["group", "year", "incidents", "killed_best", "killed_low", "killed_high", "wounded_best", "wounded_low",
-         "wounded_high", "known_toll", "first_attack", "last_attack"])
+        ["group", "year", "incidents", *SUMS, "known_killed", "known_wounded", "first_attack", "last_attack",
+         "coarse_dated"])
     if per_year.empty:
         return pd.DataFrame(columns=COLUMNS)
     names = group_names(session)
     per_year["group"] = per_year["group"].map(names)
-    for name in ("killed_best", "killed_low", "killed_high", "wounded_best", "wounded_low", "wounded_high"):
-        per_year[name] = pd.to_numeric(per_year[name]).fillna(0).astype("int64")
-    frame = per_year.groupby("group", as_index=False).agg(
-        incidents=("incidents", "sum"), killed_best=("killed_best", "sum"), killed_low=("killed_low", "sum"),
-        killed_high=("killed_high", "sum"), wounded_best=("wounded_best", "sum"), wounded_low=("wounded_low", "sum"),
-        wounded_high=("wounded_high", "sum"), known_toll=("known_toll", "sum"),
-        first_attack=("first_attack", "min"), last_attack=("last_attack", "max"),
-    )
-    frame["killed_per_incident"] = (frame["killed_best"] / frame["known_toll"].where(frame["known_toll"] > 0)).round(2)
-    frame["first_attack"] = pd.to_datetime(frame["first_attack"]).dt.date
-    frame["last_attack"] = pd.to_datetime(frame["last_attack"]).dt.date
-    frame["days_since_last"] = frame["last_attack"].map(lambda last: (as_of - last).days)
+    for name in SUMS:
+        per_year[name] = pd.to_numeric(per_year[name]).astype("Int64")
+    grouped = per_year.groupby("group")
+    frame = grouped[["incidents", "known_killed", "known_wounded", "coarse_dated"]].sum().astype("int64")
+    for name in SUMS:
+        frame[name] = grouped[name].agg(known_sum).astype("Int64")
+    frame["first_attack"] = grouped["first_attack"].min()
+    frame["last_attack"] = grouped["last_attack"].max()
+    frame = frame.reset_index()
+    frame["unknown_killed"] = frame["incidents"] - frame["known_killed"]
+    frame["unknown_wounded"] = frame["incidents"] - frame["known_wounded"]
+    frame["killed_per_incident"] = (frame["killed_best"].astype("Float64")
+                                    / frame["known_killed"].where(frame["known_killed"] > 0)).round(2)
+    frame["first_attack"] = [_as_date(value) for value in frame["first_attack"]]
+    frame["last_attack"] = [_as_date(value) for value in frame["last_attack"]]
+    frame["days_since_last"] = [(as_of - last).days if last else None for last in frame["last_attack"]]
+    frame["days_since_last"] = frame["days_since_last"].astype("Int64")
+    coarse = last_coarse_dates(session, groups, scope, names)
+    frame["last_coarse_attack"] = [
+        later_coarse(coarse.get(group_name), last)
+        for group_name, last in zip(frame["group"], frame["last_attack"], strict=True)]
 
     # Attribution shares: over the group's links, so a rolled-up parent counts each member's word.
     links = group_links(session, filters, rollup, role).subquery()
@@ -94,11 +125,17 @@ def group_summary(
 
     per_year_count = {(g, int(y)): int(n)
                       for g, y, n in per_year[["group", "year", "incidents"]].itertuples(index=False)}
-    frame["year"] = [year or last.year for last in frame["last_attack"]]
-    frame["year_incidents"] = [per_year_count.get((g, y), 0)
-                               for g, y in zip(frame["group"], frame["year"], strict=True)]
-    frame["previous_year_incidents"] = [per_year_count.get((g, y - 1), 0)
-                                        for g, y in zip(frame["group"], frame["year"], strict=True)]
+    until = filters.date_bounds()[1]
+    asked = year or (until.year if until else as_of.year)
+    frame["year"] = asked
+    frame["year_incidents"] = [per_year_count.get((g, asked), 0) for g in frame["group"]]
+    frame["previous_year_incidents"] = [per_year_count.get((g, asked - 1), 0) for g in frame["group"]]
     frame["change_vs_previous"] = frame["year_incidents"] - frame["previous_year_incidents"]
     frame = frame.sort_values(["incidents", "group"], ascending=[False, True]).reset_index(drop=True)
     return frame[COLUMNS]
+
+
+def _as_date(value: Any) -> date | None:
+    if value is None or (not isinstance(value, str | date) and pd.isna(value)):
+        return None
+    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])

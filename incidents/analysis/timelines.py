@@ -24,7 +24,10 @@ from incidents.analysis.sql import (
     days_between,
     frame_of,
     group_names,
+    last_coarse_dates,
+    later_coarse,
     period_start,
+    plain,
     year_of,
 )
 from incidents.errors import FieldError
@@ -36,7 +39,12 @@ PLACEABLE = {
     "year": ("day", "month", "year"),
 }
 GROUPINGS = (None, "actor", "country", "admin1", "attack_type")
-MEASURES = ["incidents", "killed_best", "killed_low", "killed_high", "wounded_best", "unknown_toll"]
+MEASURES = ["incidents", "killed_best", "killed_low", "killed_high", "unknown_killed", "wounded_best",
+            "unknown_wounded"]
+# Each summed toll with the count of incidents whose toll is unknown: a sum over incidents none of whose tolls is
+# known is NA, never 0.
+UNKNOWN_OF = {"killed_best": "unknown_killed", "killed_low": "unknown_killed", "killed_high": "unknown_killed",
+              "wounded_best": "unknown_wounded"}
 
 
 def _grouped(session: Session, query: Select[Any], by: str | None, filters: Filters, rollup: bool,
@@ -60,8 +68,9 @@ def _measures() -> list[ColumnElement[Any]]:
         func.sum(Incident.killed_best).label("killed_best"),
         func.sum(Incident.killed_low).label("killed_low"),
         func.sum(Incident.killed_high).label("killed_high"),
+        func.sum(case((Incident.killed_best.is_(None), 1), else_=0)).label("unknown_killed"),
         func.sum(Incident.wounded_best).label("wounded_best"),
-        func.sum(case((Incident.killed_best.is_(None), 1), else_=0)).label("unknown_toll"),
+        func.sum(case((Incident.wounded_best.is_(None), 1), else_=0)).label("unknown_wounded"),
     ]
 
 
@@ -69,11 +78,14 @@ def timeline(
     session: Session, filters: Filters | None = None, freq: str = "month", by: str | None = None,
     rollup: bool = False, role: str = Role.PERPETRATOR.value, rolling: int | None = None, cumulative: bool = False,
 ) -> pd.DataFrame:
-    """Incidents, killed (best, low, high), wounded and incidents of unknown toll per period, zero-filled.
+    """Incidents, killed (best, low, high) and wounded per period, zero-filled, with the incidents whose tolls
+    are unknown counted apart.
 
-    Columns: period (first day), [group], incidents, killed_best, killed_low, killed_high, wounded_best,
-    unknown_toll; with rolling=N also <measure>_rolling (sum over N periods); with cumulative also
-    <measure>_cumulative. attrs["unplaced"] counts the events whose date is coarser than the frequency.
+    Columns: period (first day), [group], incidents, killed_best, killed_low, killed_high, unknown_killed,
+    wounded_best, unknown_wounded; with rolling=N also <measure>_rolling (sum over N periods); with cumulative
+    also <measure>_cumulative. A toll sums the known tolls; it is NA (unknown, never 0) where the period (or
+    window) has incidents and none of their tolls is known. A period with no incidents has 0 of everything.
+    attrs["unplaced"] counts the events whose date is coarser than the frequency.
     """
     filters = filters or Filters()
     scope = in_scope(session, filters)
@@ -87,7 +99,7 @@ def timeline(
     rows = frame_of(session, query, [k.name for k in keys] + ["coarser"] + MEASURES)
     unplaced = {
         str(precision): {"incidents": int(part["incidents"].sum()),
-                         "killed_best": int(pd.to_numeric(part["killed_best"]).fillna(0).sum())}
+                         "killed_best": plain(pd.to_numeric(part["killed_best"]).sum(min_count=1))}
         for precision, part in rows[rows["coarser"] != ""].groupby("coarser")
     }
     frame = rows[rows["coarser"] == ""].drop(columns=["coarser"])
@@ -96,13 +108,20 @@ def timeline(
 
     since, until = filters.date_bounds()
     frame = _zero_fill(frame, freq, since, until, group is not None)
-    for measure in MEASURES if (rolling or cumulative) else []:
-        series = frame.groupby("group")[measure] if group is not None else frame[measure]
-        if rolling:
-            frame[f"{measure}_rolling"] = series.transform(
-                lambda values: values.rolling(rolling, min_periods=1).sum()).astype("int64")
-        if cumulative:
-            frame[f"{measure}_cumulative"] = series.cumsum()
+    for suffix, total in (("_rolling", rolling), ("_cumulative", cumulative)):
+        if not total:
+            continue
+        for measure in MEASURES:
+            known = frame[measure].fillna(0).astype("int64")
+            parts = known.groupby(frame["group"]) if group is not None else known
+            if suffix == "_rolling":
+                frame[measure + suffix] = parts.transform(
+                    lambda values: values.rolling(rolling, min_periods=1).sum()).astype("int64")
+            else:
+                frame[measure + suffix] = parts.cumsum()
+        for measure, unknown in UNKNOWN_OF.items():
+            all_unknown = (frame["incidents" + suffix] > 0) & (frame[unknown + suffix] == frame["incidents" + suffix])
+            frame[measure + suffix] = frame[measure + suffix].astype("Int64").mask(all_unknown)
     frame.attrs.update({"freq": freq, "by": by, "rollup": rollup, "unplaced": unplaced})
     return frame
 
@@ -125,7 +144,7 @@ def _zero_fill(frame: pd.DataFrame, freq: str, since: date | None, until: date |
                grouped: bool) -> pd.DataFrame:
     frame["period"] = pd.to_datetime(frame["period"])
     for measure in MEASURES:
-        frame[measure] = pd.to_numeric(frame[measure]).fillna(0).astype("int64")
+        frame[measure] = pd.to_numeric(frame[measure]).astype("Int64" if measure in UNKNOWN_OF else "int64")
     if frame.empty and not (since and until):
         return frame
     start = period_floor(pd.Timestamp(since) if since else frame["period"].min(), freq)
@@ -175,10 +194,14 @@ def event_log(session: Session, filters: Filters | None = None) -> pd.DataFrame:
     ).astype({name: "Int64" for name in ("killed_low", "killed_best", "killed_high", "wounded_best", "sources")})
 
 
+MIN_BASELINE_YEARS = 3  # fewer years than this give no baseline to call a year quiet or active
+
+
 @dataclass
 class Gaps:
-    """groups: one row per group (first and last attack, current spell, longest spells, flagged years);
-    years: incidents per group per year, zero-filled, with each year's flag."""
+    """groups: one row per group (first and last day-precision attack, current spell, longest spells, flagged
+    years, and why no year could be flagged); years: incidents per group per year, zero-filled, with each year's
+    flag."""
 
     groups: pd.DataFrame
     years: pd.DataFrame
@@ -188,17 +211,21 @@ def gaps(session: Session, filters: Filters | None = None, rollup: bool = False,
          as_of: date | None = None, top: int = 3) -> Gaps:
     """Quiet spells per group, and years unusually quiet or active against the group's own baseline.
 
-    Spells are measured between day-precision attacks. A year is 'quiet' when it has under half the group's
-    median incidents per year, and 'active' when it has more than twice the median; the median is taken over
-    the years from the group's first attack to `as_of` (default: the last day of --until, else today).
+    Spells, first and last attack and the current spell are measured between day-precision attacks only; an
+    attack known only to the month or year is counted in its year and named apart (last_coarse_attack) when it
+    may be later than the last dated day. A year is 'quiet' when it has under half the group's median incidents
+    per year, and 'active' when it has more than twice the median; the median is taken over the years from the
+    group's first attack to `as_of` (default: the last day of --until, else today). With fewer than
+    MIN_BASELINE_YEARS years, or a median of 0, no year is flagged and `baseline` says why.
     """
     filters = filters or Filters()
     as_of = as_of or filters.date_bounds()[1] or date.today()
     scope = in_scope(session, filters)
     groups = actor_groups(session, filters, rollup, role).subquery()
+    is_day = Incident.date_precision == "day"
     base = (select(groups.c.group_id.label("group"), Incident.date_start.label("day"))
             .join(groups, groups.c.incident_id == Incident.id)
-            .where(scope, Incident.date_precision == "day")
+            .where(scope, is_day)
             .distinct().subquery())
     previous = func.lag(base.c.day).over(partition_by=base.c.group, order_by=base.c.day)
     spells = select(base.c.group, previous.label("after"), base.c.day.label("before"),
@@ -210,13 +237,14 @@ def gaps(session: Session, filters: Filters | None = None, rollup: bool = False,
 
     year = year_of().label("year")
     yearly = session.execute(
-        select(groups.c.group_id, year, func.count(Incident.id), func.min(Incident.date_start),
-               func.max(Incident.date_start))
+        select(groups.c.group_id, year, func.count(Incident.id), func.min(case((is_day, Incident.date_start))),
+               func.max(case((is_day, Incident.date_start))))
         .join(groups, groups.c.incident_id == Incident.id)
         .where(scope)
         .group_by(groups.c.group_id, year)
     ).all()
     names = group_names(session)
+    coarse = last_coarse_dates(session, groups, scope, names)
     spells_by_group: dict[str, list[dict[str, Any]]] = {}
     for row in longest:
         spells_by_group.setdefault(names[row.group], []).append(
@@ -229,22 +257,34 @@ def gaps(session: Session, filters: Filters | None = None, rollup: bool = False,
         first_year, last_year = min(counts), max(max(counts), as_of.year)
         series = pd.Series({y: counts.get(y, 0) for y in range(first_year, last_year + 1)})
         median = float(series.median())
+        baseline = None
+        if len(series) < MIN_BASELINE_YEARS:
+            baseline = (f"{len(series)} year{'s' if len(series) != 1 else ''} of data ({first_year}-{last_year}); "
+                        f"a baseline needs {MIN_BASELINE_YEARS}")
+        elif median == 0:
+            baseline = (f"the median year {first_year}-{last_year} has no incidents, so no year can be "
+                        "called quiet")
+        flagged = baseline is None
+        quiet = [int(y) for y, n in series.items() if flagged and n < 0.5 * median]
+        active = [int(y) for y, n in series.items() if flagged and median > 0 and n > 2 * median]
         for y, n in series.items():
-            flag = "quiet" if n < 0.5 * median else "active" if median > 0 and n > 2 * median else ""
+            flag = "quiet" if y in quiet else "active" if y in active else ""
             year_rows.append({"group": group_name, "year": y, "incidents": int(n), "flag": flag,
                               "median": median})
-        first_attack = pd.to_datetime(part["first"]).min().date()
-        last_attack = pd.to_datetime(part["last"]).max().date()
-        spells_of = spells_by_group.get(group_name, [])
+        first_attack = min((_as_date(v) for v in part["first"] if v is not None), default=None)
+        last_attack = max((_as_date(v) for v in part["last"] if v is not None), default=None)
         rows.append({
             "group": group_name, "incidents": int(series.sum()), "first_attack": first_attack,
-            "last_attack": last_attack, "current_spell_days": (as_of - last_attack).days,
-            "longest_spells": spells_of,
-            "quiet_years": [int(y) for y, n in series.items() if n < 0.5 * median],
-            "active_years": [int(y) for y, n in series.items() if median > 0 and n > 2 * median],
+            "last_attack": last_attack,
+            "current_spell_days": (as_of - last_attack).days if last_attack else None,
+            "last_coarse_attack": later_coarse(coarse.get(group_name), last_attack),
+            "longest_spells": spells_by_group.get(group_name, []),
+            "quiet_years": quiet, "active_years": active, "baseline": baseline,
         })
     summary = pd.DataFrame(rows, columns=["group", "incidents", "first_attack", "last_attack", "current_spell_days",
-                                          "longest_spells", "quiet_years", "active_years"])
+                                          "last_coarse_attack", "longest_spells", "quiet_years", "active_years",
+                                          "baseline"])
+    summary["current_spell_days"] = summary["current_spell_days"].astype("Int64")
     summary = summary.sort_values("incidents", ascending=False).reset_index(drop=True)
     result = Gaps(summary, pd.DataFrame(year_rows, columns=["group", "year", "incidents", "flag", "median"]))
     result.groups.attrs["as_of"] = as_of

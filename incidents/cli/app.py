@@ -7,12 +7,13 @@ has to answer at once, so the library and the renderer are loaded when a command
 from __future__ import annotations
 
 import importlib
+import warnings
 from types import ModuleType
 from typing import Any
 
 import click
 
-from incidents.errors import IncidentsError
+from incidents.errors import DataWarning, IncidentsError
 
 _COMMAND = "incidents.command"  # ctx.meta key: the command that runs (the innermost one resolved)
 
@@ -42,8 +43,9 @@ def option_names(ctx: click.Context) -> dict[str, str]:
 
 
 class IncidentsGroup(click.Group):
-    """Turns every IncidentsError, and every database error (db.engine.database_error), into a one-line message
-    and its exit code; any other error keeps its traceback, because it is a bug."""
+    """Turns every IncidentsError, every database error (db.engine.database_error) and every file the system
+    refused (OSError with a file name) into a one-line message and its exit code; any other error keeps its
+    traceback, because it is a bug."""
 
     group_class = type  # sub-groups (actors, report, db) are IncidentsGroups too
 
@@ -54,18 +56,41 @@ class IncidentsGroup(click.Group):
         return name, command, rest
 
     def invoke(self, ctx: click.Context) -> Any:
+        with warnings.catch_warnings():
+            warnings.simplefilter("always", DataWarning)
+            original = warnings.showwarning
+
+            def show(message: Warning | str, category: type[Warning], *args: Any, **kwargs: Any) -> None:
+                if issubclass(category, DataWarning):
+                    from incidents.cli import render
+
+                    render.note(str(message))
+                else:
+                    original(message, category, *args, **kwargs)
+
+            warnings.showwarning = show
+            return self._invoke(ctx)
+
+    def _invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
             raise  # --help, Ctrl-C and click's own usage errors: click prints them
         except Exception as exc:
-            error = exc if isinstance(exc, IncidentsError) else _database_error(exc)
+            error = exc if isinstance(exc, IncidentsError) else _database_error(exc) or _file_error(exc)
             if error is None:
                 raise
             from incidents.cli import render
 
             render.error(error.render(option_names(ctx)))
             ctx.exit(error.exit_code)
+
+
+def _file_error(exc: Exception) -> IncidentsError | None:
+    """A file the system would not read or write (full disk, no permission, ...) as one line naming it."""
+    if isinstance(exc, OSError) and exc.filename:
+        return IncidentsError(f"Cannot use the file {exc.filename}: {exc.strerror or exc}")
+    return None
 
 
 def _database_error(exc: Exception) -> IncidentsError | None:

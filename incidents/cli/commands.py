@@ -60,10 +60,13 @@ def filter_options(command: Any) -> Any:
 
 
 @cli.command()
+@click.option("--empty-registry", is_flag=True,
+              help="Do not install the bundled actor registry (fixtures/actors.yaml) in a new database.")
 @click.pass_context
-def init(ctx: click.Context) -> None:
-    """Create the database (if needed) and migrate it to the newest schema."""
-    output.console.print(api.init(_db(ctx)))
+def init(ctx: click.Context, empty_registry: bool) -> None:
+    """Create the database (if needed) and migrate it to the newest schema. A new database gets the bundled actor
+    registry (ISKP, TTP, BLA ... with the GTD, UCDP and ACLED spellings), so imports resolve their groups."""
+    output.console.print(api.init(_db(ctx), registry=not empty_registry))
 
 
 @cli.command()
@@ -79,6 +82,9 @@ def load(ctx: click.Context, files: tuple[str, ...]) -> None:
     )
     if result.created_actors:
         output.console.print(f"New actors created: {', '.join(result.created_actors)}")
+    for name, entry in result.merged_actors:
+        output.console.print(f"Merged actor {escape(name)!r} into the registry's {escape(entry)!r} "
+                             "(recorded in the history)")
 
 
 @cli.command(name="import")
@@ -514,7 +520,7 @@ def upgrade(ctx: click.Context, revision: str) -> None:
     output.console.print(f"{state['database']} is now at revision {state['current']}.")
 
 
-@db.command()
+@db.command(context_settings={"ignore_unknown_options": True})  # so that `-1` is a revision, not an option
 @click.argument("revision")
 @click.pass_context
 def downgrade(ctx: click.Context, revision: str) -> None:

@@ -24,6 +24,11 @@ def error(message: str) -> None:
     errors.print("[bold red]Error:[/bold red] " + escape(message), highlight=False)
 
 
+def note(message: str) -> None:
+    """Something the answer leaves out or cannot say (a DataWarning), on stderr so that --json stays clean."""
+    errors.print("[bold yellow]Note:[/bold yellow] " + escape(message), highlight=False)
+
+
 def print_json(data: Any) -> None:
     # print() rather than rich, so scripts get exactly the JSON and nothing else.
     print(json.dumps(data, indent=2, ensure_ascii=False, default=str))
@@ -217,7 +222,7 @@ def frame_table(frame: Any, title: str, columns: list[str] | None = None) -> Non
     columns = columns or list(frame.columns)
     table = Table(title=escape(title), title_justify="left")
     for name in columns:
-        numeric = str(frame[name].dtype).startswith(("int", "float"))
+        numeric = str(frame[name].dtype).lower().startswith(("int", "float"))
         table.add_column(name, justify="right" if numeric else "left", overflow="fold")
     for row in frame[columns].itertuples(index=False):
         table.add_row(*(escape(_cell(value)) for value in row))
@@ -249,20 +254,56 @@ def timeline_table(frame: Any, freq: str, by: str | None, as_of: str | None) -> 
     as_of_note(as_of)
     frame_table(shown, f"Timeline by {freq}" + (f", per {by}" if by else ""))
     for precision, figures in frame.attrs["unplaced"].items():
+        killed = "unknown" if figures["killed_best"] is None else figures["killed_best"]
         console.print(
             f"Not placed: {figures['incidents']} incident(s) known only to the {precision} "
-            f"({figures['killed_best']} killed); a {freq} timeline cannot place them without inventing a date."
+            f"({killed} killed); a {freq} timeline cannot place them without inventing a date."
         )
+    unknown = [f"{int(frame[name].sum())} with {what} unknown" for name, what in
+               (("unknown_killed", "the killed"), ("unknown_wounded", "the wounded")) if frame[name].sum()]
+    if unknown:
+        console.print(f"Tolls sum the known figures; of these incidents {' and '.join(unknown)} "
+                      "(the unknown_* columns; '-' where every toll in a period is unknown).")
 
 
-SUMMARY_COLUMNS = ["group", "incidents", "killed_best", "killed_low", "killed_high", "wounded_best",
-                   "killed_per_incident", "first_attack", "last_attack", "days_since_last", "claimed_share",
-                   "top_provinces", "year", "year_incidents", "change_vs_previous"]
+SUMMARY_COLUMNS = ["group", "incidents", "killed", "wounded", "killed_per_incident", "first_attack", "last_attack",
+                   "days_since_last", "claimed_share", "top_provinces", "year", "year_incidents",
+                   "change_vs_previous"]
+
+
+def _toll(best: Any, low: Any, high: Any, unknown: Any) -> str:
+    """'1234 (1100-1300), 3 unknown': a summed toll with its range and how many incidents it could not count."""
+    text = "-" if best is None or best != best else str(best)
+    if low is not None and high is not None and low == low and high == high and (low, high) != (best, best):
+        text += f" ({low}-{high})"
+    return text + (f", {unknown} unknown" if unknown else "")
 
 
 def summary_table(frame: Any, as_of: str | None) -> None:
+    """Per group; killed and wounded with their ranges and the incidents whose toll is unknown, and the last
+    attack known only to the month or year beside the last dated day."""
+    from incidents.analysis.sql import plain
+
+    shown = frame.copy()
+    shown["killed"] = [_toll(*(plain(v) for v in values)) for values in
+                       zip(frame["killed_best"], frame["killed_low"], frame["killed_high"], frame["unknown_killed"],
+                           strict=True)]
+    shown["wounded"] = [_toll(*(plain(v) for v in values)) for values in
+                        zip(frame["wounded_best"], frame["wounded_low"], frame["wounded_high"],
+                            frame["unknown_wounded"], strict=True)]
     as_of_note(as_of)
-    frame_table(frame, "Groups", SUMMARY_COLUMNS)
+    frame_table(shown, "Groups", SUMMARY_COLUMNS)
+    console.print("first_attack, last_attack and days_since_last count day-precision attacks only.")
+    coarse_notes(frame)
+
+
+def coarse_notes(frame: Any) -> None:
+    """One line per group whose last attack may be one known only to the month or year."""
+    for group, coarse in zip(frame["group"], frame["last_coarse_attack"], strict=True):
+        if coarse:
+            known = "month" if len(coarse) == 7 else "year"
+            console.print(f"{escape(str(group))}: last attack {coarse}, known to the {known} (a later date than "
+                          "last_attack may be; not counted in the days)")
 
 
 def gaps_table(groups: Any, as_of: str | None) -> None:
@@ -273,8 +314,15 @@ def gaps_table(groups: Any, as_of: str | None) -> None:
         for spells in shown["longest_spells"]
     ]
     as_of_note(as_of)
-    frame_table(shown, f"Spells without an attack (as of {groups.attrs.get('as_of')})")
-    console.print("A year is quiet under half the group's median incidents a year, active over twice it.")
+    frame_table(shown, f"Spells without an attack (as of {groups.attrs.get('as_of')})",
+                ["group", "incidents", "first_attack", "last_attack", "current_spell_days", "last_coarse_attack",
+                 "longest_spells", "quiet_years", "active_years"])
+    console.print("Spells count day-precision attacks only. A year is quiet under half the group's median incidents "
+                  "a year, active over twice it.")
+    coarse_notes(groups)
+    for group, baseline in zip(groups["group"], groups["baseline"], strict=True):
+        if baseline:
+            console.print(f"{escape(str(group))}: no year is flagged: {escape(baseline)}.")
 
 
 def history_table(rows: list[dict[str, Any]], key: str) -> None:

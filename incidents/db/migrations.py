@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util.exc import CommandError
 from sqlalchemy import Engine, inspect
 from sqlalchemy.exc import OperationalError
 
 from alembic import command
 from incidents.db.engine import sqlite_file
 from incidents.db.url import describe
-from incidents.errors import DatabaseError, DatabaseNotReady
+from incidents.errors import DatabaseError, DatabaseNotReady, UsageError
 
 # The repository root: alembic/ and pyproject.toml sit beside the package (see alembic_config).
 PROJECT_ROOT = Path(__file__).resolve().parent.parent.parent
@@ -43,6 +46,7 @@ def head_revision() -> str:
 
 
 def current_revision(engine: Engine) -> str | None:
+    _check_sqlite_folder(engine)
     try:
         with engine.connect() as connection:
             return MigrationContext.configure(connection).get_current_revision()
@@ -51,18 +55,35 @@ def current_revision(engine: Engine) -> str | None:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    _create_sqlite_parent(engine)
-    command.upgrade(alembic_config(engine), revision)
+    _check_sqlite_folder(engine)
+    with _known_revision(revision):
+        command.upgrade(alembic_config(engine), revision)
 
 
 def downgrade(engine: Engine, revision: str) -> None:
-    command.downgrade(alembic_config(engine), revision)
+    with _known_revision(revision):
+        command.downgrade(alembic_config(engine), revision)
 
 
-def _create_sqlite_parent(engine: Engine) -> None:
+@contextmanager
+def _known_revision(revision: str) -> Iterator[None]:
+    """Alembic's CommandError for a revision it cannot find (or a step it cannot take) as a UsageError that names
+    the revisions there are."""
+    try:
+        yield
+    except CommandError as exc:
+        known = [script.revision for script in ScriptDirectory.from_config(alembic_config()).walk_revisions()]
+        raise UsageError(f"Cannot migrate to revision {revision!r}: {exc}. The revisions, newest first: "
+                         f"{', '.join(known)}; or head, base, -1 (one step down), +1 (one step up).") from None
+
+
+def _check_sqlite_folder(engine: Engine) -> None:
+    """A SQLite file in a folder that does not exist: say so, rather than SQLite's 'unable to open database file'
+    (and do not create the folder: a mistyped path would become a new, empty database somewhere)."""
     database = sqlite_file(engine)
-    if database is not None:
-        database.parent.mkdir(parents=True, exist_ok=True)
+    if database is not None and not database.parent.is_dir():
+        raise UsageError(f"The database {database} cannot be created or opened: the folder {database.parent} "
+                         f"does not exist; create it first (mkdir -p {database.parent})")
 
 
 def require_ready(engine: Engine) -> None:

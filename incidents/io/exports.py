@@ -109,7 +109,7 @@ def incident_rows(session: Session, filters: Filters) -> Iterator[dict[str, Any]
         for incident, location in sorted(incidents, key=lambda pair: order[pair[0].id]):
             yield {
                 "key": incident.key, "title": incident.title, "date": date_text(incident),
-                "date_end": incident.date_end.isoformat() if incident.date_end else None,
+                "date_end": incident.date_end,  # a real date cell in XLSX; ISO text in CSV and JSON
                 "country": location.country if location else None,
                 "admin1": location.admin1 if location else None, "admin2": location.admin2 if location else None,
                 "place": location.place if location else None,
@@ -192,22 +192,27 @@ FIELDS: dict[str, tuple[str, str]] = {
     "period": ("date", "First day of the period"),
     "group": ("string", "Group (actor, country, province or attack type)"),
     "incidents": ("integer", "Incidents"),
-    "unknown_toll": ("integer", "Incidents whose killed figure is unknown"),
+    "unknown_killed": ("integer", "Incidents whose killed figure is unknown (left out of the killed sums)"),
+    "unknown_wounded": ("integer", "Incidents whose wounded figure is unknown (left out of the wounded sums)"),
+    "coarse_dated": ("integer", "Incidents known only to the month or year (left out of the day arithmetic)"),
+    "last_coarse_attack": ("string", "The latest attack known only to the month or year (YYYY-MM or YYYY), when "
+                                     "it may be later than last_attack"),
     "killed_per_incident": ("number", "Killed (best) per incident with a known toll"),
-    "first_attack": ("date", "First attack"),
-    "last_attack": ("date", "Last attack"),
-    "days_since_last": ("integer", "Days since the last attack"),
+    "first_attack": ("date", "First attack known to the day"),
+    "last_attack": ("date", "Last attack known to the day"),
+    "days_since_last": ("integer", "Days since the last attack known to the day"),
     "claimed_share": ("number", "Share of the group's links that are claims"),
     "attributed_share": ("number", "Share of the group's links attributed by others"),
     "suspected_share": ("number", "Share of the group's links that are suspicions"),
     "top_provinces": ("string", "Provinces with most incidents, ';'-separated"),
     "top_attack_types": ("string", "Most frequent attack types, ';'-separated"),
-    "year": ("integer", "Year compared with the one before"),
+    "year": ("integer", "The year asked about (--year, else that of --until, else this year), against the one before"),
     "year_incidents": ("integer", "Incidents in that year"),
     "previous_year_incidents": ("integer", "Incidents in the year before"),
     "change_vs_previous": ("integer", "Change in incidents against the year before"),
 }
-PRIMARY_KEYS = {"incidents": ["key"], "events": ["key"], "timeline": ["period"], "groups": ["group"]}
+# A timeline per group has one row per period and group, so both make its key.
+PRIMARY_KEYS = {"incidents": ["key"], "events": ["key"], "timeline": ["period", "group"], "groups": ["group"]}
 
 
 def _field(name: str) -> dict[str, Any]:

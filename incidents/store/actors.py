@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from incidents.errors import FieldError, NotFoundError, UsageError
-from incidents.models import Actor, ActorAlias, ActorKind, Attribution, IncidentActor
+from incidents.models import Actor, ActorAlias, ActorKind, Attribution, IncidentActor, Source
 from incidents.records import normalize_name, parse_choice
 from incidents.store.revisions import RevisionLog
 
@@ -232,6 +232,14 @@ def merge_actors(session: Session, keep_name: str, other_name: str, who: str | N
     keep, other = _actor(session, keep_name), _actor(session, other_name)
     if keep.id == other.id:
         raise UsageError(f"{keep_name!r} and {other_name!r} are one actor already")
+    return merge_actor_records(session, keep, other, who, why)
+
+
+def merge_actor_records(session: Session, keep: Actor, other: Actor, who: str | None = None,
+                        why: str | None = None, name_as_alias: bool = True) -> dict[str, object]:
+    """merge_actors, given the two actors themselves; with name_as_alias False OTHER's name does not become an
+    alias of KEEP (a registry that names it gives it its spellings)."""
+    other_name = other.name
     if _is_within(session, keep, other):
         raise UsageError(f"{keep.name!r} sits under {other.name!r}; merge the other way round, or move it first")
     revisions = RevisionLog(session, who=who, why=why or f"merge actor {other.name} into {keep.name}")
@@ -247,7 +255,9 @@ def merge_actors(session: Session, keep_name: str, other_name: str, who: str | N
         revisions.record("actors", keep.id, "alias", None, alias.alias + scope)
     own_name = ("", normalize_name(other.name))
     spellings = len(aliases)
-    if own_name not in kept_keys | {(a.dataset, a.normalized) for a in aliases}:
+    held = session.scalar(select(ActorAlias.actor_id).where(ActorAlias.dataset == "",
+                                                            ActorAlias.normalized == own_name[1]))
+    if name_as_alias and held is None and own_name not in kept_keys | {(a.dataset, a.normalized) for a in aliases}:
         session.add(ActorAlias(actor_id=keep.id, alias=other.name, normalized=own_name[1], dataset=""))
         spellings += 1
     moved = joined = 0
@@ -280,6 +290,51 @@ def merge_actors(session: Session, keep_name: str, other_name: str, who: str | N
     session.flush()
     return {"kept": keep.name, "merged": other_name, "aliases": spellings, "links_moved": moved,
             "links_joined": joined, "subgroups": len(children)}
+
+
+def fold_into_registry(session: Session, specs: list[ActorSpec], who: str | None = None) -> list[tuple[str, str]]:
+    """Before a registry loads: merge each actor outside it (made by an import, or by hand) that it names into the
+    entry that names it, recorded as an actor merge; returns (actor, entry) pairs.
+
+    A spelling is looked up as the datasets of the actor's links scope it first (UCDP's 'IS' is ISKP), then as
+    any source writes it. Spellings the registry gives to an entry are left to the registry (the generic 'IS'
+    stays Islamic State's); the actor's other spellings follow it into the entry.
+    """
+    claims: dict[tuple[str, str], str] = {}
+    kinds = {spec.name: spec.kind for spec in specs}
+    for spec in specs:
+        claims.setdefault(("", normalize_name(spec.name)), spec.name)
+        for alias, dataset, _ in spec.aliases:
+            claims.setdefault((dataset, normalize_name(alias)), spec.name)
+    folded = []
+    for actor in session.scalars(select(Actor).where(Actor.name.not_in(kinds)).order_by(Actor.id)).all():
+        datasets = sorted({d for (d,) in session.execute(
+            select(Source.dataset).join(IncidentActor, IncidentActor.source_id == Source.id)
+            .where(IncidentActor.actor_id == actor.id).distinct()) if d})
+        aliases = list(session.scalars(select(ActorAlias).where(ActorAlias.actor_id == actor.id)))
+        targets: set[str] = set()
+        for spelling in {normalize_name(actor.name)} | {a.normalized for a in aliases}:
+            scoped = {claims[(d, spelling)] for d in datasets if (d, spelling) in claims}
+            targets |= scoped or ({claims[("", spelling)]} if ("", spelling) in claims else set())
+        if len(targets) > 1:
+            raise UsageError(f"actor {actor.name!r} is named by several registry entries "
+                             f"({', '.join(sorted(targets))}); merge it by hand first: "
+                             "incidents actors merge KEEP OTHER")
+        if not targets:
+            continue
+        target = targets.pop()
+        for row in aliases:
+            if (row.dataset, row.normalized) in claims:
+                session.delete(row)
+        keep = session.scalar(select(Actor).where(Actor.name == target))
+        if keep is None:
+            keep = Actor(name=target, kind=kinds[target].value)
+            session.add(keep)
+        session.flush()
+        name = actor.name
+        merge_actor_records(session, keep, actor, who, f"registry loaded: {name} is {target}", name_as_alias=False)
+        folded.append((name, target))
+    return folded
 
 
 def set_parent(session: Session, name: str, parent: str | None, who: str | None = None,

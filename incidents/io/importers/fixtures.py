@@ -33,12 +33,13 @@ from incidents.records import (
     parse_date,
     parse_partial_date,
 )
-from incidents.store.actors import ActorSpec
+from incidents.store.actors import ActorSpec, fold_into_registry
 from incidents.store.imports import finish_import, start_import
 from incidents.store.incidents import Writer
 
 FIXTURES_DIR = Path(__file__).resolve().parents[3] / "fixtures"  # the repository's fixtures/
-DEMO_FIXTURES = ("actors.yaml", "seed_incidents.yaml")
+REGISTRY_FIXTURE = "actors.yaml"  # the bundled actor registry, installed by `incidents init`
+DEMO_FIXTURES = (REGISTRY_FIXTURE, "seed_incidents.yaml")
 
 LINE = "__line__"
 LINES = "__lines__"
@@ -75,6 +76,7 @@ class LoadResult:
     incidents_read: int = 0
     counts: dict[str, int] = field(default_factory=lambda: {"inserted": 0, "updated": 0, "unchanged": 0})
     created_actors: list[str] = field(default_factory=list)
+    merged_actors: list[tuple[str, str]] = field(default_factory=list)  # (actor outside the registry, entry)
 
 
 class _Reader:
@@ -355,6 +357,10 @@ def load_fixtures(engine: Engine, paths: list[Path], who: str | None = None) -> 
         for fixture in fixtures:
             data = fixture.path.read_bytes()
             run = start_import(session, str(fixture.path), "fixture", hashlib.sha256(data).hexdigest(), who)
+            try:
+                result.merged_actors += fold_into_registry(session, fixture.actors, who) if fixture.actors else []
+            except UsageError as exc:
+                raise InputError(f"{fixture.path.name}: {exc}") from None
             writer = Writer(session, who=who, why=f"fixture {fixture.path.name}", import_run=run)
             for spec in fixture.actors:
                 try:
