@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pandas as pd
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, case, false, func, literal, select, true
 from sqlalchemy.orm import Session
 
 from incidents.analysis import summaries, timelines
@@ -191,29 +191,45 @@ def chart(db: DatabaseArg, what: str, out: str | Path, freq: str = "year", by: s
         return _chart(engine, what, path, freq, by, rollup, filters)
 
 
+DATASET_NAMES = {"ucdp": "UCDP GED", "gtd": "GTD (START)", "acled": "ACLED", None: "recorded here from sources"}
+
+
 def _chart(engine: Engine, what: str, out: Path, freq: str, by: str | None, rollup: bool,
            filters: dict[str, Any]) -> Any:
+    from incidents.analysis.sql import actor_groups
+    from incidents.analysis.timelines import PLACEABLE
     from incidents.io import charts
 
     chosen = Filters(**filters)
+    if what not in ("timeline", "groups"):
+        raise UsageError(f"chart {what!r} is not one of: timeline, groups")
     with engines.session_factory(engine)() as session:
-        count = session.scalar(select(func.count()).select_from(filtered_incidents(session, chosen).subquery()))
-        span = session.execute(select(func.min(Incident.date_start), func.max(Incident.date_start)).where(
-            Incident.id.in_(filtered_incidents(session, chosen)))).one()
-    described = describe(str(engine.url))
-    caption = (f"{count} incidents from {span[0]} to {span[1]}"
+        scope = Incident.id.in_(filtered_incidents(session, chosen))
+        grouped = Incident.id.in_(select(actor_groups(session, chosen, rollup, "perpetrator").subquery().c.incident_id))
+        needs_group = what == "groups" or by == "actor"
+        coarse = Incident.date_precision.not_in(PLACEABLE[freq]) if what == "timeline" else false()
+        count, ungrouped, unplaced, first, last = session.execute(select(
+            func.count(), func.sum(case((~grouped, 1), else_=0)) if needs_group else literal(0),
+            func.sum(case((coarse, 1), else_=0)),
+            func.min(Incident.date_start), func.max(Incident.date_start)).where(scope)).one()
+        plotted = session.scalar(select(func.count()).where(scope, ~coarse, grouped if needs_group else true()))
+        datasets = session.execute(select(Incident.origin_dataset, func.count()).where(scope)
+                                   .group_by(Incident.origin_dataset).order_by(func.count().desc())).all()
+    left_out = [f"{unplaced} known only more coarsely than a {freq}" if unplaced else "",
+                f"{ungrouped} with no perpetrator group" if ungrouped else ""]
+    caption = (f"{plotted} of {count} incidents plotted, {first} to {last}"
                + (f" (filters: {', '.join(f'{k}={v}' for k, v in filters.items() if v)})" if any(filters.values())
                   else "")
-               + f". Source: incidents database {described}. Groups counted as perpetrators; tolls are each "
-               "incident's best estimate.")
+               + (f"; not plotted: {'; '.join(part for part in left_out if part)}" if any(left_out) else "")
+               + ". Data: " + ", ".join(f"{DATASET_NAMES.get(d, d)} ({n})" for d, n in datasets)
+               + ". Killed: each incident's best estimate; a gap in a killed line is a period whose tolls are all "
+               "unknown. Groups are perpetrators (claimed, attributed or suspected; denials left out).")
     if what == "timeline":
         frame = timeline(engine, freq=freq, by=by, rollup=rollup, **filters)
         title = f"Incidents and deaths per {freq}" + (f", by {by}" if by else "")
         return charts.timeline_chart(frame, out, title, caption)
-    if what == "groups":
-        frame = summary(engine, rollup=rollup, **filters)
-        return charts.groups_chart(frame, out, "Incidents and deaths per group", caption)
-    raise UsageError(f"chart {what!r} is not one of: timeline, groups")
+    frame = summary(engine, rollup=rollup, **filters)
+    return charts.groups_chart(frame, out, "Incidents and deaths per group", caption)
 
 
 def incidents(db: DatabaseArg = None, limit: int | None = 100, as_of: str | date | None = None,

@@ -7,6 +7,7 @@ error with its flag, `--since` (see IncidentsError.render).
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -43,6 +44,14 @@ class IncidentsError(Exception):
 
     def __str__(self) -> str:
         return self.message
+
+    def prefixed(self, prefix: str) -> IncidentsError:
+        """The same error with `prefix` (a file name: 'gtd.csv: ') before its message."""
+        error = copy.copy(self)
+        error._marked = prefix + self._marked
+        error.message = prefix + self.message
+        error.args = (error.message,)
+        return error
 
     def __reduce__(self) -> tuple[Any, ...]:  # picklable (multiprocessing, joblib), marks and all
         return (_rebuild, (type(self), dict(self.__dict__)))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 
@@ -33,8 +34,17 @@ def test_timeline_chart_plots_the_timeline(data: str, tmp_path: Path) -> None:
     assert np.array_equal(killed["Islamic State Khorasan Province"].get_ydata(), iskp.killed_best.to_numpy())
     assert top.get_ylabel() == "incidents" and bottom.get_ylabel() == "killed (best estimate)"
     assert top.get_title() and top.get_legend() is not None
+    assert top.get_legend().get_bbox_to_anchor().x0 > top.get_window_extent().x1  # beside the plot, not on it
+    for axis in (top, bottom):
+        assert all(float(tick).is_integer() for tick in axis.get_yticks())  # no quarter incidents
     caption = " ".join(t.get_text() for t in figure.texts)
-    assert "incidents from 2015" in caption and "Source: incidents database" in caption
+    # Plotted: the incidents with a perpetrator group (UCDP one-sided violence and the three seeds).
+    raw = pd.read_csv(FIXTURES / "ucdp_ged_pakistan_2015_2021.csv", dtype=str, keep_default_na=False)
+    one_sided = int((raw.type_of_violence == "3").sum())
+    total = len(raw) + 3
+    assert f"{one_sided + 3} of {total} incidents plotted" in caption
+    assert f"not plotted: {total - one_sided - 3} with no perpetrator group" in caption
+    assert f"UCDP GED ({len(raw)})" in caption and "sqlite:" not in caption and "postgresql" not in caption
     assert (tmp_path / "t.svg").read_text().startswith("<?xml")
 
 
@@ -45,7 +55,25 @@ def test_groups_chart_plots_the_summary(data: str, tmp_path: Path) -> None:
     widths = [bar.get_width() for bar in left.patches][::-1]  # drawn bottom-up
     assert widths == frame.incidents.head(15).tolist()
     assert [bar.get_width() for bar in right.patches][::-1] == frame.killed_best.head(15).tolist()
+    assert all(float(tick).is_integer() for tick in left.get_xticks())
     assert (tmp_path / "g.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_many_groups_get_a_row_each(data: str, tmp_path: Path) -> None:
+    """Seven groups on one monthly axis are a tangle: one row per group, incidents and killed side by side."""
+    api.import_file(data, FIXTURES / "gtd_format_sample.csv")
+    frame = api.timeline(data, freq="month", by="actor")
+    groups = frame.groupby("group")["incidents"].sum().sort_values(ascending=False)
+    assert len(groups) >= 4
+    figure = api.chart(data, "timeline", tmp_path / "m.png", freq="month", by="actor")
+    shown = min(len(groups), 6) + (1 if len(groups) > 6 else 0)
+    assert len(figure.axes) == 2 * shown
+    first = figure.axes[0]
+    assert first.get_ylabel() == groups.index[0]
+    for axis in figure.axes:
+        assert all(float(tick).is_integer() for tick in axis.get_yticks()), axis.get_ylabel()
+    bars = [bar.get_height() for bar in first.patches]
+    assert bars == frame[frame.group == groups.index[0]].incidents.tolist()
 
 
 def test_chart_needs_png_or_svg(data: str, tmp_path: Path) -> None:

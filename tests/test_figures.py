@@ -25,8 +25,8 @@ from incidents import api
 from incidents.analysis.filters import Filters
 from incidents.analysis.summaries import group_summary
 from incidents.cli import cli
-from incidents.errors import DataWarning
 from incidents.db.engine import make_engine
+from incidents.errors import DataWarning
 
 from .conftest import FIXTURES
 

@@ -20,7 +20,7 @@ from sqlalchemy import Engine, func, select
 from incidents.analysis.reads import incident_detail
 from incidents.cli import cli
 from incidents.db.engine import session_factory
-from incidents.errors import InputError
+from incidents.errors import InputError, UsageError
 from incidents.io.importing import ImportOptions, run_import
 from incidents.models import Actor, Import, Incident, IncidentActor, Location, Report, Revision, Source
 
@@ -248,7 +248,8 @@ def test_gtd_derived_subset_needs_a_country(engine: Engine, tmp_path: Path) -> N
     header, rows = read_rows(GTD, encoding="latin-1")
     subset = [[row[header.index(c)] for c in columns] for row in rows]
     path = write_rows(tmp_path / "derived.csv", columns, subset)
-    with pytest.raises(InputError, match=r"derived.csv:2: column country_txt: .*give the import the file's country"):
+    # Said once, before any row is read (not once per row): the file has no country column at all.
+    with pytest.raises(UsageError, match=r"derived.csv: the file has no country column .* with country"):
         imp(engine, path)
     assert imp(engine, path, country="PAK").inserted == len(rows)
 

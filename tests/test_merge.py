@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -165,3 +166,14 @@ def test_a_record_without_coordinates_pairs_by_province(db_url: str) -> None:
     pairs = api.duplicates(db_url, limit=None)
     pair = next(p for p in pairs if {p["a"], p["b"]} == {added, "ACLED-PAK99906"})
     assert pair["km_apart"] is None and pair["toll_score"] == 1.0
+
+
+def test_a_denial_is_no_shared_perpetrator(db_url: str) -> None:
+    """Two records of one day and place, one claimed by BLA and one where TTP denied it: TTP is not shared."""
+    api.load(db_url, [FIXTURES / "actors.yaml"])
+    common: dict[str, Any] = {"date": "2019-05-10", "country": "PAK", "admin1": "Balochistan", "place": "Quetta",
+                              "killed": 4}
+    a = api.add(db_url, **common, citation="test record A", perpetrators=["TTP=denied", "BLA=claimed"])["key"]
+    b = api.add(db_url, **common, citation="test record B", perpetrators=["TTP=denied"])["key"]
+    pair = next(p for p in api.duplicates(db_url, limit=None) if {p["a"], p["b"]} == {a, b})
+    assert pair["shared_perpetrators"] == []

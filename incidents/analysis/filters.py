@@ -138,7 +138,7 @@ def check_spelling(session: Session, admin1: str) -> None:
     if admin1 in checked:
         return
     checked.add(admin1)
-    counts = dict(session.execute(
+    counts: dict[str, int] = dict(session.execute(  # type: ignore[arg-type]  # admin1 IS NOT NULL below
         select(Location.admin1, func.count(Incident.id)).join(Incident, Incident.location_id == Location.id)
         .where(Location.admin1.is_not(None), Incident.merged_into_id.is_(None)).group_by(Location.admin1)).all())
     wanted = admin1.strip().lower()

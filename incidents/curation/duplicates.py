@@ -26,6 +26,7 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from incidents.analysis.filters import Filters, counted_link
 from incidents.analysis.sql import frame_of
 from incidents.models import Actor, ActorKind, Incident, IncidentActor, Location, Role
 from incidents.records import normalize_name
@@ -184,7 +185,7 @@ def _actor_similarity(session: Session, pairs: pd.DataFrame) -> tuple[list[list[
     perpetrators: dict[int, set[str]] = {}
     for incident_id, actor_id in session.execute(
             select(IncidentActor.incident_id, IncidentActor.actor_id).join(Actor, Actor.id == IncidentActor.actor_id)
-            .where(IncidentActor.role == Role.PERPETRATOR.value,
+            .where(IncidentActor.role == Role.PERPETRATOR.value, counted_link(Filters()),  # a denial names no one
                    Actor.kind != ActorKind.UNIDENTIFIED.value)):  # two "Unknown"s are no evidence of one attack
         if incident_id in ids:  # filtered here: an IN (...) of every candidate could pass SQLite's variable limit
             perpetrators.setdefault(incident_id, set()).add(roots[actor_id][1])

@@ -12,7 +12,7 @@ import pandas as pd
 
 from incidents.errors import FieldError
 
-MAX_SERIES = 8  # more lines than this are unreadable; the rest are summed as "other groups"
+MAX_SERIES = 6  # more rows than this are unreadable; the rest are summed as "other groups"
 
 
 def _pyplot() -> Any:
@@ -33,33 +33,78 @@ def _caption(figure: Any, caption: str) -> None:
     figure.text(0.01, 0.01, caption, fontsize=8, color="#555555", ha="left", va="bottom", wrap=True)
 
 
+SMALL_MULTIPLES_FROM = 4  # this many lines or more on one axis are a tangle: one row per group instead
+
+
+def _whole_numbers(*axes: Any) -> None:
+    """Counts have no quarter incidents: ticks on whole numbers only."""
+    from matplotlib.ticker import MaxNLocator
+
+    for axis in axes:
+        axis.set_ylim(bottom=0, top=max(1.0, axis.get_ylim()[1]))  # an all-zero series gets 0..1, not -0.05..0.05
+        axis.yaxis.set_major_locator(MaxNLocator(integer=True))
+
+
+def _series(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """The groups to draw, most incidents first, at most MAX_SERIES, the rest summed as 'other groups'."""
+    if "group" not in frame.columns or frame.empty:
+        return {"all incidents": frame}
+    totals = frame.groupby("group")["incidents"].sum().sort_values(ascending=False)
+    keep = list(totals.index[:MAX_SERIES])
+    series = {name: frame[frame.group == name] for name in keep}
+    rest = frame[~frame.group.isin(keep)]
+    if not rest.empty:
+        series["other groups"] = rest.groupby("period", as_index=False)[["incidents", "killed_best"]].sum(
+            min_count=1)
+    return series
+
+
 def timeline_chart(frame: pd.DataFrame, path: Path, title: str, caption: str) -> Any:
-    """Incidents (top) and killed, best estimate (bottom) per period, one line per group."""
+    """Incidents and killed (best estimate) per period. Up to three groups: one line each on two panels, the
+    legend beside the plot; more: one row per group (incidents as bars, killed as a line), so none hides another."""
     _check_suffix(path)
     plt = _pyplot()
-    figure, (top, bottom) = plt.subplots(2, 1, figsize=(10, 7), sharex=True)
-    if "group" in frame.columns and not frame.empty:
-        totals = frame.groupby("group")["incidents"].sum().sort_values(ascending=False)
-        keep = list(totals.index[:MAX_SERIES])
-        series = {name: frame[frame.group == name] for name in keep}
-        rest = frame[~frame.group.isin(keep)]
-        if not rest.empty:
-            series["other groups"] = rest.groupby("period", as_index=False)[["incidents", "killed_best"]].sum()
+    series = _series(frame)
+    if len(series) < SMALL_MULTIPLES_FROM:
+        figure, (top, bottom) = plt.subplots(2, 1, figsize=(11, 7), sharex=True)
+        for name, part in series.items():
+            top.plot(part["period"], part["incidents"], marker="o", markersize=3, label=name)
+            bottom.plot(part["period"], part["killed_best"].astype("float"), marker="o", markersize=3, label=name)
+        top.set_ylabel("incidents")
+        bottom.set_ylabel("killed (best estimate)")
+        bottom.set_xlabel(f"period ({frame.attrs.get('freq', '')})")
+        top.set_title(title)
+        top.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)  # beside, not over
+        _whole_numbers(top, bottom)
+        _caption(figure, caption)
+        figure.tight_layout(rect=(0, 0.06, 1, 1))
     else:
-        series = {"all incidents": frame}
-    for name, part in series.items():
-        top.plot(part["period"], part["incidents"], marker="o", markersize=3, label=name)
-        bottom.plot(part["period"], part["killed_best"], marker="o", markersize=3, label=name)
-    top.set_ylabel("incidents")
-    bottom.set_ylabel("killed (best estimate)")
-    bottom.set_xlabel(f"period ({frame.attrs.get('freq', '')})")
-    top.set_title(title)
-    top.legend(loc="upper left", fontsize=8)
-    _caption(figure, caption)
-    figure.tight_layout(rect=(0, 0.05, 1, 1))
+        rows = len(series)
+        figure, axes = plt.subplots(rows, 2, figsize=(12, 1.6 * rows + 1.6), sharex=True, squeeze=False)
+        width = _bar_width(frame)
+        for row, (name, part) in enumerate(series.items()):
+            left, right = axes[row]
+            left.bar(part["period"], part["incidents"], width=width, color="#4c72b0", label=name)
+            right.plot(part["period"], part["killed_best"].astype("float"), color="#c44e52", marker="o",
+                       markersize=2, label=name)
+            left.set_ylabel(name, rotation=0, ha="right", va="center", fontsize=8)
+            _whole_numbers(left, right)
+        axes[0][0].set_title("incidents")
+        axes[0][1].set_title("killed (best estimate)")
+        axes[-1][0].set_xlabel(f"period ({frame.attrs.get('freq', '')})")
+        axes[-1][1].set_xlabel(f"period ({frame.attrs.get('freq', '')})")
+        figure.suptitle(title)
+        _caption(figure, caption)
+        figure.tight_layout(rect=(0, 0.06, 1, 0.97))
     figure.savefig(path)
     plt.close(figure)
     return figure
+
+
+def _bar_width(frame: pd.DataFrame) -> float:
+    """Bars as wide as most of a period, in days (matplotlib's date unit)."""
+    days = {"day": 1, "week": 7, "month": 30, "quarter": 91, "year": 365}.get(frame.attrs.get("freq", "month"), 30)
+    return days * 0.8
 
 
 def groups_chart(frame: pd.DataFrame, path: Path, title: str, caption: str, top_n: int = 15) -> Any:
@@ -69,12 +114,15 @@ def groups_chart(frame: pd.DataFrame, path: Path, title: str, caption: str, top_
     shown = frame.head(top_n).iloc[::-1]  # barh draws bottom-up; the most active group ends on top
     figure, (left, right) = plt.subplots(1, 2, figsize=(11, max(3, 0.45 * len(shown) + 1.5)), sharey=True)
     left.barh(shown["group"], shown["incidents"], color="#4c72b0", label="incidents")
-    right.barh(shown["group"], shown["killed_best"], color="#c44e52", label="killed (best estimate)")
+    right.barh(shown["group"], shown["killed_best"].astype("float").fillna(0), color="#c44e52",
+               label="killed (best estimate)")
     left.set_xlabel("incidents")
     right.set_xlabel("killed (best estimate)")
     left.set_ylabel("group")
-    left.legend(loc="lower right", fontsize=8)
-    right.legend(loc="lower right", fontsize=8)
+    from matplotlib.ticker import MaxNLocator
+
+    for axis in (left, right):
+        axis.xaxis.set_major_locator(MaxNLocator(integer=True))
     figure.suptitle(title)
     _caption(figure, caption)
     figure.tight_layout(rect=(0, 0.05, 1, 0.95))

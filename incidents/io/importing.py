@@ -19,7 +19,7 @@ from types import ModuleType
 from sqlalchemy import Engine
 
 from incidents.db.engine import for_writing, retrying, session_factory, take_bulk_lock
-from incidents.errors import FieldError, InputError, named, option
+from incidents.errors import FieldError, InputError, UsageError, named, option
 from incidents.io.importers import acled, gtd, native, ucdp
 from incidents.io.importers.reading import Table, encoding_error, open_table, skip_hxl_row
 from incidents.records import IncidentRecord
@@ -158,7 +158,10 @@ def _import_once(engine: Engine, path: Path, options: ImportOptions, progress: P
     if table.skipped_hxl_row:
         result.notes.append("skipped the HXL hashtag row under the header (an HDX download)")
     header = table.header
-    mapper = module.Mapper(header, default_country=options.country)
+    try:
+        mapper = module.Mapper(header, default_country=options.country)
+    except UsageError as exc:
+        raise exc.prefixed(f"{path.name}: ") from None
     if getattr(mapper, "note", None):
         result.notes.append(mapper.note)
     rejects = _Rejects(options.rejects, header, path.name)

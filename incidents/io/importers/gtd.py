@@ -21,7 +21,7 @@ import hashlib
 import re
 from datetime import date, datetime
 
-from incidents.errors import FieldError
+from incidents.errors import FieldError, UsageError, option
 from incidents.io.importers.common import DatasetMapper, missing_columns, text
 from incidents.models import Attribution, DatePrecision, GeoPrecision, Role, Status
 from incidents.records import (
@@ -136,6 +136,10 @@ class Mapper(DatasetMapper):
 
     def __init__(self, header: list[str], default_country: str | None = None) -> None:
         super().__init__(header, default_country)
+        if not default_country and "country_txt" not in header and "country" not in header:
+            # Said once, before any row is read: otherwise every row would fail with the same words.
+            raise UsageError(f"the file has no country column (country_txt or country); give its country with "
+                             f"{option('country')} (for example PAK), and every row is taken to be there")
         self.has_eventid = "eventid" in header
         self.note = None if self.has_eventid else (
             "the file has no eventid column: each row is keyed by its content, and identical rows (the "
