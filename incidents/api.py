@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pandas as pd
-from sqlalchemy import Engine, case, false, func, literal, select, true
+from sqlalchemy import Engine, false, func, select
 from sqlalchemy.orm import Session
 
 from incidents.analysis import summaries, timelines
@@ -22,12 +22,12 @@ from incidents.curation.duplicates import candidate_pairs
 from incidents.db import admin, migrations
 from incidents.db import engine as engines
 from incidents.db.url import database_url, describe
-from incidents.errors import MISSING, FieldError, UsageError, option
+from incidents.errors import MISSING, FieldError, NotFoundError, UsageError, option
 from incidents.files import input_file, output_file
 from incidents.io.exports import export_incidents, frame_rows, write_export
 from incidents.io.importers.fixtures import DEMO_FIXTURES, FIXTURES_DIR, REGISTRY_FIXTURE, LoadResult, load_fixtures
 from incidents.io.importing import ImportOptions, ImportResult, Progress, run_import
-from incidents.models import Actor, Attribution, GeoPrecision, Incident, Report, Source, Status
+from incidents.models import Actor, Attribution, GeoPrecision, Incident, Location, Report, Source, Status
 from incidents.records import (
     IncidentRecord,
     LocationRecord,
@@ -84,6 +84,11 @@ def connected(db: DatabaseArg, as_of: str | date | None = None, *, ready: bool =
             engine.dispose()
 
 
+def _database_file(db: DatabaseArg) -> Path | None:
+    """The SQLite file `db` names (None for PostgreSQL and memory): a file no export may be written over."""
+    return engines.sqlite_file(db if isinstance(db, Engine) else database_url(None if db is None else str(db)))
+
+
 def _write(db: DatabaseArg, what: str, work: Callable[[Session], T]) -> T:
     """`work(session)` in one writing transaction (engines.write) on `db`."""
     with connected(db) as engine:
@@ -122,18 +127,35 @@ def import_file(db: DatabaseArg, path: str | Path, progress: Progress | None = N
     """
     source = input_file(path, "file to import")
     if options.get("rejects") is not None:
-        options["rejects"] = output_file(options["rejects"], "rejects file")
+        options["rejects"] = output_file(options["rejects"], "rejects file", reads=(source, _database_file(db)))
     with connected(db) as engine:
         return run_import(engine, source, ImportOptions(**options), progress)
 
 
-def export(db: DatabaseArg, what: str, out: str | Path, fmt: str = "csv", excel: bool = False, freq: str = "month",
-           by: str | None = None, rollup: bool = False, as_of: str | date | None = None, **filters: Any) -> int:
+EXPORT_SUFFIXES = {".csv": "csv", ".xlsx": "xlsx", ".json": "json"}
+
+
+def export(db: DatabaseArg, what: str, out: str | Path, fmt: str | None = None, excel: bool = False,
+           freq: str = "month", by: str | None = None, rollup: bool = False, as_of: str | date | None = None,
+           **filters: Any) -> int:
     """Write an export and its datapackage.json; returns the number of rows.
 
     what: incidents (the native format, re-importable as CSV), events (the event log), timeline, groups.
+    fmt: csv, xlsx or json; by default the file name's (.csv, .xlsx, .json), else csv. A format the file name
+    contradicts (--format xlsx --out groups.csv) is refused. `by` and `freq` shape timelines only, `rollup`
+    timelines and groups; given to another export they are refused rather than silently ignored.
     """
-    path = output_file(out, "export")
+    path = output_file(out, "export", reads=(_database_file(db),))
+    named_format = EXPORT_SUFFIXES.get(path.suffix.lower())
+    if fmt is None:
+        fmt = named_format or "csv"
+    elif named_format and named_format != fmt:
+        raise FieldError("fmt", fmt, f"does not match the file name {path.name} ({named_format}); name a "
+                                     f".{fmt} file, or leave {option('fmt')} out")
+    if by and what != "timeline":
+        raise FieldError("by", by, f"shapes timeline exports only, not {what}")
+    if rollup and what not in ("timeline", "groups"):
+        raise FieldError("rollup", True, f"applies to timeline and groups exports, not {what}")
     with connected(db, as_of) as engine, engines.session_factory(engine)() as session:
         chosen = Filters(**filters)
         if what == "incidents":
@@ -143,7 +165,7 @@ def export(db: DatabaseArg, what: str, out: str | Path, fmt: str = "csv", excel:
         elif what == "timeline":
             frame = timelines.timeline(session, chosen, freq=freq, by=by, rollup=rollup)
         elif what == "groups":
-            frame = summaries.group_summary(session, chosen, rollup=rollup)
+            frame = summaries.group_summary(session, chosen, rollup=rollup, as_of=parse_as_of(as_of))
         else:
             raise UsageError(f"export {what!r} is not one of: incidents, events, timeline, groups")
     return write_export(frame_rows(frame), path, what, list(frame.columns), fmt, excel)
@@ -186,7 +208,7 @@ def event_log(db: DatabaseArg = None, as_of: str | date | None = None, **filters
 def chart(db: DatabaseArg, what: str, out: str | Path, freq: str = "year", by: str | None = "actor",
           rollup: bool = False, as_of: str | date | None = None, **filters: Any) -> Any:
     """Draw a chart (what: timeline or groups) to a .png or .svg file; returns the matplotlib Figure."""
-    path = output_file(out, "chart")
+    path = output_file(out, "chart", reads=(_database_file(db),))
     with connected(db, as_of) as engine:
         return _chart(engine, what, path, freq, by, rollup, filters)
 
@@ -196,39 +218,76 @@ DATASET_NAMES = {"ucdp": "UCDP GED", "gtd": "GTD (START)", "acled": "ACLED", Non
 
 def _chart(engine: Engine, what: str, out: Path, freq: str, by: str | None, rollup: bool,
            filters: dict[str, Any]) -> Any:
-    from incidents.analysis.sql import actor_groups
+    """Draw the chart with a caption that counts what is plotted, says what is left out and why, and names the
+    data behind the plotted incidents (datasets, not the database's address)."""
+    from incidents.analysis.sql import actor_groups, group_names
     from incidents.analysis.timelines import PLACEABLE
     from incidents.io import charts
 
-    chosen = Filters(**filters)
     if what not in ("timeline", "groups"):
         raise UsageError(f"chart {what!r} is not one of: timeline, groups")
+    chosen = Filters(**filters)
+    frame = (timeline(engine, freq=freq, by=by, rollup=rollup, **filters) if what == "timeline"
+             else summary(engine, rollup=rollup, **filters))
     with engines.session_factory(engine)() as session:
         scope = Incident.id.in_(filtered_incidents(session, chosen))
-        grouped = Incident.id.in_(select(actor_groups(session, chosen, rollup, "perpetrator").subquery().c.incident_id))
-        needs_group = what == "groups" or by == "actor"
-        coarse = Incident.date_precision.not_in(PLACEABLE[freq]) if what == "timeline" else false()
-        count, ungrouped, unplaced, first, last = session.execute(select(
-            func.count(), func.sum(case((~grouped, 1), else_=0)) if needs_group else literal(0),
-            func.sum(case((coarse, 1), else_=0)),
-            func.min(Incident.date_start), func.max(Incident.date_start)).where(scope)).one()
-        plotted = session.scalar(select(func.count()).where(scope, ~coarse, grouped if needs_group else true()))
-        datasets = session.execute(select(Incident.origin_dataset, func.count()).where(scope)
+        count = session.scalar(select(func.count()).where(scope)) or 0
+        if count == 0:
+            raise NotFoundError("Nothing to chart: no incident matches the filters.")
+        groups = actor_groups(session, chosen, rollup, "perpetrator").subquery()
+        reasons: list[tuple[str, Any]] = []  # (why not plotted, SQL for the incidents it leaves out)
+        if what == "timeline":
+            reasons.append((f"known only more coarsely than a {freq}", Incident.date_precision.not_in(PLACEABLE[freq])))
+            if by == "actor":
+                reasons.append(("with no perpetrator group", Incident.id.not_in(select(groups.c.incident_id))))
+            elif by in ("country", "admin1"):
+                column = getattr(Location, by)
+                reasons.append((f"with no {by}", Incident.location_id.is_(None) | Incident.location_id.in_(
+                    select(Location.id).where(column.is_(None)))))
+            elif by == "attack_type":
+                reasons.append(("with no attack type", Incident.attack_type.is_(None)))
+        else:
+            names = group_names(session)
+            shown = set(frame["group"].head(charts.TOP_GROUPS))
+            shown_ids = [group_id for group_id, name in names.items() if name in shown]
+            outside = Incident.id.not_in(select(groups.c.incident_id).where(groups.c.group_id.in_(shown_ids)))
+            reasons.append(("with no perpetrator group", Incident.id.not_in(select(groups.c.incident_id))))
+            if len(frame) > charts.TOP_GROUPS:
+                reasons.append((f"only of the {len(frame) - charts.TOP_GROUPS} groups not shown", outside))
+        left_out, earlier = [], false()
+        for why, condition in reasons:  # each incident counted under the first reason that leaves it out
+            number = session.scalar(select(func.count()).where(scope, condition, ~earlier)) or 0
+            if number:
+                left_out.append(f"{number} {why}")
+            earlier = earlier | condition
+        plotted = scope & ~earlier
+        shown_count, first, last = session.execute(
+            select(func.count(), func.min(Incident.date_start), func.max(Incident.date_start)).where(plotted)).one()
+        if not shown_count:
+            raise NotFoundError(f"Nothing to chart: of the {count} incidents that match, {'; '.join(left_out)}.")
+        datasets = session.execute(select(Incident.origin_dataset, func.count()).where(plotted)
                                    .group_by(Incident.origin_dataset).order_by(func.count().desc())).all()
-    left_out = [f"{unplaced} known only more coarsely than a {freq}" if unplaced else "",
-                f"{ungrouped} with no perpetrator group" if ungrouped else ""]
-    caption = (f"{plotted} of {count} incidents plotted, {first} to {last}"
-               + (f" (filters: {', '.join(f'{k}={v}' for k, v in filters.items() if v)})" if any(filters.values())
-                  else "")
-               + (f"; not plotted: {'; '.join(part for part in left_out if part)}" if any(left_out) else "")
-               + ". Data: " + ", ".join(f"{DATASET_NAMES.get(d, d)} ({n})" for d, n in datasets)
-               + ". Killed: each incident's best estimate; a gap in a killed line is a period whose tolls are all "
-               "unknown. Groups are perpetrators (claimed, attributed or suspected; denials left out).")
+    shown_filters = ", ".join(f"{k}={'/'.join(v) if isinstance(v, list | tuple) else v}"
+                              for k, v in filters.items() if v)
+    attribution = ("/".join(chosen.attribution) if chosen.attribution
+                   else "claimed, attributed or suspected; denials left out")
+    parts = [f"{shown_count} of {count} incidents plotted, {first} to {last}"
+             + (f" (filters: {shown_filters})" if shown_filters else "")]
+    if left_out:
+        parts.append("Not plotted: " + "; ".join(left_out))
+    if datasets:
+        parts.append("Data: " + ", ".join(f"{DATASET_NAMES.get(d, d)} ({n})" for d, n in datasets))
     if what == "timeline":
-        frame = timeline(engine, freq=freq, by=by, rollup=rollup, **filters)
+        parts.append("Killed: the sum of each incident's best estimate; a gap in a killed line is a period whose "
+                     "tolls are all unknown")
+    else:
+        parts.append("Killed: the sum of each incident's best estimate, over incidents with a known toll")
+    if what == "groups" or by == "actor":
+        parts.append(f"Groups: perpetrators ({attribution})")
+    caption = ". ".join(parts) + "."
+    if what == "timeline":
         title = f"Incidents and deaths per {freq}" + (f", by {by}" if by else "")
-        return charts.timeline_chart(frame, out, title, caption)
-    frame = summary(engine, rollup=rollup, **filters)
+        return charts.timeline_chart(frame, out, title, caption, other="other groups" if by == "actor" else "other")
     return charts.groups_chart(frame, out, "Incidents and deaths per group", caption)
 
 
@@ -428,20 +487,25 @@ def counts(db: DatabaseArg = None) -> dict[str, int]:
 def current(db: DatabaseArg = None) -> dict[str, str | None]:
     """The database's schema revision and the newest this version of incidents knows."""
     with connected(db, ready=False) as engine:
+        migrations.require_file(engine)
         return {"database": describe(str(engine.url)), "current": migrations.current_revision(engine),
                 "head": migrations.head_revision()}
 
 
 def upgrade(db: DatabaseArg = None, revision: str = "head") -> dict[str, str | None]:
     """Migrate the schema up to `revision` (default: the newest); returns current()."""
+    migrations.check_revision(revision)
     with connected(db, ready=False) as engine:
+        migrations.require_file(engine)
         migrations.upgrade(engine, revision)
         return current(engine)
 
 
 def downgrade(db: DatabaseArg = None, revision: str = "-1") -> dict[str, str | None]:
     """Migrate the schema down to `revision` ('-1' one step, 'base' no tables); returns current()."""
+    migrations.check_revision(revision)
     with connected(db, ready=False) as engine:
+        migrations.require_file(engine)
         if migrations.current_revision(engine) is None:
             raise UsageError("The database has no schema to downgrade.")
         migrations.downgrade(engine, revision)
@@ -450,7 +514,7 @@ def downgrade(db: DatabaseArg = None, revision: str = "-1") -> dict[str, str | N
 
 def backup(db: DatabaseArg, path: str | Path) -> str:
     """Back the database up to `path` (SQLite online backup; pg_dump on PostgreSQL)."""
-    target = output_file(path, "backup")
+    target = output_file(path, "backup", reads=(_database_file(db),))
     with connected(db) as engine:
         return admin.backup(engine, target)
 

@@ -37,14 +37,16 @@ def test_timeline_chart_plots_the_timeline(data: str, tmp_path: Path) -> None:
     assert top.get_legend().get_bbox_to_anchor().x0 > top.get_window_extent().x1  # beside the plot, not on it
     for axis in (top, bottom):
         assert all(float(tick).is_integer() for tick in axis.get_yticks())  # no quarter incidents
-    caption = " ".join(t.get_text() for t in figure.texts)
+    caption = " ".join(" ".join(t.get_text() for t in figure.texts).split())
     # Plotted: the incidents with a perpetrator group (UCDP one-sided violence and the three seeds).
     raw = pd.read_csv(FIXTURES / "ucdp_ged_pakistan_2015_2021.csv", dtype=str, keep_default_na=False)
     one_sided = int((raw.type_of_violence == "3").sum())
     total = len(raw) + 3
     assert f"{one_sided + 3} of {total} incidents plotted" in caption
-    assert f"not plotted: {total - one_sided - 3} with no perpetrator group" in caption
-    assert f"UCDP GED ({len(raw)})" in caption and "sqlite:" not in caption and "postgresql" not in caption
+    assert f"Not plotted: {total - one_sided - 3} with no perpetrator group." in caption
+    # the data named are those of the plotted incidents only
+    assert f"UCDP GED ({one_sided})" in caption and "recorded here from sources (3)" in caption
+    assert "sqlite:" not in caption and "postgresql" not in caption
     assert (tmp_path / "t.svg").read_text().startswith("<?xml")
 
 
@@ -74,6 +76,26 @@ def test_many_groups_get_a_row_each(data: str, tmp_path: Path) -> None:
         assert all(float(tick).is_integer() for tick in axis.get_yticks()), axis.get_ylabel()
     bars = [bar.get_height() for bar in first.patches]
     assert bars == frame[frame.group == groups.index[0]].incidents.tolist()
+
+
+def test_the_groups_caption_counts_only_the_bars_drawn(data: str, tmp_path: Path) -> None:
+    figure = api.chart(data, "groups", tmp_path / "g.png", admin1="Balochistan", since="2018")
+    caption = " ".join(" ".join(t.get_text() for t in figure.texts).split())
+    bars = figure.axes[0].patches
+    frame = api.summary(data, admin1="Balochistan", since="2018")
+    assert [bar.get_width() for bar in bars][::-1] == frame.incidents.tolist()
+    matching = api.incidents(data, admin1="Balochistan", since="2018", limit=None)[1]
+    grouped = {row["key"] for name in frame.group
+               for row in api.incidents(data, actor=name, admin1="Balochistan", since="2018", limit=None)[0]}
+    assert f"{len(grouped)} of {matching} incidents plotted" in caption
+    assert f"Not plotted: {matching - len(grouped)} with no perpetrator group" in caption
+    assert "gap in a killed line" not in caption  # a bar chart has no lines
+
+
+def test_nothing_to_chart_is_said_not_drawn(data: str, tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["--db", data, "chart", "timeline", "--since", "2030", "--out",
+                                      str(tmp_path / "t.png")])
+    assert result.exit_code == 3 and "Nothing to chart" in result.stderr and not (tmp_path / "t.png").exists()
 
 
 def test_chart_needs_png_or_svg(data: str, tmp_path: Path) -> None:

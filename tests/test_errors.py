@@ -245,6 +245,21 @@ MISTAKES = [
     (["--db", "nodir/x.db", "init"], 2, "the folder nodir does not exist; create it first"),
     (["db", "upgrade", "nope"], 2, "Cannot migrate to revision 'nope'"),
     (["db", "downgrade", "nope"], 2, "Cannot migrate to revision 'nope'"),
+    (["db", "upgrade", ""], 2, "Cannot migrate to revision '': no revision was named"),
+    (["--db", "missing.db", "db", "current"], 4, "No database at missing.db"),
+    (["--db", "missing.db", "db", "downgrade", "-1"], 4, "No database at missing.db"),
+    (["--db", "missing.db", "db", "upgrade", "nope"], 2, "Cannot migrate to revision 'nope'"),
+    (["--db", "nodir/", "init"], 2, "names a folder, not a file"),
+    (["export", "incidents", "--out", "nodir/"], 2, "nodir/ names a folder"),
+    (["export", "incidents", "--out", "-"], 2, "'-' (standard input or output) cannot be the export"),
+    (["export", "groups", "--out", "incidents.db"], 2, "the command reads that file"),
+    (["db", "backup", "incidents.db"], 2, "the command reads that file"),
+    (["import", "{fixtures}/gtd_format_sample.csv", "--on-error", "skip", "--rejects", "incidents.db"], 2,
+     "the command reads that file"),
+    (["import", "."], 2, ". is a folder; name the file to import itself"),
+    (["export", "groups", "--out", "."], 2, "it is a folder"),
+    (["export", "groups", "--format", "xlsx", "--out", "groups.csv"], 2, "does not match the file name"),
+    (["import", "{fixtures}/gtd_format_sample.csv", "--country", "Narnia"], 2, "--country 'Narnia' is not a"),
 ]
 
 
@@ -255,13 +270,14 @@ def test_an_ordinary_mistake_is_one_line_and_writes_nothing(
     monkeypatch.delenv("INCIDENTS_DB", raising=False)
     assert CliRunner().invoke(cli, ["demo", "--no-exports"]).exit_code == 0
     before = (tmp_path / "incidents.db").read_bytes()
+    files = sorted(tmp_path.rglob("*"))
     args = [arg.format(fixtures=ROOT / "fixtures") for arg in args]
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == exit_code, result.output
     assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("Error: ") and message in lines[0], result.stderr
-    assert not (tmp_path / "nodir").exists()
+    assert sorted(tmp_path.rglob("*")) == files  # no file made: no 'nodir', no empty 'missing.db', no '-'
     assert (tmp_path / "incidents.db").read_bytes() == before
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
 
 import pytest
@@ -102,6 +103,53 @@ def test_every_export_validates_as_a_data_package(db_url: str, tmp_path: Path) -
     problems = {task.name: [error.message for error in task.errors][:2] for task in report.tasks if not task.valid}
     assert report.valid, problems
     assert len(report.tasks) == len(KINDS) * 3
+    # A JSON export is a table too: a broken cell makes the package invalid (it is not merely parsed).
+    rows = json.loads((tmp_path / "groups.json").read_text(encoding="utf-8"))
+    rows[0]["incidents"] = "many"
+    (tmp_path / "groups.json").write_text(json.dumps(rows), encoding="utf-8")
+    assert not Package(str(tmp_path / "datapackage.json")).validate().valid
+
+
+def test_an_export_that_cannot_be_right_writes_nothing(db_url: str, tmp_path: Path) -> None:
+    from incidents import api
+    from incidents.errors import UsageError
+
+    url = _loaded_url(db_url)
+    with pytest.raises(UsageError, match="does not match the file name groups.csv"):
+        api.export(url, "groups", tmp_path / "groups.csv", fmt="xlsx")
+    assert not (tmp_path / "groups.csv").exists()
+    api.export(url, "groups", tmp_path / "groups.xlsx")  # the file name chooses the format
+    assert (tmp_path / "groups.xlsx").read_bytes().startswith(b"PK")
+    with pytest.raises(UsageError, match="shapes timeline exports only"):
+        api.export(url, "groups", tmp_path / "g2.csv", by="actor")
+    with pytest.raises(UsageError, match="datapackage.json is the file that describes"):
+        api.export(url, "groups", tmp_path / "datapackage.json")
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "datapackage.json").write_text("[1, 2]", encoding="utf-8")
+    with pytest.raises(UsageError, match="is not a data package"):
+        api.export(url, "groups", broken / "groups.csv")
+    assert not (broken / "groups.csv").exists() and (broken / "datapackage.json").read_text() == "[1, 2]"
+    if db_url.startswith("sqlite"):
+        database = Path(db_url.removeprefix("sqlite:///"))
+        before = database.read_bytes()
+        with pytest.raises(UsageError, match="the command reads that file"):
+            api.export(url, "groups", database)
+        assert database.read_bytes() == before
+
+
+def test_resource_names_stay_unique(db_url: str, tmp_path: Path) -> None:
+    from frictionless import Package
+
+    from incidents import api
+
+    url = _loaded_url(db_url)
+    for name in ("خيبر.csv", "بلوچستان.csv", "a b.csv", "a-b.csv"):
+        api.export(url, "groups", tmp_path / name)
+    package = json.loads((tmp_path / "datapackage.json").read_text(encoding="utf-8"))
+    names = [resource["name"] for resource in package["resources"]]
+    assert len(names) == len(set(names)) == 4
+    assert Package(str(tmp_path / "datapackage.json")).validate().valid
 
 
 def test_xlsx_has_real_dates_text_ids_no_formulas_and_a_column_sheet(db_url: str, tmp_path: Path) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 from datetime import date
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -322,3 +323,92 @@ def test_a_province_filter_never_silently_returns_nothing(db_url: str) -> None:
     assert "Note:" in result.stderr and f"'Khyber Pakhtunkwa' ({ucdp_kp} incidents)" in result.stderr
     with pytest.warns(DataWarning, match="Khyber Pakhtunkwa"):
         api.incidents(db_url, admin1="khyber pakhtunkhwa")
+
+
+# ------------------------------------------------------------- what a hostile review of the rules found
+
+
+def test_role_party_with_an_actor_counts_that_role(db_url: str) -> None:
+    api.import_file(db_url, FIXTURES / "ucdp_ged_pakistan_2015_2021.csv")
+    raw = pd.read_csv(FIXTURES / "ucdp_ged_pakistan_2015_2021.csv", dtype=str, keep_default_na=False)
+    fights = raw[(raw.type_of_violence != "3") & ((raw.side_a == "TTP") | (raw.side_b == "TTP"))]
+    frame = api.summary(db_url, role="party", actor="TTP")
+    assert frame["incidents"].tolist() == [len(fights)]
+    assert int(frame["killed_best"].iloc[0]) == int(fights.best.astype(int).sum())
+    yearly = api.timeline(db_url, freq="year", by="actor", role="party", actor="TTP")
+    assert int(yearly.incidents.sum()) == len(fights)
+
+
+def test_tables_with_some_groups_coarse_dated_and_some_not(db_url: str) -> None:
+    """pandas may hold a missing text as NaN: the tables must still print (no traceback)."""
+    api.import_file(db_url, FIXTURES / "ucdp_ged_pakistan_2015_2021.csv")
+    api.add(db_url, date="2023-08-15", country="PAK", citation="test record: dated", perpetrators=["ISKP"])
+    api.add(db_url, date="2023-08", country="PAK", citation="test record: month", perpetrators=["TTP"])
+    for command in (["summary"], ["gaps"], ["gaps", "--rollup"], ["summary", "--role", "party"]):
+        result = CliRunner().invoke(cli, ["--db", db_url, *command], env={"COLUMNS": "200"})
+        assert result.exit_code == 0 and result.exception is None, (command, result.output)
+    summary = CliRunner().invoke(cli, ["--db", db_url, "summary"], env={"COLUMNS": "200"}).output
+    assert "TTP: last attack 2023-08, known to the month" in summary  # no registry here: the names as added
+    assert "ISKP: last attack" not in summary
+
+
+def test_a_registry_reloaded_after_an_analysts_merge_makes_no_cycle(db_url: str) -> None:
+    api.load(db_url, [FIXTURES / "actors.yaml"])
+    api.import_file(db_url, FIXTURES / "ucdp_ged_pakistan_2015_2021.csv")
+    iskp = int(api.summary(db_url).set_index("group").loc[ISKP, "incidents"])
+    api.actor_merge(db_url, "Islamic State", "ISKP", why="test: the analyst holds them one group")
+    api.load(db_url, [FIXTURES / "actors.yaml"])
+    parents = {row["name"]: row["parent"] for row in api.actors(db_url)}
+    assert parents["Islamic State"] is None
+    rolled = api.summary(db_url, rollup=True).set_index("group")
+    assert int(rolled.loc["Islamic State", "incidents"]) == iskp
+
+
+def test_no_attribution_outranks_a_denial_in_an_actor_merge(db_url: str) -> None:
+    api.load(db_url, [FIXTURES / "actors.yaml"])
+    api.add(db_url, date="2020-02-02", country="PAK", citation="test record", perpetrators=["TTP", "Talibs X=denied"])
+    api.actor_merge(db_url, "TTP", "Talibs X", why="test")
+    assert api.summary(db_url, actor="TTP")["incidents"].tolist() == [1]
+    view = _view(db_url, "SELECT incidents FROM group_summary WHERE actor = 'Tehrik-i-Taliban Pakistan'")
+    assert view["incidents"].tolist() == [1]
+
+
+def test_summary_export_and_gaps_count_to_the_same_day(db_url: str, tmp_path: Path) -> None:
+    api.load(db_url, [FIXTURES / "actors.yaml", FIXTURES / "seed_incidents.yaml"])
+    summary = api.summary(db_url, until="2023-12-31").set_index("group").loc[ISKP]
+    gaps = api.gaps(db_url, until="2023-12-31").groups.set_index("group").loc[ISKP]
+    assert summary["days_since_last"] == gaps["current_spell_days"] == (date(2023, 12, 31) - date(2023, 7, 30)).days
+    assert summary["year"] == 2023
+    api.export(db_url, "groups", tmp_path / "groups.json", until="2023-12-31")
+    exported = json.loads((tmp_path / "groups.json").read_text(encoding="utf-8"))
+    assert [(row["days_since_last"], row["year"]) for row in exported if row["group"] == ISKP] == [
+        (summary["days_since_last"], 2023)]
+
+
+def test_distinct_provinces_are_no_near_spellings(db_url: str) -> None:
+    api.add(db_url, date="2020-01-01", country="AFG", admin1="Paktika", citation="test record: Paktika")
+    result = CliRunner().invoke(cli, ["--db", db_url, "list", "--admin1", "Paktia"])
+    assert result.exit_code == 3 and "spells it" not in result.stderr and "'Paktika'" in result.stderr
+    api.add(db_url, date="2020-01-02", country="AFG", admin1="Paktia", citation="test record: Paktia")
+    result = CliRunner().invoke(cli, ["--db", db_url, "list", "--admin1", "Paktia"])
+    assert result.exit_code == 0 and "Note:" not in result.stderr
+
+
+def test_a_range_without_a_best_figure_is_summed_in_windows(db_url: str, tmp_path: Path) -> None:
+    native = tmp_path / "range.csv"
+    native.write_text("key,date,country,source_citation,reports\nRANGE,2020-03-01,PAK,test record: a range,"
+                      '"[{""source"": {""citation"": ""test record: a range""}, ""killed_low"": 5, '
+                      '""killed_high"": 10}]"\n', encoding="utf-8")
+    api.import_file(db_url, native)
+    frame = api.timeline(db_url, freq="month", rolling=2, cumulative=True).set_index("period")
+    row = frame.loc[pd.Timestamp("2020-03-01")]
+    assert (row["killed_low"], row["killed_high"]) == (5, 10) and pd.isna(row["killed_best"])
+    assert (row["killed_low_rolling"], row["killed_high_cumulative"]) == (5, 10)
+    assert pd.isna(row["killed_best_rolling"])
+
+
+def test_a_timeline_too_long_to_be_meant_is_refused(db_url: str) -> None:
+    api.add(db_url, date="2020-01-01", country="PAK", citation="test record")
+    result = CliRunner().invoke(cli, ["--db", db_url, "timeline", "--freq", "day", "--since", "0001", "--until",
+                                      "9999"])
+    assert result.exit_code == 2 and "choose a coarser --freq" in result.stderr

@@ -177,3 +177,23 @@ def test_a_denial_is_no_shared_perpetrator(db_url: str) -> None:
     b = api.add(db_url, **common, citation="test record B", perpetrators=["TTP=denied"])["key"]
     pair = next(p for p in api.duplicates(db_url, limit=None) if {p["a"], p["b"]} == {a, b})
     assert pair["shared_perpetrators"] == []
+
+
+def test_a_claim_outranks_a_denial_whichever_record_is_kept(db_url: str) -> None:
+    """K has TTP denied (and BLA claimed), O has TTP claimed: merged either way, the attack is TTP's; unmerged,
+    each record has its own word back."""
+    api.load(db_url, [FIXTURES / "actors.yaml"])
+    for keep_first in (True, False):
+        common: dict[str, Any] = {"date": "2019-06-01" if keep_first else "2019-06-02", "country": "PAK"}
+        k = api.add(db_url, **common, citation=f"test K {keep_first}", perpetrators=["TTP=denied", "BLA=claimed"])
+        o = api.add(db_url, **common, citation=f"test O {keep_first}", perpetrators=["TTP=claimed"])
+        keep, other = (k["key"], o["key"]) if keep_first else (o["key"], k["key"])
+        api.merge(db_url, keep, other, why="test")
+        ttp = {a["actor"]: a["attribution"] for a in api.show(db_url, keep)["actors"]}
+        assert ttp["Tehrik-i-Taliban Pakistan"] == "claimed" and ttp["Baloch Liberation Army"] == "claimed"
+        assert api.incidents(db_url, actor="TTP", since=common["date"], until=common["date"])[1] == 1
+        api.unmerge(db_url, other)
+        back = {key: {a["actor"]: a["attribution"] for a in api.show(db_url, key)["actors"]}
+                for key in (k["key"], o["key"])}
+        assert back[k["key"]]["Tehrik-i-Taliban Pakistan"] == "denied"
+        assert back[o["key"]]["Tehrik-i-Taliban Pakistan"] == "claimed"

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import difflib
 import re
+import unicodedata
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
@@ -15,8 +16,6 @@ from sqlalchemy.orm import Session
 from incidents.errors import DataWarning, FieldError, NotFoundError, option
 from incidents.models import Actor, ActorAlias, Attribution, Incident, IncidentActor, Location, Role, Status
 from incidents.records import country_code, normalize_name, parse_partial_date, period_end
-
-NEAR_SPELLING = 0.85  # difflib ratio over letters only, 'province' dropped: Baluchistan ~ Balochistan
 
 
 @dataclass
@@ -32,6 +31,7 @@ class Filters:
     attribution: tuple[str, ...] = ()  # perpetrator attribution levels to keep; empty keeps all
     status: tuple[str, ...] = ()
     attack_type: str | None = None
+    role: str = Role.PERPETRATOR.value  # the role --actor and --attribution look for (summaries' --role sets it)
 
     def date_bounds(self) -> tuple[date | None, date | None]:
         return _date_bound(self.since, "since", end=False), _date_bound(self.until, "until", end=True)
@@ -101,7 +101,7 @@ def filtered_incidents(session: Session, filters: Filters) -> Select[Any]:
         if value not in {s.value for s in Status}:
             raise FieldError("status", value, "is not one of: confirmed, provisional, disputed")
     if filters.actor or filters.attribution:
-        conditions = [IncidentActor.incident_id == Incident.id, IncidentActor.role == Role.PERPETRATOR.value]
+        conditions = [IncidentActor.incident_id == Incident.id, IncidentActor.role == filters.role]
         if filters.actor:
             conditions.append(IncidentActor.actor_id.in_(actor_ids(session, filters.actor, filters.include_subgroups)))
         conditions.append(counted_link(filters))
@@ -126,8 +126,12 @@ def filtered_incidents(session: Session, filters: Filters) -> Select[Any]:
     return query
 
 
-def _folded(name: str) -> str:
-    return re.sub(r"[^a-z]", "", name.lower().replace("province", ""))
+def spelling_skeleton(name: str) -> str:
+    """What two spellings of one name share: lower case, accents, 'province' and punctuation dropped, then the
+    vowels and the soft letters h, w, y. 'Baluchistan' ~ 'Balochistan', 'Khyber Pakhtunkwa' ~ 'Khyber
+    Pakhtunkhwa', 'Sind' ~ 'Sindh'; but 'Paktia' is not 'Paktika', nor 'Province 01' 'Province 02'."""
+    text = unicodedata.normalize("NFKD", name.lower().replace("province", ""))
+    return re.sub(r"[^a-z0-9]|[aeiouhwy]", "", "".join(c for c in text if not unicodedata.combining(c)))
 
 
 def check_spelling(session: Session, admin1: str) -> None:
@@ -143,10 +147,9 @@ def check_spelling(session: Session, admin1: str) -> None:
         .where(Location.admin1.is_not(None), Incident.merged_into_id.is_(None)).group_by(Location.admin1)).all())
     wanted = admin1.strip().lower()
     exact = {name for name in counts if name.lower() == wanted}
-    near = sorted((name for name in counts if name not in exact and (
-        _folded(name) == _folded(admin1)
-        or difflib.SequenceMatcher(None, _folded(name), _folded(admin1)).ratio() >= NEAR_SPELLING)),
-        key=lambda name: -counts[name])
+    skeleton = spelling_skeleton(admin1)
+    near = sorted((name for name in counts if name not in exact and skeleton
+                   and spelling_skeleton(name) == skeleton), key=lambda name: -counts[name])
     shown = ", ".join(f"{name!r} ({counts[name]} incidents)" for name in near)
     if not exact:
         if near:
@@ -166,7 +169,7 @@ def in_scope(session: Session, filters: Filters, column: Any = None) -> ColumnEl
 
     With no filter at all it only leaves out merged records, so a query over every incident is not slowed by an
     IN (...) over all of them."""
-    if filters == Filters():
+    if replace(filters, role=Role.PERPETRATOR.value) == Filters():  # the role matters only with --actor
         if column is None:
             return Incident.merged_into_id.is_(None)
         return column.not_in(select(Incident.id).where(Incident.merged_into_id.is_not(None)))

@@ -6,7 +6,7 @@ from datetime import date
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Integer, and_, func, select
+from sqlalchemy import Integer, and_, case, func, select
 from sqlalchemy.exc import CompileError
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session, aliased
@@ -201,29 +201,27 @@ def group_names(session: Session) -> dict[int, str]:
     return {actor_id: name for actor_id, name in session.execute(select(Actor.id, Actor.name))}
 
 
-def last_coarse_dates(session: Session, groups: Any, scope: Any, names: dict[int, str]) -> dict[str, tuple[date, str]]:
-    """Per group, the coarse-dated (month or year) incident whose period ends last: (first day, precision)."""
-    latest: dict[str, tuple[date, str]] = {}
-    for group_id, precision, start in session.execute(
-        select(groups.c.group_id, Incident.date_precision, func.max(Incident.date_start))
-        .join(groups, groups.c.incident_id == Incident.id)
-        .where(scope, Incident.date_precision != DatePrecision.DAY.value)
-        .group_by(groups.c.group_id, Incident.date_precision)
-    ):
-        day = start if isinstance(start, date) else date.fromisoformat(str(start)[:10])
-        name = names[group_id]
-        if name not in latest or period_end(day, DatePrecision(precision)) > period_end(
-                latest[name][0], DatePrecision(latest[name][1])):
-            latest[name] = (day, precision)
-    return latest
+def last_coarse_columns() -> list[ColumnElement[Any]]:
+    """Two aggregates to add to a per-group scan: the latest first day of an incident known only to the month,
+    and of one known only to the year (later_coarse picks between them)."""
+    return [func.max(case((Incident.date_precision == precision, Incident.date_start)))
+            for precision in (DatePrecision.MONTH.value, DatePrecision.YEAR.value)]
 
 
-def later_coarse(found: tuple[date, str] | None, last_day: date | None) -> str | None:
-    """The coarse-dated attack as text at its precision ('2023-08'), when its period may end after `last_day`."""
-    if found is None:
+def later_coarse(last_month: Any, last_year: Any, last_day: date | None) -> str | None:
+    """Of a group's latest month-dated and year-dated incidents (first days, or None), the one whose period ends
+    last, as text at its precision ('2023-08', '2023'), when it may be later than `last_day`; else None."""
+    found = [(period_end(day, precision), day, precision) for day, precision in (
+        (_day(last_month), DatePrecision.MONTH), (_day(last_year), DatePrecision.YEAR)) if day is not None]
+    if not found:
         return None
-    start, precision = found
-    if last_day is not None and period_end(start, DatePrecision(precision)) <= last_day:
+    end, start, precision = max(found)
+    if last_day is not None and end <= last_day:
         return None
     return date_at_precision(start, precision)
 
+
+def _day(value: Any) -> date | None:
+    if value is None or (not isinstance(value, str | date) and pd.isna(value)):
+        return None
+    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])

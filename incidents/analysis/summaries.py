@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -15,7 +16,7 @@ from incidents.analysis.sql import (
     frame_of,
     group_links,
     group_names,
-    last_coarse_dates,
+    last_coarse_columns,
     later_coarse,
     year_of,
 )
@@ -46,14 +47,17 @@ def group_summary(
     incidents (a denial never counts: filters.counted_link); killed and wounded summed over the incidents whose
     toll is known (best, low, high), with unknown_killed and unknown_wounded counting the others, and NA when no
     toll of the group is known; killed_per_incident (best, over incidents with a known toll); first and last
-    attack and days since the last (to `as_of`, default today) over day-precision attacks only; coarse_dated, the
+    attack and days since the last over day-precision attacks only, counted to `as_of` (or the last day of
+    --until if earlier; default: that, else today); coarse_dated, the
     incidents known only to the month or year, and last_coarse_attack, the latest of them (as '2023-08' or
     '2023') when it may be later than the last dated day; the shares of the group's links that are claimed,
     attributed and suspected; the `top` provinces and attack types; incidents in `year` (default: the year of
-    --until, else of `as_of`: the same year for every group) against the year before, and the change.
+    that same day: the same year for every group) against the year before, and the change.
     """
-    filters = filters or Filters()
-    as_of = as_of or date.today()
+    filters = replace(filters or Filters(), role=role)  # --actor looks for the role counted
+    until = filters.date_bounds()[1]
+    # The day the figures are counted to, as gaps counts: the as-of day, the last day of --until, else today.
+    as_of = min(day for day in (as_of, until) if day) if (as_of or until) else date.today()
     groups = actor_groups(session, filters, rollup, role).subquery()
     scope = in_scope(session, filters)
     year_column = year_of().label("year")
@@ -65,11 +69,11 @@ def group_summary(
             *(func.sum(getattr(Incident, name)) for name in SUMS),
             func.count(Incident.killed_best), func.count(Incident.wounded_best),
             func.min(case((is_day, Incident.date_start))), func.max(case((is_day, Incident.date_start))),
-            func.sum(case((is_day, 0), else_=1)),
+            func.sum(case((is_day, 0), else_=1)), *last_coarse_columns(),
         )
         .join(groups, groups.c.incident_id == Incident.id).where(scope).group_by(groups.c.group_id, year_column),
         ["group", "year", "incidents", *SUMS, "known_killed", "known_wounded", "first_attack", "last_attack",
-         "coarse_dated"])
+         "coarse_dated", "last_month", "last_year"])
     if per_year.empty:
         return pd.DataFrame(columns=COLUMNS)
     names = group_names(session)
@@ -82,6 +86,8 @@ def group_summary(
         frame[name] = grouped[name].agg(known_sum).astype("Int64")
     frame["first_attack"] = grouped["first_attack"].min()
     frame["last_attack"] = grouped["last_attack"].max()
+    frame["last_month"] = grouped["last_month"].max()
+    frame["last_year"] = grouped["last_year"].max()
     frame = frame.reset_index()
     frame["unknown_killed"] = frame["incidents"] - frame["known_killed"]
     frame["unknown_wounded"] = frame["incidents"] - frame["known_wounded"]
@@ -91,10 +97,10 @@ def group_summary(
     frame["last_attack"] = [_as_date(value) for value in frame["last_attack"]]
     frame["days_since_last"] = [(as_of - last).days if last else None for last in frame["last_attack"]]
     frame["days_since_last"] = frame["days_since_last"].astype("Int64")
-    coarse = last_coarse_dates(session, groups, scope, names)
     frame["last_coarse_attack"] = [
-        later_coarse(coarse.get(group_name), last)
-        for group_name, last in zip(frame["group"], frame["last_attack"], strict=True)]
+        later_coarse(month, year_start, last)
+        for month, year_start, last in zip(frame["last_month"], frame["last_year"], frame["last_attack"],
+                                           strict=True)]
 
     # Attribution shares: over the group's links, so a rolled-up parent counts each member's word.
     links = group_links(session, filters, rollup, role).subquery()
@@ -125,8 +131,7 @@ def group_summary(
 
     per_year_count = {(g, int(y)): int(n)
                       for g, y, n in per_year[["group", "year", "incidents"]].itertuples(index=False)}
-    until = filters.date_bounds()[1]
-    asked = year or (until.year if until else as_of.year)
+    asked = year or as_of.year
     frame["year"] = asked
     frame["year_incidents"] = [per_year_count.get((g, asked), 0) for g in frame["group"]]
     frame["previous_year_incidents"] = [per_year_count.get((g, asked - 1), 0) for g in frame["group"]]

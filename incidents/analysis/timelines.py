@@ -7,7 +7,7 @@ in `DataFrame.attrs["unplaced"]`, and the CLI says so.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
@@ -24,13 +24,13 @@ from incidents.analysis.sql import (
     days_between,
     frame_of,
     group_names,
-    last_coarse_dates,
+    last_coarse_columns,
     later_coarse,
     period_start,
     plain,
     year_of,
 )
-from incidents.errors import FieldError
+from incidents.errors import FieldError, option
 from incidents.models import Actor, Incident, IncidentActor, Location, Report, Role
 
 # The precisions an event may have to be placed in a period of each frequency.
@@ -87,7 +87,7 @@ def timeline(
     window) has incidents and none of their tolls is known. A period with no incidents has 0 of everything.
     attrs["unplaced"] counts the events whose date is coarser than the frequency.
     """
-    filters = filters or Filters()
+    filters = replace(filters or Filters(), role=role)  # --actor looks for the role counted
     scope = in_scope(session, filters)
     period = period_start(freq).label("period")
     query = select(period).where(scope)
@@ -99,7 +99,7 @@ def timeline(
     rows = frame_of(session, query, [k.name for k in keys] + ["coarser"] + MEASURES)
     unplaced = {
         str(precision): {"incidents": int(part["incidents"].sum()),
-                         "killed_best": plain(pd.to_numeric(part["killed_best"]).sum(min_count=1))}
+                         "killed_best": _whole(pd.to_numeric(part["killed_best"]).sum(min_count=1))}
         for precision, part in rows[rows["coarser"] != ""].groupby("coarser")
     }
     frame = rows[rows["coarser"] == ""].drop(columns=["coarser"])
@@ -119,11 +119,23 @@ def timeline(
                     lambda values: values.rolling(rolling, min_periods=1).sum()).astype("int64")
             else:
                 frame[measure + suffix] = parts.cumsum()
-        for measure, unknown in UNKNOWN_OF.items():
-            all_unknown = (frame["incidents" + suffix] > 0) & (frame[unknown + suffix] == frame["incidents" + suffix])
+        for measure in UNKNOWN_OF:
+            # Unknown when the window has incidents and no period in it knows this measure (each its own: an
+            # incident may give a range without a best figure).
+            known = (frame[measure].notna() & (frame["incidents"] > 0)).astype("int64")
+            parts = known.groupby(frame["group"]) if group is not None else known
+            known_periods = (parts.transform(lambda values: values.rolling(rolling, min_periods=1).sum())
+                             if suffix == "_rolling" else parts.cumsum())
+            all_unknown = (frame["incidents" + suffix] > 0) & (known_periods == 0)
             frame[measure + suffix] = frame[measure + suffix].astype("Int64").mask(all_unknown)
     frame.attrs.update({"freq": freq, "by": by, "rollup": rollup, "unplaced": unplaced})
     return frame
+
+
+def _whole(value: Any) -> int | None:
+    """A sum as an int, or None when it is unknown (NaN)."""
+    value = plain(value)
+    return None if value is None else int(value)
 
 
 def period_floor(moment: pd.Timestamp, freq: str) -> pd.Timestamp:
@@ -150,8 +162,13 @@ def _zero_fill(frame: pd.DataFrame, freq: str, since: date | None, until: date |
     start = period_floor(pd.Timestamp(since) if since else frame["period"].min(), freq)
     end = pd.Timestamp(until) if until else frame["period"].max()
     periods = pd.date_range(start, end, freq=FREQUENCIES[freq])
+    groups = sorted(frame["group"].dropna().unique()) if grouped and not frame.empty else []
+    cells = len(periods) * max(1, len(groups))
+    if cells > MAX_TIMELINE_ROWS:
+        raise FieldError("freq", freq, f"would make a timeline of {cells:,} rows ({len(periods):,} periods"
+                         + (f" x {len(groups):,} groups" if grouped else "") + f", more than {MAX_TIMELINE_ROWS:,}); "
+                         f"choose a coarser {option('freq')} or a shorter {option('since')}/{option('until')} range")
     if grouped:
-        groups = sorted(frame["group"].dropna().unique()) if not frame.empty else []
         index = pd.MultiIndex.from_product([periods, groups], names=["period", "group"])
         frame = frame.set_index(["period", "group"]).reindex(index, fill_value=0).reset_index()
         return frame.sort_values(["group", "period"]).reset_index(drop=True)
@@ -194,6 +211,7 @@ def event_log(session: Session, filters: Filters | None = None) -> pd.DataFrame:
     ).astype({name: "Int64" for name in ("killed_low", "killed_best", "killed_high", "wounded_best", "sources")})
 
 
+MAX_TIMELINE_ROWS = 1_000_000  # a zero-filled timeline longer than this is a mistake, not a chart: said, not built
 MIN_BASELINE_YEARS = 3  # fewer years than this give no baseline to call a year quiet or active
 
 
@@ -218,7 +236,7 @@ def gaps(session: Session, filters: Filters | None = None, rollup: bool = False,
     group's first attack to `as_of` (default: the last day of --until, else today). With fewer than
     MIN_BASELINE_YEARS years, or a median of 0, no year is flagged and `baseline` says why.
     """
-    filters = filters or Filters()
+    filters = replace(filters or Filters(), role=role)  # --actor looks for the role counted
     as_of = as_of or filters.date_bounds()[1] or date.today()
     scope = in_scope(session, filters)
     groups = actor_groups(session, filters, rollup, role).subquery()
@@ -238,18 +256,17 @@ def gaps(session: Session, filters: Filters | None = None, rollup: bool = False,
     year = year_of().label("year")
     yearly = session.execute(
         select(groups.c.group_id, year, func.count(Incident.id), func.min(case((is_day, Incident.date_start))),
-               func.max(case((is_day, Incident.date_start))))
+               func.max(case((is_day, Incident.date_start))), *last_coarse_columns())
         .join(groups, groups.c.incident_id == Incident.id)
         .where(scope)
         .group_by(groups.c.group_id, year)
     ).all()
     names = group_names(session)
-    coarse = last_coarse_dates(session, groups, scope, names)
     spells_by_group: dict[str, list[dict[str, Any]]] = {}
     for row in longest:
         spells_by_group.setdefault(names[row.group], []).append(
             {"after": _as_date(row.after), "before": _as_date(row.before), "days": int(row.days)})
-    years = pd.DataFrame(yearly, columns=["group", "year", "incidents", "first", "last"])
+    years = pd.DataFrame(yearly, columns=["group", "year", "incidents", "first", "last", "last_month", "last_year"])
     years["group"] = years["group"].map(names)
     rows, year_rows = [], []
     for group_name, part in years.groupby("group"):
@@ -277,7 +294,9 @@ def gaps(session: Session, filters: Filters | None = None, rollup: bool = False,
             "group": group_name, "incidents": int(series.sum()), "first_attack": first_attack,
             "last_attack": last_attack,
             "current_spell_days": (as_of - last_attack).days if last_attack else None,
-            "last_coarse_attack": later_coarse(coarse.get(group_name), last_attack),
+            "last_coarse_attack": later_coarse(max((v for v in part["last_month"] if v is not None), default=None),
+                                               max((v for v in part["last_year"] if v is not None), default=None),
+                                               last_attack),
             "longest_spells": spells_by_group.get(group_name, []),
             "quiet_years": quiet, "active_years": active, "baseline": baseline,
         })

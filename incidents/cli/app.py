@@ -59,12 +59,15 @@ class IncidentsGroup(click.Group):
         with warnings.catch_warnings():
             warnings.simplefilter("always", DataWarning)
             original = warnings.showwarning
+            said: set[str] = set()  # a chart reads the data twice; a note is said once
 
             def show(message: Warning | str, category: type[Warning], *args: Any, **kwargs: Any) -> None:
                 if issubclass(category, DataWarning):
                     from incidents.cli import render
 
-                    render.note(str(message))
+                    if str(message) not in said:
+                        said.add(str(message))
+                        render.note(str(message))
                 else:
                     original(message, category, *args, **kwargs)
 

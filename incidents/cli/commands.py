@@ -70,7 +70,7 @@ def init(ctx: click.Context, empty_registry: bool) -> None:
 
 
 @cli.command()
-@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.argument("files", nargs=-1, required=True, type=click.Path())
 @click.pass_context
 def load(ctx: click.Context, files: tuple[str, ...]) -> None:
     """Load YAML fixture FILES (actors, sources, incidents with their reports). All or nothing."""
@@ -88,13 +88,13 @@ def load(ctx: click.Context, files: tuple[str, ...]) -> None:
 
 
 @cli.command(name="import")
-@click.argument("file", type=click.Path(dir_okay=False))
+@click.argument("file", type=click.Path())
 @click.option("--format", "format", type=click.Choice(["native", "gtd", "ucdp", "acled"]),
               help="The file's format; detected from the header when omitted.")
 @click.option("--dry-run", is_flag=True, help="Validate everything and report the counts; write nothing.")
 @click.option("--on-error", type=click.Choice(["abort", "skip"]), default="abort", show_default=True,
               help="abort: any bad row means nothing is imported. skip: import the valid rows, reject the rest.")
-@click.option("--rejects", type=click.Path(dir_okay=False), help="Write every rejected row, with its reason, here.")
+@click.option("--rejects", type=click.Path(), help="Write every rejected row, with its reason, here.")
 @click.option("--actors", "actor_policy", type=click.Choice(["create", "strict"]), default="create",
               show_default=True, help="Unknown actor names: create them (and list them), or reject the row.")
 @click.option("--country", help="Country for files without a country column (GTD-derived copies).")
@@ -113,13 +113,14 @@ def import_(ctx: click.Context, file: str, as_json: bool, **options: Any) -> Non
 @cli.command()
 @click.argument("what", type=click.Choice(["incidents", "events", "timeline", "groups"]))
 @filter_options
-@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "json"]), default="csv", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "json"]),
+              help="Default: the --out file's (.csv, .xlsx, .json), else csv.")
 @click.option("--excel", is_flag=True, help="CSV: add a byte-order mark so Excel reads it as UTF-8.")
 @click.option("--freq", type=click.Choice(["day", "week", "month", "quarter", "year"]), default="month",
               show_default=True, help="timeline: the period.")
 @click.option("--by", type=click.Choice(["actor", "country", "admin1", "attack_type"]), help="timeline: series.")
 @click.option("--rollup", is_flag=True, help="timeline, groups: count sub-groups under their parent.")
-@click.option("--out", required=True, type=click.Path(dir_okay=False), help="File to write.")
+@click.option("--out", required=True, type=click.Path(), help="File to write.")
 @click.pass_context
 def export(ctx: click.Context, what: str, out: str, **options: Any) -> None:
     """Export WHAT (incidents, events, timeline, groups) as CSV, XLSX or JSON, with a datapackage.json
@@ -136,7 +137,7 @@ def export(ctx: click.Context, what: str, out: str, **options: Any) -> None:
 @click.option("--by", type=click.Choice(["actor", "country", "admin1", "attack_type"]), default="actor",
               show_default=True, help="timeline: one line per value.")
 @click.option("--rollup", is_flag=True, help="Count sub-groups under their top-level parent.")
-@click.option("--out", required=True, type=click.Path(dir_okay=False), help="A .png or .svg file.")
+@click.option("--out", required=True, type=click.Path(), help="A .png or .svg file.")
 @click.pass_context
 def chart(ctx: click.Context, what: str, out: str, **options: Any) -> None:
     """Draw WHAT: a per-group timeline of incidents and deaths, or a per-group bar chart."""
@@ -173,7 +174,8 @@ def timeline(ctx: click.Context, freq: str, by: str | None, rollup: bool, role: 
 @click.option("--rollup", is_flag=True, help="Count sub-groups under their top-level parent.")
 @click.option("--role", type=click.Choice(["perpetrator", "party", "target"]), default="perpetrator",
               show_default=True, help="Which links count.")
-@click.option("--year", type=int, help="The year compared with the one before (default: each group's last).")
+@click.option("--year", type=int, help="The year compared with the one before (default: the year of --as-of, else of "
+              "--until, else this year; the same for every group).")
 @json_option
 @click.pass_context
 def summary(ctx: click.Context, rollup: bool, role: str, year: int | None, as_json: bool, **filters: Any) -> None:
@@ -530,7 +532,7 @@ def downgrade(ctx: click.Context, revision: str) -> None:
 
 
 @db.command(name="backup")
-@click.argument("path", type=click.Path(dir_okay=False))
+@click.argument("path", type=click.Path())
 @click.pass_context
 def backup_(ctx: click.Context, path: str) -> None:
     """Back the database up to PATH: SQLite's online backup (consistent while others write), pg_dump on
@@ -539,7 +541,7 @@ def backup_(ctx: click.Context, path: str) -> None:
 
 
 @db.command(name="restore")
-@click.argument("path", type=click.Path(dir_okay=False))
+@click.argument("path", type=click.Path())
 @click.pass_context
 def restore_(ctx: click.Context, path: str) -> None:
     """Replace the database's contents with the backup at PATH (made by `incidents db backup`)."""

@@ -299,7 +299,10 @@ def summary_table(frame: Any, as_of: str | None) -> None:
 
 def coarse_notes(frame: Any) -> None:
     """One line per group whose last attack may be one known only to the month or year."""
-    for group, coarse in zip(frame["group"], frame["last_coarse_attack"], strict=True):
+    from incidents.analysis.sql import plain
+
+    for group, cell in zip(frame["group"], frame["last_coarse_attack"], strict=True):
+        coarse = plain(cell)  # pandas may hold a missing text as NaN
         if coarse:
             known = "month" if len(coarse) == 7 else "year"
             console.print(f"{escape(str(group))}: last attack {coarse}, known to the {known} (a later date than "
@@ -320,7 +323,10 @@ def gaps_table(groups: Any, as_of: str | None) -> None:
     console.print("Spells count day-precision attacks only. A year is quiet under half the group's median incidents "
                   "a year, active over twice it.")
     coarse_notes(groups)
-    for group, baseline in zip(groups["group"], groups["baseline"], strict=True):
+    from incidents.analysis.sql import plain
+
+    for group, cell in zip(groups["group"], groups["baseline"], strict=True):
+        baseline = plain(cell)  # pandas may hold a missing text as NaN
         if baseline:
             console.print(f"{escape(str(group))}: no year is flagged: {escape(baseline)}.")
 

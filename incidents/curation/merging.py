@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from incidents.errors import UsageError
 from incidents.models import Incident, IncidentActor, Merge, Report
+from incidents.store.actors import stronger_attribution
 from incidents.store.figures import recompute_figures
 from incidents.store.incidents import require_incident
 from incidents.store.reports import reports_of
@@ -49,21 +50,35 @@ def merge(session: Session, keep_key: str, other_key: str, who: str | None = Non
 
     kept_sources = set(session.scalars(select(Report.source_id).where(Report.incident_id == keep.id)))
     reports = [r for r in reports_of(session, other.id) if r.source_id not in kept_sources]
-    kept_actors = set(session.execute(select(IncidentActor.actor_id, IncidentActor.role)
-                                      .where(IncidentActor.incident_id == keep.id)).all())
-    links = [link for link in session.scalars(select(IncidentActor).where(IncidentActor.incident_id == other.id)
-                                              .order_by(IncidentActor.id))
-             if (link.actor_id, link.role) not in kept_actors]
+    kept_links = {(link.actor_id, link.role): link for link in session.scalars(
+        select(IncidentActor).where(IncidentActor.incident_id == keep.id))}
+    other_links = list(session.scalars(select(IncidentActor).where(IncidentActor.incident_id == other.id)
+                                       .order_by(IncidentActor.id)))
+    links = [link for link in other_links if (link.actor_id, link.role) not in kept_links]
+    # Where both name one actor, the stronger word stands on KEEP, whichever record it came from (a claim in
+    # OTHER outranks a denial in KEEP, as in an actor merge): the two links swap attribution and source, and
+    # unmerge swaps them back.
+    swapped: list[tuple[int, int, str | None, str | None]] = []
+    for link in other_links:
+        twin = kept_links.get((link.actor_id, link.role))
+        if twin is not None and stronger_attribution(twin.attribution, link.attribution) != twin.attribution:
+            swapped.append((twin.id, link.id, twin.attribution, link.attribution))
+            _swap(twin, link)
+    session.flush()  # before _move, which expires what the session holds
     report_ids, link_ids = [r.id for r in reports], [link.id for link in links]
     _move(session, report_ids, link_ids, keep.id)
     recompute_figures(keep, reports_of(session, keep.id))  # UsageError if the analyst's best falls outside
     other.merged_into_id = keep.id
     session.add(Merge(kept_id=keep.id, merged_id=other.id, merged_by=who or current_user(), reason=why,
-                      moved={"reports": report_ids, "links": link_ids, "kept_before": saved}))
+                      moved={"reports": report_ids, "links": link_ids, "kept_before": saved,
+                             "swapped": [[kept_id, other_id] for kept_id, other_id, _, _ in swapped]}))
     session.flush()
     revisions = RevisionLog(session, who=who, why=why or f"merge {other.key} into {keep.key}")
     revisions.record("incidents", other.id, "merged_into", None, keep.key)
     _record_moves(revisions, report_ids, link_ids, other.key, keep.key)
+    for kept_id, other_id, weaker, stronger in swapped:
+        revisions.record("incident_actors", kept_id, "attribution", weaker, stronger)
+        revisions.record("incident_actors", other_id, "attribution", stronger, weaker)
     revisions.record_changes(keep, before)
     session.flush()
     return {"kept": keep.key, "merged": other.key, "reports_moved": len(report_ids), "links_moved": len(link_ids),
@@ -84,6 +99,13 @@ def unmerge(session: Session, key: str, who: str | None = None, why: str | None 
     before = curated_snapshot(keep)
     report_ids, link_ids = record.moved["reports"], record.moved["links"]
     _move(session, report_ids, link_ids, other.id)
+    for kept_id, other_id in record.moved.get("swapped", []):  # the stronger word goes back where it came from
+        kept_link, other_link = session.get_one(IncidentActor, kept_id), session.get_one(IncidentActor, other_id)
+        revisions_swapped = (kept_link.attribution, other_link.attribution)
+        _swap(kept_link, other_link)
+        session.flush()
+        RevisionLog(session, who=who, why=why or f"unmerge {other.key} from {keep.key}").record(
+            "incident_actors", kept_id, "attribution", revisions_swapped[0], revisions_swapped[1])
     for name, value in record.moved["kept_before"].items():
         setattr(keep, name, value)
     recompute_figures(keep, reports_of(session, keep.id))  # the same reports as before the merge: the same figures
@@ -107,6 +129,12 @@ def _record_moves(revisions: RevisionLog, report_ids: list[int], link_ids: list[
         revisions.record("reports", report_id, "incident", old_key, new_key)
     for link_id in link_ids:
         revisions.record("incident_actors", link_id, "incident", old_key, new_key)
+
+
+def _swap(a: IncidentActor, b: IncidentActor) -> None:
+    """Exchange two links' attribution and source (the word and who said it), leaving each on its incident."""
+    a.attribution, b.attribution = b.attribution, a.attribution
+    a.source_id, b.source_id = b.source_id, a.source_id
 
 
 def _move(session: Session, report_ids: list[int], link_ids: list[int], to_incident: int) -> None:

@@ -41,14 +41,15 @@ def is_sqlite(url_or_engine: str | Engine) -> bool:
     return url.get_backend_name() == "sqlite"
 
 
-def sqlite_file(engine: Engine) -> Path | None:
-    """The file of a SQLite database (None for PostgreSQL and in-memory SQLite), also for URI file names such
-    as sqlite:///file:/data/incidents.db?mode=ro&uri=true."""
-    database = engine.url.database
-    if (not is_sqlite(engine) or not database or database == ":memory:" or database.startswith("file::memory:")
-            or engine.url.query.get("mode") == "memory"):
+def sqlite_file(engine: Engine | str) -> Path | None:
+    """The file of a SQLite database, given its engine or URL (None for PostgreSQL and in-memory SQLite), also
+    for URI file names such as sqlite:///file:/data/incidents.db?mode=ro&uri=true."""
+    url = engine.url if isinstance(engine, Engine) else make_url(engine)
+    database = url.database
+    if (url.get_backend_name() != "sqlite" or not database or database == ":memory:"
+            or database.startswith("file::memory:") or url.query.get("mode") == "memory"):
         return None
-    if engine.url.query.get("uri") == "true" and database.startswith("file:"):
+    if url.query.get("uri") == "true" and database.startswith("file:"):
         database = database.removeprefix("file:")  # SQLAlchemy has taken the ?query off already
     return Path(database)
 
@@ -187,14 +188,20 @@ def write(engine: Engine, what: str, work: Callable[[Session], T]) -> T:
     return retrying(attempt, what)
 
 
+def one_line(message: object) -> str:
+    """A driver's message on one line: PostgreSQL's come with a DETAIL or HINT line, and a server that refuses
+    the connection says so on two."""
+    return " ".join(str(message).split())
+
+
 def database_error(exc: BaseException) -> IncidentsError | None:
     """The one translation of a database exception for a person, or None if `exc` is not one. A refused write
     is a constraint the change broke, or a value the column cannot hold; anything else the database could not
     do says why (exit 5). A URL no installed driver can open is a usage error (exit 2)."""
     if isinstance(exc, IntegrityError | DataError):
-        return DatabaseError(f"The database refused the change: {str(exc.orig).strip()}")
+        return DatabaseError(f"The database refused the change: {one_line(exc.orig)}")
     if isinstance(exc, DBAPIError):  # OperationalError, a file that is not a database, ...
-        return DatabaseError(f"The database could not do that: {str(exc.orig).strip()}")
+        return DatabaseError(f"The database could not do that: {one_line(exc.orig)}")
     if isinstance(exc, sqlite3.Error):  # the sqlite3 module used directly (backups)
         return DatabaseError(f"The database could not do that: {exc}")
     if isinstance(exc, NoSuchModuleError | ArgumentError):

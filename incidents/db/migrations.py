@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -10,12 +11,13 @@ from pathlib import Path
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.script.revision import RevisionError
 from alembic.util.exc import CommandError
 from sqlalchemy import Engine, inspect
 from sqlalchemy.exc import OperationalError
 
 from alembic import command
-from incidents.db.engine import sqlite_file
+from incidents.db.engine import one_line, sqlite_file
 from incidents.db.url import describe
 from incidents.errors import DatabaseError, DatabaseNotReady, UsageError
 
@@ -51,7 +53,7 @@ def current_revision(engine: Engine) -> str | None:
         with engine.connect() as connection:
             return MigrationContext.configure(connection).get_current_revision()
     except OperationalError as exc:
-        raise DatabaseError(f"Cannot reach the database {describe(str(engine.url))}: {exc.orig}") from None
+        raise DatabaseError(f"Cannot reach the database {describe(str(engine.url))}: {one_line(exc.orig)}") from None
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
@@ -63,6 +65,30 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
 def downgrade(engine: Engine, revision: str) -> None:
     with _known_revision(revision):
         command.downgrade(alembic_config(engine), revision)
+
+
+def require_file(engine: Engine) -> None:
+    """On SQLite, DatabaseNotReady unless the database file exists: a command that only reads or migrates an
+    existing database must not leave an empty file behind (only `init` creates one)."""
+    database = sqlite_file(engine)
+    if database is not None and not database.exists():
+        raise DatabaseNotReady(f"No database at {database}. Create it with: incidents --db {database} init")
+
+
+def check_revision(revision: str) -> None:
+    """UsageError, before anything is opened, unless `revision` is one Alembic can go to: head, base, a step
+    (-1, +2) or a revision id (or a unique prefix of one)."""
+    if revision in ("head", "heads", "base") or re.fullmatch(r"[+-]\d+", revision or ""):
+        return
+    with _known_revision(revision):
+        if not revision.strip():
+            raise CommandError("no revision was named")
+        try:
+            found = ScriptDirectory.from_config(alembic_config()).get_revision(revision)
+        except RevisionError as exc:
+            raise CommandError(str(exc)) from None
+        if found is None:
+            raise CommandError(f"Can't locate revision identified by {revision!r}")
 
 
 @contextmanager
@@ -89,9 +115,7 @@ def _check_sqlite_folder(engine: Engine) -> None:
 def require_ready(engine: Engine) -> None:
     """Raise DatabaseNotReady, saying what to run, unless the database exists and is at the head revision."""
     where = describe(str(engine.url))
-    database = sqlite_file(engine)
-    if database is not None and not database.exists():
-        raise DatabaseNotReady(f"No database at {database}. Create it with: incidents --db {database} init")
+    require_file(engine)
     current = current_revision(engine)
     if current is None:
         has_tables = bool(inspect(engine).get_table_names())

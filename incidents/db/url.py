@@ -22,6 +22,9 @@ def database_url(option: str | None = None) -> str:
 
 def normalize_url(value: str) -> str:
     if "://" not in value:
+        if not value.strip() or value.endswith(("/", os.sep)) or Path(value).expanduser().is_dir():
+            raise UsageError(f"The database {value!r} names a folder, not a file; name the database file "
+                             f"(for example {os.path.join(value or '.', 'incidents.db')})")
         return "sqlite:///" + str(Path(value).expanduser())
     if value.startswith("postgresql://") or value.startswith("postgres://"):
         # psycopg 3 is the driver we ship; plain postgresql:// would ask for psycopg2.

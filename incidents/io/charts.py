@@ -29,8 +29,18 @@ def _check_suffix(path: Path) -> None:
         raise FieldError("out", path.name, "is not a chart file: a chart is written as .png or .svg")
 
 
-def _caption(figure: Any, caption: str) -> None:
-    figure.text(0.01, 0.01, caption, fontsize=8, color="#555555", ha="left", va="bottom", wrap=True)
+TOP_GROUPS = 15  # bars in the groups chart; the caption says how many incidents the rest hold
+CAPTION_WIDTH = 170  # characters a caption line holds at 8 pt across the figure
+
+
+def _caption(figure: Any, caption: str) -> float:
+    """Write the caption under the plots, wrapped; returns the share of the figure's height it takes, so that
+    the plots are laid out above it and never under it."""
+    import textwrap
+
+    lines = textwrap.wrap(caption, CAPTION_WIDTH)
+    figure.text(0.01, 0.01, "\n".join(lines), fontsize=8, color="#555555", ha="left", va="bottom")
+    return min(0.4, (0.15 * len(lines) + 0.2) / figure.get_figheight())
 
 
 SMALL_MULTIPLES_FROM = 4  # this many lines or more on one axis are a tangle: one row per group instead
@@ -45,8 +55,8 @@ def _whole_numbers(*axes: Any) -> None:
         axis.yaxis.set_major_locator(MaxNLocator(integer=True))
 
 
-def _series(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    """The groups to draw, most incidents first, at most MAX_SERIES, the rest summed as 'other groups'."""
+def _series(frame: pd.DataFrame, other: str = "other groups") -> dict[str, pd.DataFrame]:
+    """The groups to draw, most incidents first, at most MAX_SERIES, the rest summed as `other`."""
     if "group" not in frame.columns or frame.empty:
         return {"all incidents": frame}
     totals = frame.groupby("group")["incidents"].sum().sort_values(ascending=False)
@@ -54,17 +64,17 @@ def _series(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
     series = {name: frame[frame.group == name] for name in keep}
     rest = frame[~frame.group.isin(keep)]
     if not rest.empty:
-        series["other groups"] = rest.groupby("period", as_index=False)[["incidents", "killed_best"]].sum(
+        series[other] = rest.groupby("period", as_index=False)[["incidents", "killed_best"]].sum(
             min_count=1)
     return series
 
 
-def timeline_chart(frame: pd.DataFrame, path: Path, title: str, caption: str) -> Any:
+def timeline_chart(frame: pd.DataFrame, path: Path, title: str, caption: str, other: str = "other groups") -> Any:
     """Incidents and killed (best estimate) per period. Up to three groups: one line each on two panels, the
     legend beside the plot; more: one row per group (incidents as bars, killed as a line), so none hides another."""
     _check_suffix(path)
     plt = _pyplot()
-    series = _series(frame)
+    series = _series(frame, other)
     if len(series) < SMALL_MULTIPLES_FROM:
         figure, (top, bottom) = plt.subplots(2, 1, figsize=(11, 7), sharex=True)
         for name, part in series.items():
@@ -76,8 +86,7 @@ def timeline_chart(frame: pd.DataFrame, path: Path, title: str, caption: str) ->
         top.set_title(title)
         top.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)  # beside, not over
         _whole_numbers(top, bottom)
-        _caption(figure, caption)
-        figure.tight_layout(rect=(0, 0.06, 1, 1))
+        figure.tight_layout(rect=(0, _caption(figure, caption), 1, 1))
     else:
         rows = len(series)
         figure, axes = plt.subplots(rows, 2, figsize=(12, 1.6 * rows + 1.6), sharex=True, squeeze=False)
@@ -94,8 +103,7 @@ def timeline_chart(frame: pd.DataFrame, path: Path, title: str, caption: str) ->
         axes[-1][0].set_xlabel(f"period ({frame.attrs.get('freq', '')})")
         axes[-1][1].set_xlabel(f"period ({frame.attrs.get('freq', '')})")
         figure.suptitle(title)
-        _caption(figure, caption)
-        figure.tight_layout(rect=(0, 0.06, 1, 0.97))
+        figure.tight_layout(rect=(0, _caption(figure, caption), 1, 0.97))
     figure.savefig(path)
     plt.close(figure)
     return figure
@@ -107,15 +115,18 @@ def _bar_width(frame: pd.DataFrame) -> float:
     return days * 0.8
 
 
-def groups_chart(frame: pd.DataFrame, path: Path, title: str, caption: str, top_n: int = 15) -> Any:
+def groups_chart(frame: pd.DataFrame, path: Path, title: str, caption: str, top_n: int = TOP_GROUPS) -> Any:
     """Incidents and killed (best) per group, the most active groups first, as horizontal bars."""
     _check_suffix(path)
     plt = _pyplot()
     shown = frame.head(top_n).iloc[::-1]  # barh draws bottom-up; the most active group ends on top
     figure, (left, right) = plt.subplots(1, 2, figsize=(11, max(3, 0.45 * len(shown) + 1.5)), sharey=True)
     left.barh(shown["group"], shown["incidents"], color="#4c72b0", label="incidents")
-    right.barh(shown["group"], shown["killed_best"].astype("float").fillna(0), color="#c44e52",
-               label="killed (best estimate)")
+    killed = shown["killed_best"].astype("float")
+    right.barh(shown["group"], killed.fillna(0), color="#c44e52", label="killed (best estimate)")
+    for position, value in enumerate(killed):
+        if pd.isna(value):  # no toll of the group is known: say so, rather than draw what looks like 0
+            right.text(0, position, " unknown", va="center", ha="left", fontsize=8, color="#555555")
     left.set_xlabel("incidents")
     right.set_xlabel("killed (best estimate)")
     left.set_ylabel("group")
@@ -124,8 +135,7 @@ def groups_chart(frame: pd.DataFrame, path: Path, title: str, caption: str, top_
     for axis in (left, right):
         axis.xaxis.set_major_locator(MaxNLocator(integer=True))
     figure.suptitle(title)
-    _caption(figure, caption)
-    figure.tight_layout(rect=(0, 0.05, 1, 0.95))
+    figure.tight_layout(rect=(0, _caption(figure, caption), 1, 0.95))
     figure.savefig(path)
     plt.close(figure)
     return figure

@@ -7,8 +7,8 @@ leading apostrophe, so export -> import gives back every value. Numbers are writ
 
 from __future__ import annotations
 
-import contextlib
 import csv
+import hashlib
 import json
 import re
 from collections.abc import Iterator
@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from incidents.analysis.filters import Filters, filtered_incidents
 from incidents.analysis.reads import date_text
 from incidents.analysis.sql import plain
-from incidents.errors import FieldError
+from incidents.errors import FieldError, UsageError
 from incidents.io.importers.native import NATIVE_COLUMNS
 from incidents.models import Actor, Incident, IncidentActor, Location, Report, Role, Source
 
@@ -206,7 +206,7 @@ FIELDS: dict[str, tuple[str, str]] = {
     "suspected_share": ("number", "Share of the group's links that are suspicions"),
     "top_provinces": ("string", "Provinces with most incidents, ';'-separated"),
     "top_attack_types": ("string", "Most frequent attack types, ';'-separated"),
-    "year": ("integer", "The year asked about (--year, else that of --until, else this year), against the one before"),
+    "year": ("integer", "The year asked about (--year, else that of the --as-of or --until day, else this year)"),
     "year_incidents": ("integer", "Incidents in that year"),
     "previous_year_incidents": ("integer", "Incidents in the year before"),
     "change_vs_previous": ("integer", "Change in incidents against the year before"),
@@ -279,15 +279,47 @@ def write_xlsx(rows: Iterator[dict[str, Any]], path: Path, columns: list[str], s
     return count
 
 
-def write_datapackage(path: Path, what: str, columns: list[str], fmt: str) -> Path:
+def read_datapackage(path: Path) -> dict[str, Any]:
+    """The datapackage.json beside `path` that this export will join, read before anything is written: a new
+    one when there is none; a UsageError (and nothing written) when there is one that is not a data package,
+    so that neither it nor the resources it lists are lost."""
+    package_path = path.parent / "datapackage.json"
+    if path.name == package_path.name:
+        raise UsageError(f"Cannot write the export to {path}: datapackage.json is the file that describes the "
+                         "exports beside it; name another file")
+    if not package_path.exists() and not package_path.is_symlink():
+        return {"name": "incidents-export", "resources": []}
+    try:
+        package = json.loads(package_path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise UsageError(f"{package_path} is there but is not a readable data package ({exc}); move it away or "
+                         "export into another folder") from None
+    if not isinstance(package, dict) or not isinstance(package.get("resources", []), list) or not all(
+            isinstance(resource, dict) for resource in package.get("resources", [])):
+        raise UsageError(f"{package_path} is there but is not a data package (an object with a list of "
+                         "resources); move it away or export into another folder")
+    return package
+
+
+def _resource_name(path: Path, taken: set[str]) -> str:
+    """A Frictionless resource name (lower-case letters, digits, '.', '_', '-') for `path`, unique in the package:
+    'خيبر.csv' and 'A B.csv' would both shrink to a bare '-.csv' or 'a-b.csv', so a clash gets a short hash."""
+    name = re.sub(r"[^a-z0-9._-]+", "-", path.name.lower())
+    if name in taken or not re.search(r"[a-z0-9]", name.rsplit(".", 1)[0]):
+        name = f"{name.rsplit('.', 1)[0]}-{hashlib.sha1(path.name.encode()).hexdigest()[:8]}.{path.suffix[1:]}"
+    return name
+
+
+def write_datapackage(path: Path, what: str, columns: list[str], fmt: str,
+                      package: dict[str, Any] | None = None) -> Path:
     """Add (or replace) this export's resource in datapackage.json beside it."""
     package_path = path.parent / "datapackage.json"
-    package: dict[str, Any] = {"name": "incidents-export", "resources": []}
-    if package_path.exists():
-        with contextlib.suppress(json.JSONDecodeError):  # a broken file is replaced, not trusted
-            package = json.loads(package_path.read_text(encoding="utf-8"))
+    package = package if package is not None else read_datapackage(path)
+    others = [r for r in package.get("resources", []) if r.get("path") != path.name]
     resource: dict[str, Any] = {
-        "name": re.sub(r"[^a-z0-9._-]+", "-", path.name.lower()), "path": path.name, "format": fmt,
+        # type table: a JSON export (a list of objects) is then checked against its schema too, not only parsed
+        "name": _resource_name(path, {str(r.get("name")) for r in others}), "path": path.name, "type": "table",
+        "format": fmt,
         "schema": {"fields": [_field(name) for name in columns], "missingValues": [""],
                    "primaryKey": [k for k in PRIMARY_KEYS[what] if k in columns]},
     }
@@ -295,7 +327,7 @@ def write_datapackage(path: Path, what: str, columns: list[str], fmt: str) -> Pa
         resource.update({"mediatype": "text/csv", "encoding": "utf-8"})
     if fmt == "xlsx":
         resource["dialect"] = {"excel": {"sheet": what}}
-    package["resources"] = [r for r in package.get("resources", []) if r.get("path") != path.name] + [resource]
+    package["resources"] = others + [resource]
     package_path.write_text(json.dumps(package, indent=2, ensure_ascii=False), encoding="utf-8")
     return package_path
 
@@ -303,6 +335,7 @@ def write_datapackage(path: Path, what: str, columns: list[str], fmt: str) -> Pa
 def write_export(rows: Iterator[dict[str, Any]], path: Path, what: str, columns: list[str], fmt: str,
                  excel: bool = False) -> int:
     """Write rows as csv, xlsx or json, and describe them in datapackage.json; returns the row count."""
+    package = read_datapackage(path)  # before the data: a package that cannot be joined stops the export here
     if fmt == "csv":
         count = write_csv(rows, path, columns, excel)
     elif fmt == "xlsx":
@@ -311,5 +344,5 @@ def write_export(rows: Iterator[dict[str, Any]], path: Path, what: str, columns:
         count = write_json(rows, path)
     else:
         raise FieldError("fmt", fmt, "is not one of: csv, xlsx, json")
-    write_datapackage(path, what, columns, fmt)
+    write_datapackage(path, what, columns, fmt, package)
     return count

@@ -138,6 +138,11 @@ class ActorResolver:
             parent_id = self.find(spec.parent)
             if parent_id is None:
                 raise UsageError(f"actor {spec.name!r}: parent {spec.parent!r} is not in the registry (list it first)")
+            parent = self.session.get(Actor, parent_id)
+            if parent is not None and _is_within(self.session, parent, actor):
+                # The database already holds them as one (an analyst merged them): the registry's parent is
+                # the actor itself or one of its own sub-groups. The analyst's merge stands; no cycle is made.
+                parent_id = actor.parent_id
             if actor.parent_id != parent_id:
                 actor.parent_id = parent_id
                 changed = True
@@ -149,9 +154,11 @@ class ActorResolver:
 
 
 def stronger_attribution(a: str | None, b: str | None) -> str | None:
-    ranks = {member.value: rank for rank, member in enumerate(ATTRIBUTION_STRENGTH)}
-    candidates = [x for x in (a, b) if x is not None]
-    return min(candidates, key=lambda x: ranks[x]) if candidates else None
+    """The stronger of two attributions of one actor to one incident. A link with no attribution given (UCDP's
+    sides, a native link without one) still says the actor did it, so it outranks a denial and only a denial."""
+    ranks: dict[str | None, float] = {member.value: rank for rank, member in enumerate(ATTRIBUTION_STRENGTH)}
+    ranks[None] = ranks[Attribution.DENIED.value] - 0.5
+    return min((a, b), key=lambda x: ranks[x])
 
 
 def _actor(session: Session, name: str) -> Actor:

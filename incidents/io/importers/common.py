@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from incidents.errors import FieldError
-from incidents.records import parse_coordinate
+from incidents.records import country_code, parse_coordinate
 
 
 def text(row: dict[str, str], name: str) -> str | None:
@@ -33,6 +33,8 @@ class DatasetMapper:
 
     def __init__(self, header: list[str], default_country: str | None = None) -> None:
         self.header = header
+        if default_country:
+            country_code(default_country)  # a country that is none is said once, before any row is read
         self.default_country = default_country
 
     def row(self, values: list[str]) -> dict[str, str]:

@@ -136,9 +136,11 @@ class Mapper(DatasetMapper):
 
     def __init__(self, header: list[str], default_country: str | None = None) -> None:
         super().__init__(header, default_country)
-        if not default_country and "country_txt" not in header and "country" not in header:
-            # Said once, before any row is read: otherwise every row would fail with the same words.
-            raise UsageError(f"the file has no country column (country_txt or country); give its country with "
+        if not default_country and "country_txt" not in header:
+            # Said once, before any row is read: otherwise every row would fail with the same words. GTD's own
+            # `country` column holds GTD's numeric codes, which are not read as countries (see to_record).
+            besides = " besides GTD's numeric country codes" if "country" in header else ""
+            raise UsageError(f"the file has no country column (country_txt){besides}; give its country with "
                              f"{option('country')} (for example PAK), and every row is taken to be there")
         self.has_eventid = "eventid" in header
         self.note = None if self.has_eventid else (
