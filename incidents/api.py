@@ -99,18 +99,25 @@ def init(db: DatabaseArg = None, registry: bool = True) -> str:
     """Create the database if needed and migrate it to the newest schema. A new database gets the bundled actor
     registry (fixtures/actors.yaml) unless `registry` is False. Returns what was done."""
     with connected(db, ready=False) as engine:
-        before = migrations.current_revision(engine)
-        migrations.upgrade(engine)
-        where = describe(str(engine.url))
-        if before is None and registry:
-            loaded = load_fixtures(engine, [FIXTURES_DIR / REGISTRY_FIXTURE])
+        message, created = _schema(engine)
+        if not created:
+            return message
+        if not registry:
+            return f"{message}; the actor registry is empty (--empty-registry)."
+        loaded = load_fixtures(engine, [FIXTURES_DIR / REGISTRY_FIXTURE])
+        return f"{message}; installed the actor registry ({loaded.actors} actors, from {REGISTRY_FIXTURE})."
+
+
+def _schema(engine: Engine) -> tuple[str, bool]:
+    """Create or upgrade the schema: (what was done, whether the schema is new)."""
+    before = migrations.current_revision(engine)
+    migrations.upgrade(engine)
+    where = describe(str(engine.url))
     if before is None:
-        installed = (f"; installed the actor registry ({loaded.actors} actors, from {REGISTRY_FIXTURE})"
-                     if registry else "; the actor registry is empty (--empty-registry)")
-        return f"Created the schema in {where} (revision {migrations.head_revision()}){installed}."
+        return f"Created the schema in {where} (revision {migrations.head_revision()})", True
     if before != migrations.head_revision():
-        return f"Upgraded {where} from {before} to {migrations.head_revision()}."
-    return f"{where} is already at the newest schema ({before})."
+        return f"Upgraded {where} from {before} to {migrations.head_revision()}.", False
+    return f"{where} is already at the newest schema ({before}).", False
 
 
 def load(db: DatabaseArg, paths: list[str | Path]) -> LoadResult:
@@ -546,7 +553,8 @@ def demo(db: DatabaseArg = None, fixtures_dir: str | Path | None = None,
 
 
 def _demo(engine: Engine, folder: Path, exports_dir: str | Path | None) -> dict[str, Any]:
-    message = init(engine, registry=False)  # the load below brings the registry of the folder named
+    message, created = _schema(engine)  # the load below brings the registry, from the folder named
+    message += "." if created else ""
     result = load(engine, [folder / name for name in DEMO_FIXTURES])
     rows, total = incidents(engine, limit=None)
     groups = summary(engine)
