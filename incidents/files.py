@@ -1,13 +1,23 @@
 """Files named by the user, checked before any work starts: a file to read must be there and readable, a file
 to write must have a folder to go in and must not be one the command reads (the database, the input). One
-message for each case, naming the file."""
+message for each case, naming the file. Every file the tool writes is written beside its place and renamed
+into it when complete (atomic_path, atomic_write), so a failure or a kill never leaves half a file."""
 
 from __future__ import annotations
 
+import contextlib
+import glob
 import os
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import IO, Any
 
 from incidents.errors import NotFoundError, UsageError
+
+PART = ".part"  # the suffix of a file being written, before it is renamed into place
 
 
 def _named(path: str | Path, what: str) -> Path:
@@ -51,3 +61,37 @@ def output_file(path: str | Path, what: str = "file", reads: tuple[Path | None, 
             raise UsageError(f"Cannot write the {what} to {path}: the command reads that file, and writing it "
                              "would destroy it; name another file")
     return path
+
+
+@contextmanager
+def atomic_path(path: Path) -> Iterator[Path]:
+    """A temporary path beside `path` for a writer that wants a file name (openpyxl, matplotlib, SQLite's backup,
+    pg_dump). When the block ends normally the finished file is flushed to disk and renamed over `path` in one
+    step; when it raises, the temporary file is removed and `path` is as it was. A kill part-way leaves `path`
+    as it was too (and a hidden '.NAME.*.part' file beside it, which the next write sweeps away)."""
+    _sweep(path)
+    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}{PART}")
+    try:
+        yield temporary
+        if temporary.exists():
+            with temporary.open("rb") as finished:
+                os.fsync(finished.fileno())
+            os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+@contextmanager
+def atomic_write(path: Path, mode: str = "w", **open_options: Any) -> Iterator[IO[Any]]:
+    """An open handle on a temporary file that replaces `path` when the block ends normally (atomic_path)."""
+    with atomic_path(path) as temporary, temporary.open(mode, **open_options) as handle:
+        yield handle
+
+
+def _sweep(path: Path) -> None:
+    """Remove what killed writes of `path` left behind, once they are a minute old (a live writer's is younger)."""
+    cutoff = time.time() - 60
+    for left in path.parent.glob(f".{glob.escape(path.name)}.*{PART}"):
+        with contextlib.suppress(OSError):
+            if left.stat().st_mtime < cutoff:
+                left.unlink()

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import sqlite3
+import subprocess
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -10,11 +13,36 @@ from sqlalchemy import Engine
 from incidents.db.engine import is_sqlite, sqlite_file
 from incidents.db.url import describe
 from incidents.errors import DatabaseError
+from incidents.files import atomic_path
 
 
-def _libpq_url(engine: Engine) -> str:
-    """The URL as pg_dump and psql take it (no SQLAlchemy driver suffix)."""
-    return engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+def _libpq_environment(engine: Engine | None) -> dict[str, str]:
+    """The connection for pg_dump and pg_restore as libpq's environment variables: the password never reaches
+    a command line, where `ps` shows it to every user of the machine."""
+    environment = {key: value for key, value in os.environ.items() if not key.startswith("PG")}
+    if engine is None:
+        return environment
+    url = engine.url
+    for variable, value in (("PGHOST", url.host), ("PGPORT", url.port), ("PGUSER", url.username),
+                            ("PGPASSWORD", url.password), ("PGDATABASE", url.database)):
+        if value is not None:
+            environment[variable] = str(value)
+    for key, option in url.query.items():  # sslmode=require and the like
+        if isinstance(option, str) and key.isidentifier():
+            environment[f"PG{key.upper()}"] = option
+    return environment
+
+
+def _run(command: list[str], tool: str, engine: Engine | None) -> str:
+    """Run a PostgreSQL client tool on `engine`'s database (connection in the environment); its output."""
+    if shutil.which(tool) is None:
+        raise DatabaseError(f"{tool} is not installed here; install the PostgreSQL client tools "
+                            f"(Debian: apt-get install postgresql-client), or run: {' '.join(command)}")
+    finished = subprocess.run(command, capture_output=True, text=True, env=_libpq_environment(engine))
+    if finished.returncode != 0:
+        message = " ".join(finished.stderr.split())[:500]
+        raise DatabaseError(f"{tool} failed, and nothing was changed: {message}")
+    return finished.stdout
 
 
 def backup(engine: Engine, path: Path) -> str:
@@ -25,55 +53,90 @@ def backup(engine: Engine, path: Path) -> str:
             raise DatabaseError("An in-memory database has no file to back up; open a database file instead.")
         source = sqlite3.connect(database)
         try:
-            target = sqlite3.connect(path)
-            with target:
-                source.backup(target)  # page by page, under SQLite's own locking: a consistent snapshot
-            target.close()
+            with atomic_path(path) as temporary:  # a full disk or a kill leaves no partial backup in place
+                target = sqlite3.connect(temporary)
+                try:
+                    with target:
+                        source.backup(target)  # page by page, under SQLite's own locking: a consistent snapshot
+                finally:
+                    target.close()
         finally:
             source.close()
         return f"Backed up {describe(str(engine.url))} to {path} (SQLite online backup)."
-    command = ["pg_dump", "--format=custom", "--no-owner", f"--file={path}", _libpq_url(engine)]
-    _run(command, "pg_dump")
+    with atomic_path(path) as temporary:
+        _run(["pg_dump", "--format=custom", "--no-owner", f"--file={temporary}"], "pg_dump", engine)
     return f"Backed up {describe(str(engine.url))} to {path} with pg_dump (custom format)."
 
 
 def restore(engine: Engine, path: Path) -> str:
-    """Replace the database's contents with the backup at `path` (made by `backup`)."""
+    """Replace the database's contents with the backup at `path` (made by `backup`), after checking that it is
+    whole, that it is a backup of incidents, and that its schema is one this version knows. The replacement is
+    all or nothing: SQLite's backup API writes it in one transaction; pg_restore runs as one transaction that
+    stops at the first error, so a truncated dump changes nothing."""
     if not path.exists():
         raise DatabaseError(f"No backup at {path}")
     if is_sqlite(engine):
         source = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         try:
-            revision = source.execute("SELECT version_num FROM alembic_version").fetchone()
-        except sqlite3.DatabaseError as exc:
-            source.close()
-            raise DatabaseError(f"{path} is not an incidents backup: {exc}") from None
-        target = sqlite3.connect(sqlite_file(engine) or "")
-        try:
-            with target:
-                source.backup(target)
+            revision = _check_sqlite_backup(source, path)
+            target = sqlite3.connect(sqlite_file(engine) or "")
+            try:
+                with target:
+                    source.backup(target)
+            finally:
+                target.close()
         finally:
             source.close()
-            target.close()
         engine.dispose()
-        return f"Restored {describe(str(engine.url))} from {path} (schema revision {revision[0] if revision else '?'})."
-    command = ["pg_restore", "--clean", "--if-exists", "--no-owner", f"--dbname={_libpq_url(engine)}", str(path)]
-    _run(command, "pg_restore")
-    return f"Restored {describe(str(engine.url))} from {path} with pg_restore."
+        return f"Restored {describe(str(engine.url))} from {path} (schema revision {revision})."
+    revision = _check_pg_dump(path, engine)
+    _run(["pg_restore", "--clean", "--if-exists", "--no-owner", "--single-transaction", "--exit-on-error",
+          f"--dbname={engine.url.database}", str(path)], "pg_restore", engine)
+    return f"Restored {describe(str(engine.url))} from {path} with pg_restore (schema revision {revision})."
 
 
-def _run(command: list[str], tool: str) -> None:
-    import shutil
-    import subprocess
+BACKUP_TABLES = ("alembic_version", "incidents", "reports", "sources", "actors", "incident_actors")
 
-    if shutil.which(tool) is None:
-        # Say the command to run elsewhere, without the URL (it may hold a password).
-        shown = " ".join("--dbname=DATABASE_URL" if part.startswith("--dbname=") else
-                         "DATABASE_URL" if "://" in part else part for part in command)
-        raise DatabaseError(f"{tool} is not installed here; install the PostgreSQL client tools, or run: {shown}")
-    finished = subprocess.run(command, capture_output=True, text=True)
-    if finished.returncode != 0:
-        raise DatabaseError(f"{tool} failed: {finished.stderr.strip()[:500]}")
+
+def _known_revision(revision: str | None, path: Path) -> str:
+    from alembic.script import ScriptDirectory
+
+    from incidents.db.migrations import alembic_config
+
+    if not revision:
+        raise DatabaseError(f"{path} is not an incidents backup: it records no schema revision")
+    known = [script.revision for script in ScriptDirectory.from_config(alembic_config()).walk_revisions()]
+    if revision not in known:
+        raise DatabaseError(f"{path} is at schema revision {revision}, which this version of incidents does not "
+                            "know (a backup made by a newer version); upgrade incidents to restore it")
+    return revision
+
+
+def _check_sqlite_backup(source: sqlite3.Connection, path: Path) -> str:
+    """The backup's schema revision, once it is known to be a whole SQLite file with incidents' tables."""
+    try:
+        problems = [row[0] for row in source.execute("PRAGMA quick_check").fetchall()]
+        tables = {row[0] for row in source.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    except sqlite3.DatabaseError as exc:
+        raise DatabaseError(f"{path} is not an incidents backup: {exc}") from None
+    if problems != ["ok"]:
+        raise DatabaseError(f"{path} is damaged (SQLite's check: {'; '.join(problems[:3])}); nothing was restored")
+    missing = [name for name in BACKUP_TABLES if name not in tables]
+    if missing:
+        raise DatabaseError(f"{path} is not an incidents backup: it has no {', '.join(missing)} table")
+    row = source.execute("SELECT version_num FROM alembic_version").fetchone()
+    return _known_revision(row[0] if row else None, path)
+
+
+def _check_pg_dump(path: Path, engine: Engine) -> str:
+    """The dump's schema revision, once pg_restore can read its table of contents and the tables are in it."""
+    listing = _run(["pg_restore", "--list", str(path)], "pg_restore", None)
+    missing = [name for name in BACKUP_TABLES if f" TABLE public {name} " not in listing]
+    if missing:
+        raise DatabaseError(f"{path} is not an incidents backup: it has no {', '.join(missing)} table")
+    data = _run(["pg_restore", "--data-only", "--table=alembic_version", "--file=-", str(path)], "pg_restore", None)
+    lines = data.split("COPY public.alembic_version", 1)[-1].splitlines()[1:2]
+    return _known_revision(lines[0].strip() if lines and lines[0].strip() != "\\." else None, path)
 
 
 # --------------------------------------------------------------------------------- read-only reporting

@@ -11,6 +11,7 @@ from typing import Any
 import pandas as pd
 
 from incidents.errors import FieldError
+from incidents.files import atomic_path
 
 MAX_SERIES = 6  # more rows than this are unreadable; the rest are summed as "other groups"
 
@@ -104,7 +105,8 @@ def timeline_chart(frame: pd.DataFrame, path: Path, title: str, caption: str, ot
         axes[-1][1].set_xlabel(f"period ({frame.attrs.get('freq', '')})")
         figure.suptitle(title)
         figure.tight_layout(rect=(0, _caption(figure, caption), 1, 0.97))
-    figure.savefig(path)
+    with atomic_path(path) as temporary:
+        figure.savefig(temporary, format=path.suffix.lower().lstrip("."))
     plt.close(figure)
     return figure
 
@@ -136,6 +138,7 @@ def groups_chart(frame: pd.DataFrame, path: Path, title: str, caption: str, top_
         axis.xaxis.set_major_locator(MaxNLocator(integer=True))
     figure.suptitle(title)
     figure.tight_layout(rect=(0, _caption(figure, caption), 1, 0.95))
-    figure.savefig(path)
+    with atomic_path(path) as temporary:
+        figure.savefig(temporary, format=path.suffix.lower().lstrip("."))
     plt.close(figure)
     return figure

@@ -22,6 +22,7 @@ from incidents.analysis.filters import Filters, filtered_incidents
 from incidents.analysis.reads import date_text
 from incidents.analysis.sql import plain
 from incidents.errors import FieldError, UsageError
+from incidents.files import atomic_path, atomic_write
 from incidents.io.importers.native import NATIVE_COLUMNS
 from incidents.models import Actor, Incident, IncidentActor, Location, Report, Role, Source
 
@@ -135,7 +136,7 @@ def incident_rows(session: Session, filters: Filters) -> Iterator[dict[str, Any]
 def write_csv(rows: Iterator[dict[str, Any]], path: Path, columns: list[str], excel: bool = False) -> int:
     """RFC 4180 CSV in UTF-8 (with a BOM for Excel when asked); NULL is an empty cell. Returns the row count."""
     count = 0
-    with path.open("w", newline="", encoding="utf-8-sig" if excel else "utf-8") as handle:
+    with atomic_write(path, "w", newline="", encoding="utf-8-sig" if excel else "utf-8") as handle:
         writer = csv.writer(handle, lineterminator="\r\n")
         writer.writerow(columns)
         for row in rows:
@@ -235,7 +236,8 @@ def frame_rows(frame: Any) -> Iterator[dict[str, Any]]:
 
 def write_json(rows: Iterator[dict[str, Any]], path: Path) -> int:
     items = [{k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in row.items()} for row in rows]
-    path.write_text(json.dumps(items, ensure_ascii=False, indent=1), encoding="utf-8")
+    with atomic_write(path, "w", encoding="utf-8") as handle:
+        handle.write(json.dumps(items, ensure_ascii=False, indent=1))
     return len(items)
 
 
@@ -275,7 +277,8 @@ def write_xlsx(rows: Iterator[dict[str, Any]], path: Path, columns: list[str], s
     for name in columns:
         field = _field(name)
         described.append([field["name"], field["type"], field["description"]])
-    book.save(path)
+    with atomic_path(path) as temporary:
+        book.save(temporary)
     return count
 
 
@@ -328,7 +331,8 @@ def write_datapackage(path: Path, what: str, columns: list[str], fmt: str,
     if fmt == "xlsx":
         resource["dialect"] = {"excel": {"sheet": what}}
     package["resources"] = others + [resource]
-    package_path.write_text(json.dumps(package, indent=2, ensure_ascii=False), encoding="utf-8")
+    with atomic_write(package_path, "w", encoding="utf-8") as handle:
+        handle.write(json.dumps(package, indent=2, ensure_ascii=False))
     return package_path
 
 

@@ -20,6 +20,7 @@ from sqlalchemy import Engine
 
 from incidents.db.engine import for_writing, retrying, session_factory, take_bulk_lock
 from incidents.errors import FieldError, InputError, UsageError, named, option
+from incidents.files import atomic_write
 from incidents.io.importers import acled, gtd, native, ucdp
 from incidents.io.importers.reading import Table, encoding_error, open_table, skip_hxl_row
 from incidents.records import IncidentRecord
@@ -120,7 +121,9 @@ class _Rejects:
         self.count = 0
         self.messages: list[str] = []
         self.file_name = file_name
-        self.handle = path.open("w", newline="", encoding="utf-8") if path else None
+        # Written beside its place and renamed into it by close(): an import that fails leaves no half a file.
+        self._file = atomic_write(path, "w", newline="", encoding="utf-8") if path else None
+        self.handle = self._file.__enter__() if self._file else None
         self.writer = csv.writer(self.handle) if self.handle else None
         if self.writer:
             self.writer.writerow(["_line", "_error", *header])
@@ -134,9 +137,14 @@ class _Rejects:
         if self.writer:
             self.writer.writerow([line, message, *values])
 
-    def close(self) -> None:
-        if self.handle:
-            self.handle.close()
+    def close(self, completed: bool = True) -> None:
+        """Put the rejects file in place (completed), or drop it (the import failed)."""
+        if self._file:
+            file, self._file = self._file, None
+            if completed:
+                file.__exit__(None, None, None)
+            else:
+                file.__exit__(RuntimeError, RuntimeError("import failed"), None)
 
 
 def run_import(engine: Engine, path: Path, options: ImportOptions | None = None,
@@ -226,6 +234,9 @@ def _import_once(engine: Engine, path: Path, options: ImportOptions, progress: P
                     if progress:
                         progress(table.position(), table.size)
             flush()
+        except BaseException:
+            rejects.close(completed=False)  # no half a rejects file
+            raise
         finally:
             if gc_was_on:
                 gc.enable()
