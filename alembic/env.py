@@ -36,6 +36,10 @@ def run_migrations_online() -> None:
             # is set before the migration's transaction begins, and checked afterwards.
             connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
             connection.commit()
+            # Then every step in one transaction that begins with BEGIN IMMEDIATE (db.engine._begin_writing):
+            # Python's sqlite3 would otherwise run each CREATE, DROP and ALTER outside any transaction, and a
+            # migration stopped part-way (a kill, a full disk) would leave half a schema behind.
+            connection.execution_options(incidents_write=True)
         context.configure(
             connection=connection,
             target_metadata=target_metadata,

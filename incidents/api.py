@@ -111,8 +111,11 @@ def init(db: DatabaseArg = None, registry: bool = True) -> str:
 def _schema(engine: Engine) -> tuple[str, bool]:
     """Create or upgrade the schema: (what was done, whether the schema is new)."""
     before = migrations.current_revision(engine)
-    migrations.upgrade(engine)
+    repaired = migrations.upgrade(engine)
     where = describe(str(engine.url))
+    if repaired:
+        where += (f" (first repaired a migration that an older version had stopped part-way: dropped the "
+                  f"left-over {', '.join(repaired)})")
     if before is None:
         return f"Created the schema in {where} (revision {migrations.head_revision()})", True
     if before != migrations.head_revision():

@@ -39,6 +39,8 @@ def input_file(path: str | Path, what: str = "file") -> Path:
     if not path.exists():
         raise NotFoundError(f"No {what} at {path}" + (f" (the folder {path.parent} does not exist either)"
                                                       if not path.parent.exists() else ""))
+    if not path.is_file():
+        raise UsageError(f"{path} is not a regular file (a pipe, a device or a socket); name a file")
     if not os.access(path, os.R_OK):
         raise UsageError(f"The {what} {path} cannot be read: permission denied")
     return path

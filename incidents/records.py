@@ -6,6 +6,8 @@ Parsing helpers here raise FieldError naming the field and the bad value; caller
 from __future__ import annotations
 
 import calendar
+import dataclasses
+import enum
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -89,12 +91,15 @@ def is_blank(value: object) -> bool:
     return isinstance(value, str) and not value.strip()
 
 
+MAX_COUNT = 2_147_483_647  # the largest value of an INTEGER column on PostgreSQL (and so on both engines)
+
+
 def parse_count(value: object, field_name: str) -> int | None:
     """A non-negative whole number of people, or None (unknown) for blank."""
     if value is None or value == "":
         return None
-    if isinstance(value, str) and value.isdigit() and value.isascii():
-        return int(value)  # the common case: a plain non-negative whole number
+    if isinstance(value, str) and value.isdigit() and value.isascii() and len(value) < 10:
+        return int(value)  # the common case: a plain non-negative whole number, well inside the column
     if is_blank(value):
         return None
     if isinstance(value, bool):
@@ -110,6 +115,8 @@ def parse_count(value: object, field_name: str) -> int | None:
         number = int(float(text))
     if number < 0:
         raise FieldError(field_name, value, "is negative; a count of people cannot be")
+    if number > MAX_COUNT:
+        raise FieldError(field_name, value, f"is more than any count the database holds ({MAX_COUNT:,})")
     return number
 
 
@@ -387,7 +394,32 @@ def _too_long(obj: Any, checks: list[tuple[str, str, int]]) -> None:
             raise FieldError(column, value[:60] + "...", f"is {len(value)} characters long; at most {limit} fit")
 
 
+def _no_nul(obj: Any) -> None:
+    """A NUL character ends a C string: PostgreSQL refuses it in text, and SQLite's tools cut the text there."""
+    for item in dataclasses.fields(obj):
+        value = getattr(obj, item.name)
+        if isinstance(value, str) and "\x00" in value:
+            raise FieldError(item.name, value[:60], "contains a NUL character (\\x00), which no text column can hold")
+
+
+KEPT_AS_GIVEN = {"full_text"}  # an article's text is stored byte for byte (its sha256 is recorded)
+
+
+def _tidy(obj: Any) -> None:
+    """Leading and trailing whitespace is no part of a value, and a blank optional value is no value: stored
+    so, an export imported again gives the same export (it did not: '  title ' and ' ' came back otherwise)."""
+    for item in dataclasses.fields(obj):
+        value = getattr(obj, item.name)
+        if isinstance(value, str) and not isinstance(value, enum.Enum) and item.name not in KEPT_AS_GIVEN:
+            tidy = value.strip()
+            setattr(obj, item.name, None if not tidy and item.default is None else tidy)
+
+
 def _check_lengths(record: IncidentRecord) -> None:
+    for part in (record, record.location, *record.reports, *(r.source for r in record.reports), *record.actors):
+        if part is not None:
+            _tidy(part)
+            _no_nul(part)
     limits = _length_limits()
     _too_long(record, limits["incident"])
     if record.location is not None:

@@ -65,3 +65,54 @@ def test_grant_reader_on_sqlite_says_what_to_do(tmp_path) -> None:
     api.init(target)
     result = CliRunner().invoke(cli, ["--db", target, "db", "grant-reader", "bi"])
     assert result.exit_code == 5 and "file permissions" in result.stderr
+
+
+@pytest.mark.postgresql
+def test_grant_reader_sends_no_password_and_makes_no_false_promise(pg_url: str, request: pytest.FixtureRequest) -> None:
+    """The password reaches the server only as a SCRAM verifier (a failed statement is logged with its text);
+    a role that reads everything anyway (postgres, pg_read_all_data, the tables' owner) is refused, not
+    promised 'the views and nothing else'; a role that may not manage roles is told so before anything is sent."""
+    import base64
+
+    from incidents.db.admin import scram_verifier
+
+    server = request.getfixturevalue("pg_server")
+    role, limited = f"bi_{uuid.uuid4().hex[:8]}", f"lim_{uuid.uuid4().hex[:8]}"
+    try:
+        # Our verifier is PostgreSQL's: the server's own for a password, recomputed with its salt, is ours.
+        with server.connect() as connection:
+            connection.execute(text(f"CREATE ROLE \"{role}\" LOGIN PASSWORD 'correct horse'"))
+            stored = connection.execute(text("SELECT rolpassword FROM pg_authid WHERE rolname = :r"),
+                                        {"r": role}).scalar_one()
+        iterations, salt = stored.split("$")[1].split(":")
+        assert scram_verifier("correct horse", base64.b64decode(salt), int(iterations)) == stored
+        result = CliRunner().invoke(cli, ["--db", pg_url, "db", "grant-reader", role, "--password", "battery staple"])
+        assert result.exit_code == 0, result.output
+        with server.connect() as connection:
+            after = connection.execute(text("SELECT rolpassword FROM pg_authid WHERE rolname = :r"),
+                                       {"r": role}).scalar_one()
+        iterations, salt = after.split("$")[1].split(":")
+        assert after == scram_verifier("battery staple", base64.b64decode(salt), int(iterations)) != stored
+        for everyone in ("postgres", "pg_read_all_data"):
+            refused = CliRunner().invoke(cli, ["--db", pg_url, "db", "grant-reader", everyone])
+            assert refused.exit_code == 5 and "cannot be limited to the reporting views" in refused.stderr, everyone
+        with server.connect() as connection:
+            connection.execute(text(f'CREATE ROLE "{limited}" LOGIN'))
+        admin = create_engine(pg_url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:  # an analyst who reads everything but may not manage roles
+            connection.execute(text(f'GRANT SELECT ON ALL TABLES IN SCHEMA public TO "{limited}"'))
+        admin.dispose()
+        as_limited = make_url(pg_url).set(username=limited).render_as_string(hide_password=False)
+        denied = CliRunner().invoke(cli, ["--db", as_limited, "db", "grant-reader", role, "--password", "s3cret-Q"])
+        assert denied.exit_code == 5 and "may not create roles" in denied.stderr
+        assert "s3cret-Q" not in denied.output
+    finally:
+        admin = create_engine(pg_url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP OWNED BY "{role}"'))
+            connection.execute(text(f'DO $$ BEGIN IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = \'{limited}\') '
+                                    f'THEN EXECUTE \'DROP OWNED BY "{limited}"\'; END IF; END $$'))
+        admin.dispose()
+        with server.connect() as connection:
+            connection.execute(text(f'DROP ROLE IF EXISTS "{role}"'))
+            connection.execute(text(f'DROP ROLE IF EXISTS "{limited}"'))

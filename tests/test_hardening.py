@@ -218,3 +218,214 @@ def test_a_truncated_postgresql_dump_changes_nothing(pg_server: Engine, tmp_path
         assert api.restore(url, backup).startswith("Restored")
     finally:
         _drop_pg_database(pg_server, name)
+
+
+# ------------------------------------------------- values out of range, markup and control codes in the data
+
+HOSTILE = [
+    (["add", "--date", "2020-01-01", "--country", "PAK", "--citation", "x", "--killed", "9223372036854775808"],
+     2, "--killed '9223372036854775808' is more than any count the database holds"),
+    (["add", "--date", "2020-01-01", "--country", "PAK", "--citation", "x", "--wounded", "2147483648"],
+     2, "is more than any count the database holds (2,147,483,647)"),
+    (["list", "--limit", "99999999999999999999999"], 2, "'--limit': 99999999999999999999999 is not in the range"),
+    (["timeline", "--rolling", "99999999999999999999999"], 2, "is not in the range 2<=x<=10000"),
+    (["duplicates", "--km", "nan"], 2, "--km nan is not a distance above 0"),
+    (["duplicates", "--days", "1000000"], 2, "is not in the range 0<=x<=366"),
+    (["--db", "postgresql+psycopg://user:hunter2@host:abc/x", "list"], 2, "'postgresql+psycopg://user:***@host:abc/x'"),
+    (["timeline", "--freq", "fortnight"], 2, "'fortnight' is not one of"),
+    (["import", "fifo"], 2, "fifo is not a regular file"),
+]
+
+
+@pytest.mark.parametrize(("args", "exit_code", "message"), HOSTILE, ids=[" ".join(h[0][:2]) for h in HOSTILE])
+def test_a_value_out_of_range_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: list[str],
+                                          exit_code: int, message: str) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("INCIDENTS_DB", raising=False)
+    assert CliRunner().invoke(cli, ["demo", "--no-exports"]).exit_code == 0
+    os.mkfifo(tmp_path / "fifo")
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == exit_code, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: ") and message in lines[0], result.stderr
+    assert "hunter2" not in result.output
+
+
+def test_gtd_values_past_any_column_are_named_by_line(db_url: str, tmp_path: Path) -> None:
+    bad = tmp_path / "gtd.csv"
+    bad.write_text("eventid,iyear,imonth,iday,country_txt,nkill,gname,latitude,longitude\n"
+                   "1,2015,1,1,Pakistan,1e308,X,,\n2,inf,1,1,Pakistan,1,X,,\n3,2015,1,1,Pakistan,1,X,nan,nan\n",
+                   encoding="utf-8")
+    with pytest.raises(Exception) as raised:
+        api.import_file(db_url, bad, format="gtd")
+    text_of = str(raised.value)
+    assert "gtd.csv:2: column nkill: '1e308'" in text_of and "gtd.csv:3: column iyear: 'inf'" in text_of
+    assert "gtd.csv:4: column latitude: 'nan'" in text_of
+    assert _count(db_url) == 0
+
+
+def test_markup_and_control_codes_in_the_data_are_shown_not_obeyed(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'incidents.db'}"
+    api.init(url, registry=False)
+    runner = CliRunner()
+    added = runner.invoke(cli, ["--db", url, "add", "--date", "2020-01-01", "--country", "PAK", "--citation", "x",
+                                "--key", "k[/]", "--title", "esc\x1b[31mred [bold]x[/bold]"])
+    assert added.exit_code == 0 and "Added incident k[/]." in added.output  # the write committed: no traceback
+    for command in (["show", "k[/]"], ["list"], ["history", "k[/]"]):
+        result = runner.invoke(cli, ["--db", url, *command], env={"COLUMNS": "200"})
+        assert result.exit_code == 0, (command, result.output)
+        assert "\x1b" not in result.output, command  # the ESC code is written out, not sent to the terminal
+    shown = runner.invoke(cli, ["--db", url, "show", "k[/]"], env={"COLUMNS": "200"}).output
+    assert "esc\\x1b[31mred [bold]x[/bold]" in shown
+
+
+def test_an_xlsx_export_holds_a_control_character_in_excels_form(tmp_path: Path) -> None:
+    import openpyxl
+
+    url = f"sqlite:///{tmp_path / 'incidents.db'}"
+    api.init(url, registry=False)
+    api.add(url, date="2020-01-01", country="PAK", citation="x", key="ESC", title="esc\x1b[31mred\x07")
+    api.export(url, "incidents", tmp_path / "incidents.xlsx")
+    sheet = openpyxl.load_workbook(tmp_path / "incidents.xlsx")["incidents"]
+    header = [cell.value for cell in sheet[1]]
+    assert sheet.cell(row=2, column=header.index("title") + 1).value == "esc_x001B_[31mred_x0007_"
+
+
+def test_a_nul_character_is_refused_with_its_field_on_both_engines(db_url: str) -> None:
+    """PostgreSQL refuses NUL in text with a driver error; both engines now refuse it first, naming the field."""
+    result = CliRunner().invoke(cli, ["--db", db_url, "add", "--date", "2020-01-01", "--country", "PAK",
+                                      "--citation", "x", "--title", "a\x00b"])
+    assert result.exit_code == 2 and "--title 'a\\x00b' contains a NUL character" in result.stderr, result.output
+    assert _count(db_url) == 0
+
+
+# ------------------------------------------------------------------------------ every read is bounded
+
+
+def test_a_field_past_the_bound_is_named_not_read_into_memory(tmp_path: Path) -> None:
+    """A 261 KB .csv.gz of one endless field used to grow past 9 GB; now the record is refused at the bound."""
+    import gzip
+
+    url = f"sqlite:///{tmp_path / 'incidents.db'}"
+    api.init(url, registry=False)
+    bomb = tmp_path / "bomb.csv.gz"
+    bomb.write_bytes(gzip.compress(b"key,date,country,source_citation,title\nA,2020-01-01,PAK,c," + b"x" * 11_000_000))
+    assert bomb.stat().st_size < 100_000
+    with pytest.raises(Exception, match=r"bomb.csv.gz:2: .*a field is larger than 10,000,000 characters"):
+        api.import_file(url, bomb)
+    assert _count(url) == 0
+
+
+def test_the_bounds_can_be_raised_and_are_kept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    url = f"sqlite:///{tmp_path / 'incidents.db'}"
+    api.init(url, registry=False)
+    wide = tmp_path / "wide.csv"
+    wide.write_text(",".join(f"c{i}" for i in range(2_500)) + "\n", encoding="utf-8")
+    with pytest.raises(Exception, match=r"wide.csv:1: the header has 2,500 columns, more than 2,000"):
+        api.import_file(url, wide)
+    text_file = tmp_path / "long.csv"
+    text_file.write_text("key,date,country,source_citation,title\nA,2020-01-01,PAK,c," + "y" * 5_000 + "\n",
+                         encoding="utf-8")
+    monkeypatch.setenv("INCIDENTS_MAX_FIELD_BYTES", "1000")
+    with pytest.raises(Exception, match="larger than 1,000 characters"):
+        api.import_file(url, text_file)
+    monkeypatch.setenv("INCIDENTS_MAX_FIELD_BYTES", "100000")
+    assert api.import_file(url, text_file).inserted == 1
+
+
+def test_an_xlsx_too_large_to_hold_is_refused_before_it_is_opened(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["eventid", "iyear", "imonth", "iday", "country_txt", "gname"])
+    for number in range(200):
+        sheet.append([f"2015010{number:04d}", 2015, 1, 1, "Pakistan", f"group {number}"])
+    book.save(tmp_path / "gtd.xlsx")
+    import zipfile
+
+    strings = "".join(f"<si><t>group {number}</t></si>" for number in range(200))
+    with zipfile.ZipFile(tmp_path / "gtd.xlsx", "a") as archive:  # as Excel writes text: a shared-strings part
+        archive.writestr("xl/sharedStrings.xml", '<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://'
+                         f'schemas.openxmlformats.org/spreadsheetml/2006/main" count="200">{strings}</sst>')
+    url = f"sqlite:///{tmp_path / 'incidents.db'}"
+    api.init(url, registry=False)
+    monkeypatch.setenv("INCIDENTS_MAX_XLSX_STRINGS_BYTES", "500")
+    with pytest.raises(Exception, match=r"gtd.xlsx: its text takes [\d,]+ bytes unpacked, more than 500"):
+        api.import_file(url, tmp_path / "gtd.xlsx")
+    assert _count(url) == 0
+
+
+@pytest.mark.parametrize("cell", ["[" * 100_000 + "]" * 100_000, "[" * 25 + "]" * 25, '{"a":' * 30 + "1" + "}" * 30])
+def test_json_nested_too_deep_is_a_field_error(tmp_path: Path, cell: str) -> None:
+    import csv
+
+    url = f"sqlite:///{tmp_path / 'incidents.db'}"
+    api.init(url, registry=False)
+    native = tmp_path / "deep.csv"
+    with native.open("w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle).writerows([["key", "date", "country", "source_citation", "raw_row"],
+                                      ["A", "2020-01-01", "PAK", "c", cell]])
+    with pytest.raises(Exception, match=r"deep.csv:2: column raw_row: .* nested more than 20 levels"):
+        api.import_file(url, native)
+    assert _count(url) == 0
+
+
+# ------------------------------------------------------------------------------ nothing lost on import
+
+
+def test_two_keyless_files_of_one_day_are_two_incidents(db_url: str, tmp_path: Path) -> None:
+    header = "date,country,title,source_citation\n"
+    first, second = tmp_path / "first.csv", tmp_path / "second.csv"
+    first.write_text(header + "2020-05-01,PAK,a market bombing,test record one\n", encoding="utf-8")
+    second.write_text(header + "2020-05-01,PAK,a checkpoint attack,test record two\n", encoding="utf-8")
+    api.import_file(db_url, first)
+    assert api.import_file(db_url, second).inserted == 1
+    titles = sorted(row["title"] for row in api.incidents(db_url, limit=None)[0])
+    assert titles == ["a checkpoint attack", "a market bombing"]  # the first's title is not overwritten
+    assert api.import_file(db_url, first).unchanged == 1  # and a file imported again finds itself
+
+
+def test_preliminary_false_is_false_and_rejects_are_spreadsheet_safe(db_url: str, tmp_path: Path) -> None:
+    import csv
+
+    native = tmp_path / "native.csv"
+    with native.open("w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle).writerows([
+            ["key", "date", "country", "source_citation", "reports"],
+            ["P", "2020-01-01", "PAK", "c", '[{"source": {"citation": "c"}, "killed": 5, "preliminary": "false"}]'],
+            ["Q", "not a date", "PAK", "=HYPERLINK(\"http://example.org\")", ""],
+        ])
+    rejects = tmp_path / "rejects.csv"
+    api.import_file(db_url, native, on_error="skip", rejects=rejects)
+    report = api.show(db_url, "P")["reports"][0]
+    assert report["preliminary"] is False and api.show(db_url, "P")["killed"]["best"] == 5
+    with rejects.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.reader(handle))
+    assert rows[1][rows[0].index("source_citation")] == "'=HYPERLINK(\"http://example.org\")"
+
+
+def test_whitespace_round_trips(db_url: str, tmp_path: Path) -> None:
+    """Export, import into an empty database, export again: the same bytes, whatever spaces the values had."""
+    from incidents.analysis.filters import Filters
+    from incidents.db.engine import session_factory
+    from incidents.io.exports import export_incidents
+
+    api.add(db_url, date="2020-01-01", country="PAK", citation="  spaced citation ", title="  a title\t",
+            key="SPACES", place="   ", perpetrators=["TTP \t=claimed"])
+    engine = make_engine(db_url)
+    with session_factory(engine)() as session:
+        export_incidents(session, Filters(), tmp_path / "first.csv")
+    engine.dispose()
+    again = f"sqlite:///{tmp_path / 'again.db'}"
+    api.init(again, registry=False)
+    api.import_file(again, tmp_path / "first.csv")
+    engine = make_engine(again)
+    with session_factory(engine)() as session:
+        export_incidents(session, Filters(), tmp_path / "second.csv")
+    engine.dispose()
+    assert (tmp_path / "first.csv").read_bytes() == (tmp_path / "second.csv").read_bytes()
+    shown = api.show(db_url, "SPACES")
+    assert shown["title"] == "a title" and shown["actors"][0]["actor"] == "TTP"

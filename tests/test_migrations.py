@@ -125,3 +125,64 @@ def test_step_down_and_up_keeps_the_data(empty_db_url: str) -> None:
     assert _counts(engine) == counts
     command.check(alembic_config(engine))
     engine.dispose()
+
+
+def _tables(url: str) -> set[str]:
+    engine = make_engine(url)
+    try:
+        return set(inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
+
+
+def test_a_migration_that_fails_part_way_leaves_the_schema_as_it_was(
+        empty_db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The merges migration creates a table, then rebuilds `incidents`; a failure in between (a full disk, a
+    kill) used to leave `merges` behind on SQLite, and every later init failed with 'table merges already
+    exists'. All steps are one transaction now, on both engines."""
+    from alembic.operations import Operations
+
+    engine = make_engine(empty_db_url)
+    upgrade(engine, "5c1d2e3f4a5b")
+    before = _tables(empty_db_url)
+    real = Operations.batch_alter_table
+    calls = 0
+
+    def failing(self: Operations, table_name: str, *args: object, **kwargs: object) -> object:
+        nonlocal calls
+        calls += 1
+        if table_name == "incidents":
+            raise OSError(28, "No space left on device")
+        return real(self, table_name, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Operations, "batch_alter_table", failing)
+    with pytest.raises(OSError):
+        upgrade(engine, "head")
+    monkeypatch.undo()
+    assert calls >= 2  # it failed after `merges` was made
+    assert _tables(empty_db_url) == before and "merges" not in before
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar() == "5c1d2e3f4a5b"
+    upgrade(engine, "head")  # and the next try completes
+    require_ready(engine)
+    engine.dispose()
+
+
+def test_init_repairs_what_an_older_version_left_half_migrated(tmp_path: Path) -> None:
+    """What an init killed part-way by an older version left on SQLite: `merges` and a batch copy."""
+    from incidents import api
+
+    url = f"sqlite:///{tmp_path / 'incidents.db'}"
+    engine = make_engine(url)
+    upgrade(engine, "5c1d2e3f4a5b")
+    with engine.begin() as connection:
+        connection.exec_driver_sql("CREATE TABLE merges (id INTEGER PRIMARY KEY, kept_id INTEGER)")
+        connection.exec_driver_sql("CREATE INDEX ix_merges_kept_id ON merges (kept_id)")
+        connection.exec_driver_sql("CREATE TABLE _alembic_tmp_incidents (id INTEGER PRIMARY KEY)")
+    engine.dispose()
+    message = api.init(url)
+    assert "repaired a migration" in message and "merges" in message and "_alembic_tmp_incidents" in message
+    engine = make_engine(url)
+    require_ready(engine)
+    assert "_alembic_tmp_incidents" not in _tables(url)
+    engine.dispose()

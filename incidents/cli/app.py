@@ -77,6 +77,13 @@ class IncidentsGroup(click.Group):
     def _invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except click.UsageError as exc:  # click's own: a bad choice, a missing argument, a number out of range
+            where = exc.ctx.command_path if exc.ctx else ctx.command_path
+            message = " ".join(exc.format_message().split())  # one line; plain, so that rich stays unloaded
+            if not message.isprintable():  # a control code in what was typed is shown, not obeyed
+                message = message.encode("unicode_escape").decode("ascii")
+            click.echo(f"Error: {message} (see: {where} --help)", err=True)
+            ctx.exit(exc.exit_code)
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
             raise  # --help, Ctrl-C and click's own usage errors: click prints them
         except Exception as exc:

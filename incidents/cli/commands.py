@@ -66,7 +66,7 @@ def filter_options(command: Any) -> Any:
 def init(ctx: click.Context, empty_registry: bool) -> None:
     """Create the database (if needed) and migrate it to the newest schema. A new database gets the bundled actor
     registry (ISKP, TTP, BLA ... with the GTD, UCDP and ACLED spellings), so imports resolve their groups."""
-    output.console.print(api.init(_db(ctx), registry=not empty_registry))
+    output.say(api.init(_db(ctx), registry=not empty_registry))
 
 
 @cli.command()
@@ -81,7 +81,7 @@ def load(ctx: click.Context, files: tuple[str, ...]) -> None:
         f"{counts['inserted']} inserted + {counts['updated']} updated + {counts['unchanged']} unchanged."
     )
     if result.created_actors:
-        output.console.print(f"New actors created: {', '.join(result.created_actors)}")
+        output.say(f"New actors created: {', '.join(result.created_actors)}")
     for name, entry in result.merged_actors:
         output.console.print(f"Merged actor {escape(name)!r} into the registry's {escape(entry)!r} "
                              "(recorded in the history)")
@@ -126,7 +126,7 @@ def export(ctx: click.Context, what: str, out: str, **options: Any) -> None:
     """Export WHAT (incidents, events, timeline, groups) as CSV, XLSX or JSON, with a datapackage.json
     describing it. `export incidents` writes the native format that `incidents import` reads back losslessly."""
     count = api.export(_db(ctx), what, out, **options)
-    output.console.print(f"Wrote {count} {what} rows to {out}, described in datapackage.json beside it.")
+    output.say(f"Wrote {count} {what} rows to {out}, described in datapackage.json beside it.")
 
 
 @cli.command()
@@ -142,7 +142,7 @@ def export(ctx: click.Context, what: str, out: str, **options: Any) -> None:
 def chart(ctx: click.Context, what: str, out: str, **options: Any) -> None:
     """Draw WHAT: a per-group timeline of incidents and deaths, or a per-group bar chart."""
     api.chart(_db(ctx), what, out, **options)
-    output.console.print(f"Wrote the {what} chart to {out}.")
+    output.say(f"Wrote the {what} chart to {out}.")
 
 
 @cli.command()
@@ -153,7 +153,7 @@ def chart(ctx: click.Context, what: str, out: str, **options: Any) -> None:
 @click.option("--rollup", is_flag=True, help="With --by actor: count sub-groups under their top-level parent.")
 @click.option("--role", type=click.Choice(["perpetrator", "party", "target"]), default="perpetrator",
               show_default=True, help="With --by actor: which links count.")
-@click.option("--rolling", type=click.IntRange(min=2), help="Add sums over this many periods.")
+@click.option("--rolling", type=click.IntRange(min=2, max=10_000), help="Add sums over this many periods.")
 @click.option("--cumulative", is_flag=True, help="Add running totals.")
 @json_option
 @click.pass_context
@@ -174,8 +174,9 @@ def timeline(ctx: click.Context, freq: str, by: str | None, rollup: bool, role: 
 @click.option("--rollup", is_flag=True, help="Count sub-groups under their top-level parent.")
 @click.option("--role", type=click.Choice(["perpetrator", "party", "target"]), default="perpetrator",
               show_default=True, help="Which links count.")
-@click.option("--year", type=int, help="The year compared with the one before (default: the year of --as-of, else of "
-              "--until, else this year; the same for every group).")
+@click.option("--year", type=click.IntRange(1, 9999),
+              help="The year compared with the one before (default: the year of --as-of, else of --until, else "
+                   "this year; the same for every group).")
 @json_option
 @click.pass_context
 def summary(ctx: click.Context, rollup: bool, role: str, year: int | None, as_json: bool, **filters: Any) -> None:
@@ -205,7 +206,8 @@ def gaps(ctx: click.Context, rollup: bool, role: str, as_json: bool, **filters: 
 
 @cli.command(name="list")
 @filter_options
-@click.option("--limit", type=click.IntRange(min=1), default=100, show_default=True, help="Show at most this many.")
+@click.option("--limit", type=click.IntRange(min=1, max=10**9), default=100, show_default=True,
+              help="Show at most this many.")
 @json_option
 @click.pass_context
 def list_(ctx: click.Context, limit: int, as_json: bool, **filters: Any) -> None:
@@ -271,9 +273,9 @@ def show(ctx: click.Context, key: str, as_json: bool, as_of: str | None) -> None
 def add(ctx: click.Context, **options: Any) -> None:
     """Record a new incident and the source that reports it."""
     result = api.add(_db(ctx), **options)
-    output.console.print(f"Added incident [cyan]{result['key']}[/cyan].")
+    output.console.print(f"Added incident [cyan]{escape(result['key'])}[/cyan].")
     if result["created_actors"]:
-        output.console.print(f"New actors created: {', '.join(result['created_actors'])}")
+        output.say(f"New actors created: {', '.join(result['created_actors'])}")
 
 
 @cli.group(invoke_without_command=True)
@@ -371,7 +373,7 @@ def demo(ctx: click.Context, fixtures_dir: str | None, exports_dir: str, no_expo
     exports (CSV, XLSX, datapackage.json) and a chart."""
     result = api.demo(_db(ctx), fixtures_dir, None if no_exports else exports_dir)
     counts = result["counts"]
-    output.console.print(result["init"])
+    output.say(result["init"])
     loaded = result["load"].counts
     output.console.print(
         f"Loaded the fixtures: {loaded['inserted']} inserted, {loaded['updated']} updated, "
@@ -435,11 +437,12 @@ def set_(ctx: click.Context, key: str, field: str, value: str, why: str, who: st
 
 
 @cli.command()
-@click.option("--days", type=click.IntRange(min=0), default=3, show_default=True,
+@click.option("--days", type=click.IntRange(min=0, max=366), default=3, show_default=True,
               help="At most this many days apart.")
-@click.option("--km", type=click.FloatRange(min=0, min_open=True), default=25.0, show_default=True,
+@click.option("--km", type=click.FloatRange(min=0, max=1000, min_open=True), default=25.0, show_default=True,
               help="At most this far apart, where both have coordinates.")
-@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True, help="Show the best N pairs.")
+@click.option("--limit", type=click.IntRange(min=1, max=10**9), default=20, show_default=True,
+              help="Show the best N pairs.")
 @click.option("--min-score", type=click.FloatRange(0, 1), default=0.0, help="Leave out pairs scoring less.")
 @json_option
 @click.pass_context
@@ -508,9 +511,7 @@ def current(ctx: click.Context) -> None:
     """Show the database's schema revision and the newest one this version knows."""
     state = api.current(_db(ctx))
     status = "up to date" if state["current"] == state["head"] else "needs: incidents db upgrade"
-    output.console.print(
-        f"{state['database']}: revision {state['current'] or '(none)'}; newest {state['head']} ({status})"
-    )
+    output.say(f"{state['database']}: revision {state['current'] or '(none)'}; newest {state['head']} ({status})")
 
 
 @db.command()
@@ -519,7 +520,7 @@ def current(ctx: click.Context) -> None:
 def upgrade(ctx: click.Context, revision: str) -> None:
     """Migrate the schema up to REVISION (default: the newest)."""
     state = api.upgrade(_db(ctx), revision)
-    output.console.print(f"{state['database']} is now at revision {state['current']}.")
+    output.say(f"{state['database']} is now at revision {state['current']}.")
 
 
 @db.command(context_settings={"ignore_unknown_options": True})  # so that `-1` is a revision, not an option
@@ -528,7 +529,7 @@ def upgrade(ctx: click.Context, revision: str) -> None:
 def downgrade(ctx: click.Context, revision: str) -> None:
     """Migrate the schema down to REVISION (-1 for one step, base to drop every table)."""
     state = api.downgrade(_db(ctx), revision)
-    output.console.print(f"{state['database']} is now at revision {state['current'] or '(none: empty)'}.")
+    output.say(f"{state['database']} is now at revision {state['current'] or '(none: empty)'}.")
 
 
 @db.command(name="backup")
@@ -537,7 +538,7 @@ def downgrade(ctx: click.Context, revision: str) -> None:
 def backup_(ctx: click.Context, path: str) -> None:
     """Back the database up to PATH: SQLite's online backup (consistent while others write), pg_dump on
     PostgreSQL (custom format; the PostgreSQL client tools must be installed)."""
-    output.console.print(api.backup(_db(ctx), path))
+    output.say(api.backup(_db(ctx), path))
 
 
 @db.command(name="restore")
@@ -545,7 +546,7 @@ def backup_(ctx: click.Context, path: str) -> None:
 @click.pass_context
 def restore_(ctx: click.Context, path: str) -> None:
     """Replace the database's contents with the backup at PATH (made by `incidents db backup`)."""
-    output.console.print(api.restore(_db(ctx), path))
+    output.say(api.restore(_db(ctx), path))
 
 
 @db.command(name="grant-reader")
@@ -555,4 +556,4 @@ def restore_(ctx: click.Context, path: str) -> None:
 def grant_reader(ctx: click.Context, role: str, password: str | None) -> None:
     """PostgreSQL: let ROLE (created if needed) SELECT the reporting views (incident_report, group_summary,
     monthly_activity) and nothing else: no base tables, no writes. For BI tools and read-only users."""
-    output.console.print(api.grant_reader(_db(ctx), role, password))
+    output.say(api.grant_reader(_db(ctx), role, password))

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
 from typing import Any
 
 from rich.console import Console
-from rich.markup import escape
+from rich.markup import escape as escape_markup
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
@@ -18,6 +19,25 @@ console = Console(soft_wrap=True)
 
 
 errors = Console(stderr=True, soft_wrap=True)
+
+
+# Control characters from the data (an ESC sequence in a title) are shown, not obeyed by the terminal.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def visible(text: object) -> str:
+    """Text with every control character but newline and tab written out as \\xNN."""
+    return _CONTROL.sub(lambda match: f"\\x{ord(match.group()):02x}", str(text))
+
+
+def escape(text: object) -> str:
+    """Text from the data, safe inside rich markup and on a terminal."""
+    return escape_markup(visible(text))
+
+
+def say(message: str) -> None:
+    """A plain line that carries data (paths, keys, names): no markup is read in it, no control code obeyed."""
+    console.print(visible(message), markup=False, highlight=False)
 
 
 def error(message: str) -> None:

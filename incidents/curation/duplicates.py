@@ -18,6 +18,7 @@ Each pair is scored from 0 to 1, the weighted sum of four similarities:
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -28,10 +29,12 @@ from sqlalchemy.orm import Session
 
 from incidents.analysis.filters import Filters, counted_link
 from incidents.analysis.sql import frame_of
+from incidents.errors import FieldError
 from incidents.models import Actor, ActorKind, Incident, IncidentActor, Location, Role
 from incidents.records import normalize_name
 
 WEIGHTS = {"date": 0.30, "place": 0.30, "actor": 0.20, "toll": 0.20}
+MAX_DAYS, MAX_KM = 366, 1000.0  # the widest window `duplicates` searches
 SAME_DISTRICT_KM_FACTOR = 4  # two records in one district may be this many times --km apart (centroids)
 DISTRICT_WORDS = {"district", "agency", "province", "division", "tehsil", "town", "city"}
 
@@ -79,7 +82,12 @@ def _roots(session: Session) -> dict[int, tuple[int, str]]:
 
 def candidate_pairs(session: Session, days: int = 3, km: float = 25.0, limit: int | None = 50,
                     min_score: float = 0.0) -> list[Pair]:
-    """Candidate duplicate pairs, best first (see the module doc for the rules)."""
+    """Candidate duplicate pairs, best first (see the module doc for the rules). `days` and `km` are bounded
+    (MAX_DAYS, MAX_KM): wider windows pair everything with everything, which is no search for duplicates."""
+    if not isinstance(days, int) or not 0 <= days <= MAX_DAYS:
+        raise FieldError("days", days, f"is not a whole number of days from 0 to {MAX_DAYS}")
+    if not math.isfinite(km) or not 0 < km <= MAX_KM:
+        raise FieldError("km", km, f"is not a distance above 0 and at most {MAX_KM} km")
     frame = frame_of(session, select(
         Incident.id, Incident.key, Incident.date_start, Incident.origin_dataset, Incident.killed_best,
         Location.country, Location.admin1, Location.admin2, Location.latitude, Location.longitude,

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import os
 import shutil
 import sqlite3
 import subprocess
+import unicodedata
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -144,6 +148,22 @@ def _check_pg_dump(path: Path, engine: Engine) -> str:
 REPORTING_VIEWS = ("incident_report", "group_summary", "monthly_activity")
 
 
+def scram_verifier(password: str, salt: bytes | None = None, iterations: int = 4096) -> str:
+    """The SCRAM-SHA-256 verifier PostgreSQL stores for `password` (RFC 5802 and 7677, as PostgreSQL writes it):
+    what ALTER ROLE ... PASSWORD accepts in place of the password itself."""
+    salt = salt if salt is not None else os.urandom(16)
+    normalized = unicodedata.normalize("NFKC", password).encode("utf-8")  # SASLprep, for what people type
+    salted = hashlib.pbkdf2_hmac("sha256", normalized, salt, iterations)
+    client_key = hmac.new(salted, b"Client Key", "sha256").digest()
+    stored_key = hashlib.sha256(client_key).digest()
+    server_key = hmac.new(salted, b"Server Key", "sha256").digest()
+
+    def text(data: bytes) -> str:
+        return base64.b64encode(data).decode("ascii")
+
+    return f"SCRAM-SHA-256${iterations}:{text(salt)}${text(stored_key)}:{text(server_key)}"
+
+
 def grant_reader(engine: Engine, role: str, password: str | None = None) -> str:
     """Let `role` (created if needed, with LOGIN) read the reporting views and nothing else (PostgreSQL).
 
@@ -158,13 +178,30 @@ def grant_reader(engine: Engine, role: str, password: str | None = None) -> str:
     if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,62}", role):
         raise DatabaseError(f"{role!r} is not a plain role name (letters, digits and _; not starting with a digit)")
     with engine.begin() as connection:
-        exists_already = connection.exec_driver_sql(
-            "SELECT 1 FROM pg_roles WHERE rolname = %(role)s", {"role": role}).scalar()
+        found = connection.exec_driver_sql(
+            "SELECT rolsuper OR rolbypassrls, pg_has_role(rolname, 'pg_read_all_data', 'MEMBER') "
+            "FROM pg_roles WHERE rolname = %(role)s", {"role": role}).first()
+        owner = connection.exec_driver_sql(
+            "SELECT tableowner FROM pg_tables WHERE schemaname = 'public' AND tablename = 'incidents'").scalar()
+        if found is not None and (found[0] or found[1]) or role in (owner, "public"):
+            # Such a role reads every table whatever is granted here: saying otherwise would be a false promise
+            # (and revoking the owner's rights would take the tables from the one who owns them).
+            why = ("owns the tables" if role == owner else "is a superuser or reads all data (pg_read_all_data)"
+                   if found is not None else "is every role")
+            raise DatabaseError(f"{role} {why}, so it cannot be limited to the reporting views; create a role "
+                                "of its own for reporting (incidents db grant-reader NEW_ROLE)")
+        may_manage = connection.exec_driver_sql(
+            "SELECT rolsuper OR rolcreaterole FROM pg_roles WHERE rolname = current_user").scalar()
+        if not may_manage and (found is None or password is not None):
+            raise DatabaseError(f"{connection.exec_driver_sql('SELECT current_user').scalar()} may not create roles "
+                                "or set their passwords (it needs CREATEROLE); ask the database's administrator")
+        exists_already = found is not None
         if not exists_already:
             connection.exec_driver_sql(f'CREATE ROLE "{role}" LOGIN')
         if password is not None:
-            quoted = password.replace("'", "''")
-            connection.exec_driver_sql(f"ALTER ROLE \"{role}\" PASSWORD '{quoted}'")
+            # The server gets a SCRAM-SHA-256 verifier, never the password: a failed statement is written to
+            # the server's log with its text, and the text then holds nothing to steal.
+            connection.exec_driver_sql(f"ALTER ROLE \"{role}\" PASSWORD '{scram_verifier(password)}'")
         database = connection.exec_driver_sql("SELECT current_database()").scalar()
         connection.exec_driver_sql(f'GRANT CONNECT ON DATABASE "{database}" TO "{role}"')
         connection.exec_driver_sql(f'GRANT USAGE ON SCHEMA public TO "{role}"')

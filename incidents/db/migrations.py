@@ -56,10 +56,42 @@ def current_revision(engine: Engine) -> str | None:
         raise DatabaseError(f"Cannot reach the database {describe(str(engine.url))}: {one_line(exc.orig)}") from None
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
+# Tables each revision creates: what a migration stopped part-way by an older version (one that ran each step
+# outside a transaction on SQLite) may have left behind before its revision was recorded.
+TABLES_CREATED = {"830d4797c177": ("merges",)}
+
+
+def upgrade(engine: Engine, revision: str = "head") -> list[str]:
+    """Migrate to `revision`; returns what had to be repaired first (see repair_half_migration)."""
     _check_sqlite_folder(engine)
+    repaired = repair_half_migration(engine)
     with _known_revision(revision):
         command.upgrade(alembic_config(engine), revision)
+    return repaired
+
+
+def repair_half_migration(engine: Engine) -> list[str]:
+    """On SQLite, drop what a migration stopped part-way by an older version left: Alembic's batch copies
+    (_alembic_tmp_*), and empty tables that a later revision than the recorded one creates. Migrations run in
+    one transaction now, so they leave nothing; databases from before that may hold such left-overs, which
+    made every later `init` fail with 'table merges already exists'."""
+    if sqlite_file(engine) is None or not sqlite_file(engine).exists():  # type: ignore[union-attr]
+        return []
+    current = current_revision(engine)
+    later = [script.revision for script in ScriptDirectory.from_config(alembic_config()).walk_revisions()]
+    later = later[:later.index(current)] if current in later else []
+    dropped = []
+    with engine.begin() as connection:
+        tables = set(inspect(connection).get_table_names())
+        for table in sorted(tables):
+            if table.startswith("_alembic_tmp_"):
+                connection.exec_driver_sql(f'DROP TABLE "{table}"')
+                dropped.append(table)
+        for created in (name for revision in later for name in TABLES_CREATED.get(revision, ())):
+            if created in tables and not connection.exec_driver_sql(f'SELECT 1 FROM "{created}" LIMIT 1').first():
+                connection.exec_driver_sql(f'DROP TABLE "{created}"')
+                dropped.append(created)
+    return dropped
 
 
 def downgrade(engine: Engine, revision: str) -> None:

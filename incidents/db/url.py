@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
@@ -31,8 +32,9 @@ def normalize_url(value: str) -> str:
         value = "postgresql+psycopg://" + value.split("://", 1)[1]
     try:
         make_url(value)
-    except ArgumentError as exc:
-        raise UsageError(f"'{value}' is not a database URL or file path: {exc}") from None
+    except (ArgumentError, ValueError) as exc:  # ValueError: a port that is not a number
+        shown = re.sub(r"(//[^:/@]*:)[^@/]*@", r"\1***@", value)  # never echo a password
+        raise UsageError(f"{shown!r} is not a database URL or file path: {exc}") from None
     return value
 
 

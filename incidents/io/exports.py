@@ -245,6 +245,7 @@ def write_xlsx(rows: Iterator[dict[str, Any]], path: Path, columns: list[str], s
     """One data sheet (frozen header, real dates, every text cell stored as text) and a 'columns' sheet."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
     from openpyxl.styles import Font
 
     book = Workbook(write_only=True)
@@ -264,6 +265,8 @@ def write_xlsx(rows: Iterator[dict[str, Any]], path: Path, columns: list[str], s
             value = row.get(name)
             if value is None and position == len(columns) - 1:
                 value = ""  # write-only sheets drop trailing empty cells; keep every row the full width
+            if isinstance(value, str):  # XML cannot hold control characters: Excel's own _xHHHH_ form stands in
+                value = ILLEGAL_CHARACTERS_RE.sub(lambda match: f"_x{ord(match.group()):04X}_", value)
             cell = WriteOnlyCell(data, value=value)
             if isinstance(value, str):
                 cell.data_type = "s"  # never a formula, whatever the text starts with

@@ -21,6 +21,7 @@ from sqlalchemy import Engine
 from incidents.db.engine import for_writing, retrying, session_factory, take_bulk_lock
 from incidents.errors import FieldError, InputError, UsageError, named, option
 from incidents.files import atomic_write
+from incidents.io.exports import spreadsheet_safe
 from incidents.io.importers import acled, gtd, native, ucdp
 from incidents.io.importers.reading import Table, encoding_error, open_table, skip_hxl_row
 from incidents.records import IncidentRecord
@@ -134,8 +135,8 @@ class _Rejects:
         text = f"{self.file_name}:{line}: {message}"
         if len(self.messages) < MAX_ERRORS_KEPT:
             self.messages.append(text)
-        if self.writer:
-            self.writer.writerow([line, message, *values])
+        if self.writer:  # a cell a spreadsheet would run as a formula gets the exports' apostrophe
+            self.writer.writerow([line, spreadsheet_safe(message), *map(spreadsheet_safe, values)])
 
     def close(self, completed: bool = True) -> None:
         """Put the rejects file in place (completed), or drop it (the import failed)."""

@@ -79,6 +79,22 @@ class LoadResult:
     merged_actors: list[tuple[str, str]] = field(default_factory=list)  # (actor outside the registry, entry)
 
 
+MAX_FULL_TEXT_BYTES = 10_000_000  # an article's text; a bigger file is not one
+
+
+def read_full_text(path: Path, folder: Path) -> str:
+    """A source's article text, from a regular file inside the fixture's folder, at most MAX_FULL_TEXT_BYTES:
+    not /dev/zero, not a pipe, not /etc/passwd by way of '../../'."""
+    resolved = path.resolve()
+    if not resolved.is_relative_to(folder.resolve()):
+        raise UsageError(f"it is outside the fixture's folder {folder}; put the article's text beside the fixture")
+    if not resolved.is_file():
+        raise UsageError("it is not a regular file")
+    if resolved.stat().st_size > MAX_FULL_TEXT_BYTES:
+        raise UsageError(f"it is larger than {MAX_FULL_TEXT_BYTES:,} bytes, more than an article's text")
+    return resolved.read_text(encoding="utf-8")
+
+
 class _Reader:
     """Walks one parsed file, turning mappings into records and collecting every problem found."""
 
@@ -148,8 +164,8 @@ class _Reader:
         if text_file:
             path = self.path.parent / text_file
             try:
-                record.full_text = path.read_text(encoding="utf-8")
-            except (OSError, UnicodeDecodeError) as exc:
+                record.full_text = read_full_text(path, self.path.parent)
+            except (OSError, UnicodeDecodeError, UsageError) as exc:
                 self.problem(value, "full_text_file", f"cannot read {path}: {exc}")
         if not (record.url or record.citation):
             self.problem(value, "url", "a source needs a url or a citation")

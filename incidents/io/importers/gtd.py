@@ -25,6 +25,7 @@ from incidents.errors import FieldError, UsageError, option
 from incidents.io.importers.common import DatasetMapper, missing_columns, text
 from incidents.models import Attribution, DatePrecision, GeoPrecision, Role, Status
 from incidents.records import (
+    MAX_COUNT,
     ActorLink,
     IncidentRecord,
     LocationRecord,
@@ -69,6 +70,8 @@ def gtd_count(value: str | None, column: str) -> int | None:
         raise FieldError(column, value, "is not a whole number")
     if number < 0:
         raise FieldError(column, value, "is negative (GTD's unknown codes are -9 and -99)")
+    if number > MAX_COUNT:
+        raise FieldError(column, value, f"is more than any count the database holds ({MAX_COUNT:,})")
     return int(number)
 
 
@@ -83,9 +86,12 @@ def _flag(value: str | None) -> bool | None:
 
 def _whole(value: str | None, column: str) -> int:
     try:
-        return int(float((value or "").strip()))
+        number = float((value or "").strip())
     except ValueError:
         raise FieldError(column, value, "is not a number") from None
+    if not number.is_integer() or abs(number) > 99_999:  # inf, nan, 2015.5; a year, month or day is small
+        raise FieldError(column, value, "is not a whole number in range")
+    return int(number)
 
 
 def gtd_date(row: dict[str, str]) -> tuple[date, DatePrecision]:

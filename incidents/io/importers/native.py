@@ -6,6 +6,7 @@ source's figures). A `reports` cell holds every report as JSON, which is how an 
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any
 
@@ -61,11 +62,39 @@ def parse_perpetrators(cell: str, source: SourceRecord | None) -> list[ActorLink
 
 
 
-def _reports_from_json(cell: str) -> list[ReportRecord]:
+MAX_JSON_DEPTH = 20  # a report, an actor link or a raw row nests three or four levels
+
+
+def _depth(value: object) -> int:
+    if isinstance(value, dict):
+        return 1 + max((_depth(item) for item in value.values()), default=0)
+    if isinstance(value, list):
+        return 1 + max((_depth(item) for item in value), default=0)
+    return 0
+
+
+def json_cell(cell: str, field_name: str) -> Any:
+    """A JSON cell, parsed: invalid JSON, and JSON nested deeper than MAX_JSON_DEPTH (which would exhaust
+    Python's recursion while reading or writing it), are a FieldError naming the column."""
     try:
-        items = json.loads(cell)
+        value = json.loads(cell)
     except json.JSONDecodeError as exc:
-        raise FieldError("reports", cell[:80], f"is not valid JSON ({exc.msg})") from None
+        raise FieldError(field_name, cell[:80], f"is not valid JSON ({exc.msg})") from None
+    except RecursionError:
+        value = None
+        depth = MAX_JSON_DEPTH + 1
+    else:
+        try:
+            depth = _depth(value)
+        except RecursionError:
+            depth = MAX_JSON_DEPTH + 1
+    if depth > MAX_JSON_DEPTH:
+        raise FieldError(field_name, cell[:80], f"is JSON nested more than {MAX_JSON_DEPTH} levels deep")
+    return value
+
+
+def _reports_from_json(cell: str) -> list[ReportRecord]:
+    items = json_cell(cell, "reports")
     if not isinstance(items, list):
         raise FieldError("reports", cell[:80], "must be a JSON list of reports")
     reports = []
@@ -82,7 +111,7 @@ def _reports_from_json(cell: str) -> list[ReportRecord]:
             wounded=parse_count(item.get("wounded"), "reports"),
             wounded_at_least=bool(item.get("wounded_at_least")),
             perpetrators_killed=parse_count(item.get("perpetrators_killed"), "reports"),
-            preliminary=bool(item.get("preliminary")),
+            preliminary=bool(parse_bool(item.get("preliminary"), "reports")),  # "false" is false
             perpetrator_stated=item.get("perpetrator_stated"),
             attribution=parse_choice(item.get("attribution"), "reports", Attribution),
             excerpt=item.get("excerpt"), note=item.get("note"),
@@ -159,10 +188,7 @@ def to_record(row: dict[str, str]) -> IncidentRecord:
         record.actors = parse_perpetrators(row["perpetrators"], source)
     raw_cell = row.get("raw_row")
     if raw_cell and raw_cell.strip():
-        try:
-            record.raw_row = json.loads(raw_cell)
-        except json.JSONDecodeError as exc:
-            raise FieldError("raw_row", raw_cell[:80], f"is not valid JSON ({exc.msg})") from None
+        record.raw_row = json_cell(raw_cell, "raw_row")
     return record
 
 
@@ -179,10 +205,7 @@ def _source_from_json(source: dict[str, Any]) -> SourceRecord:
 
 def _actors_from_json(cell: str) -> list[ActorLink]:
     """[{"actor": ..., "role": ..., "attribution": ..., "source": {url | citation | dataset + record_id}}]"""
-    try:
-        items = json.loads(cell)
-    except json.JSONDecodeError as exc:
-        raise FieldError("actors", cell[:80], f"is not valid JSON ({exc.msg})") from None
+    items = json_cell(cell, "actors")
     if not isinstance(items, list) or not all(isinstance(i, dict) and i.get("actor") for i in items):
         raise FieldError("actors", cell[:80], "must be a JSON list of objects with an actor name")
     return [
@@ -224,7 +247,11 @@ class Mapper:
         values = [value[1:] if value[:1] == "'" else value for value in values]
         record = to_record(dict(zip(self.header, values, strict=True)))
         if not record.key:
-            base = record.default_key()
+            # A row without a key is named by its date and place and by what it says: the same row imported
+            # again finds itself, while another file's row of the same day and place is another incident (a
+            # key from date and place alone made the second file 'update' the first, and its title was lost).
+            digest = hashlib.blake2b("\x1f".join(values).encode(), digest_size=4).hexdigest()
+            base = f"{record.default_key()}-{digest}"
             count = self.bases[base] = self.bases.get(base, 0) + 1
             record.key = base if count == 1 else f"{base}-{count}"
         return record

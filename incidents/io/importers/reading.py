@@ -7,7 +7,7 @@ import contextlib
 import csv
 import gzip
 import io
-import sys
+import os
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -17,8 +17,19 @@ from typing import IO
 
 from incidents.errors import InputError, NotFoundError
 
-# Long free-text fields (GTD summaries, UCDP source lists) can exceed csv's 128 KiB default.
-csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
+
+def bound(name: str, default: int) -> int:
+    """A bound on what an import reads, so that no file can exhaust memory; INCIDENTS_MAX_<NAME> overrides it
+    (docs/formats.md lists them)."""
+    value = os.environ.get(f"INCIDENTS_MAX_{name}", "")
+    return int(value) if value.isdigit() and int(value) > 0 else default
+
+
+# Long free-text fields (GTD summaries, UCDP source lists) exceed csv's 128 KiB default; a field of more than
+# 10 MB is no summary but a damaged file (a 261 KB .csv.gz of one endless line grew past 9 GB in memory).
+MAX_FIELD_BYTES = 10_000_000
+MAX_COLUMNS = 2_000  # GTD has 135 columns, ACLED 31, UCDP 49
+MAX_XLSX_STRINGS_BYTES = 200_000_000  # a workbook's shared strings, uncompressed: openpyxl holds them all
 
 
 @dataclass(slots=True)
@@ -99,6 +110,8 @@ def open_csv(path: Path, encodings: list[str]) -> Table:
     if path.stat().st_size == 0:
         raise InputError(f"{path.name}: the file is empty")
     encoding = _sniff_encoding(path, encodings)
+    field_limit = bound("FIELD_BYTES", MAX_FIELD_BYTES)
+    csv.field_size_limit(field_limit)
     stream, raw = _open_binary(path)
     text = io.TextIOWrapper(stream, encoding=encoding, newline="")
     reader = csv.reader(text)
@@ -107,12 +120,15 @@ def open_csv(path: Path, encodings: list[str]) -> Table:
     except StopIteration:
         raise InputError(f"{path.name}: the file is empty") from None
     except csv.Error as exc:
-        raise InputError(f"{path.name}:1: the header cannot be read as CSV: {exc}") from None
+        raise InputError(f"{path.name}:1: the header cannot be read as CSV: {_csv_problem(exc)}") from None
     except READ_ERRORS as exc:
         raise damaged(path, exc) from None
     except UnicodeDecodeError:
         raise encoding_error(path, encoding) from None
     header = [name.strip() for name in header]
+    if len(header) > bound("COLUMNS", MAX_COLUMNS):
+        raise InputError(f"{path.name}:1: the header has {len(header):,} columns, more than "
+                         f"{bound('COLUMNS', MAX_COLUMNS):,} (INCIDENTS_MAX_COLUMNS raises the bound)")
     if not any(header):
         raise InputError(f"{path.name}:1: the first line is blank; a CSV file starts with its header")
 
@@ -124,7 +140,7 @@ def open_csv(path: Path, encodings: list[str]) -> Table:
                     yield start, values
                 start = reader.line_num + 1
         except csv.Error as exc:
-            raise InputError(f"{path.name}:{start}: this record cannot be read as CSV: {exc}") from None
+            raise InputError(f"{path.name}:{start}: this record cannot be read as CSV: {_csv_problem(exc)}") from None
         except READ_ERRORS as exc:
             raise damaged(path, exc) from None
         except UnicodeDecodeError:  # the whole file was checked first; this is the belt to those braces
@@ -136,8 +152,31 @@ def open_csv(path: Path, encodings: list[str]) -> Table:
                  position=raw.tell)
 
 
+def _csv_problem(exc: csv.Error) -> str:
+    if "field larger than field limit" in str(exc):
+        return (f"a field is larger than {bound('FIELD_BYTES', MAX_FIELD_BYTES):,} characters, more than any "
+                "text a dataset holds (INCIDENTS_MAX_FIELD_BYTES raises the bound)")
+    return str(exc)
+
+
+def _check_xlsx_size(path: Path) -> None:
+    """openpyxl holds every shared string of a workbook in memory: a bound before it opens one."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            strings = sum(info.file_size for info in archive.infolist() if info.filename.endswith("sharedStrings.xml"))
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise InputError(f"{path.name}: not a readable XLSX workbook: {exc}") from None
+    limit = bound("XLSX_STRINGS_BYTES", MAX_XLSX_STRINGS_BYTES)
+    if strings > limit:
+        raise InputError(f"{path.name}: its text takes {strings:,} bytes unpacked, more than {limit:,}; save the "
+                         "sheet as CSV and import that (INCIDENTS_MAX_XLSX_STRINGS_BYTES raises the bound)")
+
+
 def open_xlsx(path: Path) -> Table:
     """The first sheet of an XLSX workbook; line numbers are spreadsheet row numbers."""
+    _check_xlsx_size(path)
     try:
         import openpyxl
     except ImportError:  # pragma: no cover - openpyxl is a dependency
