@@ -429,3 +429,14 @@ def test_whitespace_round_trips(db_url: str, tmp_path: Path) -> None:
     assert (tmp_path / "first.csv").read_bytes() == (tmp_path / "second.csv").read_bytes()
     shown = api.show(db_url, "SPACES")
     assert shown["title"] == "a title" and shown["actors"][0]["actor"] == "TTP"
+
+
+def test_a_duplicate_search_too_wide_to_hold_is_refused(db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from incidents.curation import duplicates
+
+    for day in range(1, 6):
+        api.add(db_url, date=f"2020-01-0{day}", country="PAK", admin1="Balochistan", citation=f"test record {day}")
+    assert api.duplicates(db_url, days=7, limit=None)  # they pair up
+    monkeypatch.setattr(duplicates, "MAX_CANDIDATE_PAIRS", 5)
+    with pytest.raises(Exception, match="more than 5 candidate pairs; narrow days or km"):
+        api.duplicates(db_url, days=7, limit=None)

@@ -29,12 +29,13 @@ from sqlalchemy.orm import Session
 
 from incidents.analysis.filters import Filters, counted_link
 from incidents.analysis.sql import frame_of
-from incidents.errors import FieldError
+from incidents.errors import FieldError, option
 from incidents.models import Actor, ActorKind, Incident, IncidentActor, Location, Role
 from incidents.records import normalize_name
 
 WEIGHTS = {"date": 0.30, "place": 0.30, "actor": 0.20, "toll": 0.20}
 MAX_DAYS, MAX_KM = 366, 1000.0  # the widest window `duplicates` searches
+MAX_CANDIDATE_PAIRS = 5_000_000  # pairs held before scoring (about 1 GB); a wider search is refused
 SAME_DISTRICT_KM_FACTOR = 4  # two records in one district may be this many times --km apart (centroids)
 DISTRICT_WORDS = {"district", "agency", "province", "division", "tehsil", "town", "city"}
 
@@ -156,20 +157,30 @@ def _nearby_pairs(frame: pd.DataFrame, days: int, reach_km: float) -> pd.DataFra
     located["cx"] = np.floor(located["lon"].astype(float) / cell).astype("int64")
     unlocated = frame[frame["lat"].isna() | frame["lon"].isna()]
     keyed = frame[frame["area1"] != ""]
-    pieces = []
+    pieces: list[pd.DataFrame] = []
+    total = 0
+
+    def add(piece: pd.DataFrame) -> None:
+        nonlocal total
+        total += len(piece)
+        if total > MAX_CANDIDATE_PAIRS:  # memory grows with the pairs; past this it is no search any more
+            km = reach_km / SAME_DISTRICT_KM_FACTOR
+            raise FieldError("days", days, f"with {option('km')} {km:g} gives more than {MAX_CANDIDATE_PAIRS:,} "
+                             f"candidate pairs; narrow {option('days')} or {option('km')}")
+        pieces.append(piece)
+
     for offset in range(days + 1):
         shift = pd.Timedelta(days=offset)
         for dy in (-1, 0, 1):
             for dx in range(-lon_reach, lon_reach + 1):
                 moved = located.assign(date=located["date"] + shift, cy=located["cy"] + dy, cx=located["cx"] + dx)
-                pieces.append(located.merge(moved, on=["country", "date", "cy", "cx"], suffixes=("_a", "_b"))
-                              .assign(days_apart=offset))
+                add(located.merge(moved, on=["country", "date", "cy", "cx"], suffixes=("_a", "_b"))
+                    .assign(days_apart=offset))
         if not unlocated.empty:
             for left, right in ((unlocated, keyed), (keyed, unlocated)):
                 moved = right.assign(date=right["date"] + shift)
-                pieces.append(left[left["area1"] != ""].merge(moved, on=["country", "date", "area1"],
-                                                              suffixes=("_a", "_b"))
-                              .assign(days_apart=offset, area1_a=lambda f: f["area1"], area1_b=lambda f: f["area1"]))
+                add(left[left["area1"] != ""].merge(moved, on=["country", "date", "area1"], suffixes=("_a", "_b"))
+                    .assign(days_apart=offset, area1_a=lambda f: f["area1"], area1_b=lambda f: f["area1"]))
     pairs = pd.concat(pieces, ignore_index=True)
     pairs = pairs[(pairs["id_a"] != pairs["id_b"])
                   & ((pairs["dataset_a"] == "") | (pairs["dataset_a"] != pairs["dataset_b"]))]
