@@ -100,12 +100,17 @@ def init(db: DatabaseArg = None, registry: bool = True) -> str:
     registry (fixtures/actors.yaml) unless `registry` is False. Returns what was done."""
     with connected(db, ready=False) as engine:
         message, created = _schema(engine)
-        if not created:
-            return message
-        if not registry:
-            return f"{message}; the actor registry is empty (--empty-registry)."
+        # A database with nothing in it gets the registry: a new one, and one whose first init was stopped
+        # between the schema and the registry (two transactions), so that running init again finishes the job.
+        with engines.session_factory(engine)() as session:
+            empty = session.scalar(select(Actor.id).limit(1)) is None and session.scalar(
+                select(Incident.id).limit(1)) is None
+        if not empty or not registry:
+            return (f"{message}; the actor registry is empty (--empty-registry)."
+                    if created and not registry else message)
         loaded = load_fixtures(engine, [FIXTURES_DIR / REGISTRY_FIXTURE])
-        return f"{message}; installed the actor registry ({loaded.actors} actors, from {REGISTRY_FIXTURE})."
+        return (f"{message.rstrip('.')}; installed the actor registry ({loaded.actors} actors, from "
+                f"{REGISTRY_FIXTURE}).")
 
 
 def _schema(engine: Engine) -> tuple[str, bool]:

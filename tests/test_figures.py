@@ -297,9 +297,18 @@ def test_empty_registry_opts_out(empty_db_url: str) -> None:
     result = CliRunner().invoke(cli, ["--db", empty_db_url, "init", "--empty-registry"])
     assert result.exit_code == 0 and "empty" in result.output
     assert _view(empty_db_url, "SELECT COUNT(*) AS n FROM actors")["n"].tolist() == [0]
-    registry = CliRunner().invoke(cli, ["--db", empty_db_url, "init"])  # an existing database is left as it is
-    assert registry.exit_code == 0
-    assert _view(empty_db_url, "SELECT COUNT(*) AS n FROM actors")["n"].tolist() == [0]
+    api.add(empty_db_url, date="2020-01-01", country="PAK", citation="test record", perpetrators=["TTP"])
+    again = CliRunner().invoke(cli, ["--db", empty_db_url, "init"])  # a database with data is left as it is
+    assert again.exit_code == 0 and "installed" not in again.output
+    assert _view(empty_db_url, "SELECT name FROM actors")["name"].tolist() == ["TTP"]
+
+
+def test_init_run_again_on_an_empty_database_installs_the_registry(empty_db_url: str) -> None:
+    """An init stopped between the schema and the registry (two transactions) is finished by the next init."""
+    assert CliRunner().invoke(cli, ["--db", empty_db_url, "init", "--empty-registry"]).exit_code == 0
+    again = CliRunner().invoke(cli, ["--db", empty_db_url, "init"])
+    assert again.exit_code == 0 and "installed the actor registry" in again.output
+    assert int(_view(empty_db_url, "SELECT COUNT(*) AS n FROM actors")["n"].iloc[0]) > 30
 
 
 def test_a_province_filter_never_silently_returns_nothing(db_url: str) -> None:

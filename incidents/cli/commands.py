@@ -61,7 +61,8 @@ def filter_options(command: Any) -> Any:
 
 @cli.command()
 @click.option("--empty-registry", is_flag=True,
-              help="Do not install the bundled actor registry (fixtures/actors.yaml) in a new database.")
+              help="Do not install the bundled actor registry (fixtures/actors.yaml) in a new database. (A later "
+                   "plain init on a database still empty installs it.)")
 @click.pass_context
 def init(ctx: click.Context, empty_registry: bool) -> None:
     """Create the database (if needed) and migrate it to the newest schema. A new database gets the bundled actor
