@@ -59,6 +59,12 @@ def output_file(path: str | Path, what: str = "file", reads: tuple[Path | None, 
     if not folder.is_dir():
         raise UsageError(f"Cannot write the {what} {path}: {folder} is a file, not a folder")
     for read in reads:
+        # The database's own companions (SQLite's -wal, -shm and -journal) are the database too.
+        for companion in ((read.with_name(read.name + end) for end in ("-wal", "-shm", "-journal"))
+                          if read is not None else ()):
+            if path.resolve() == companion.resolve():
+                raise UsageError(f"Cannot write the {what} to {path}: it is part of the database; name another "
+                                 "file")
         if read is not None and path.exists() and read.exists() and path.samefile(read):
             raise UsageError(f"Cannot write the {what} to {path}: the command reads that file, and writing it "
                              "would destroy it; name another file")

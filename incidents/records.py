@@ -112,6 +112,9 @@ def parse_count(value: object, field_name: str) -> int | None:
         text = str(value).strip()
         if not re.fullmatch(r"[+-]?\d+(\.0+)?", text):
             raise FieldError(field_name, value, "is not a whole number")
+        if len(text.lstrip("+-").split(".")[0].lstrip("0")) > 10:
+            raise FieldError(field_name, text if len(text) <= 20 else text[:20] + "...",
+                             f"is more than any count the database holds ({MAX_COUNT:,})")
         number = int(float(text))
     if number < 0:
         raise FieldError(field_name, value, "is negative; a count of people cannot be")

@@ -440,3 +440,26 @@ def test_a_duplicate_search_too_wide_to_hold_is_refused(db_url: str, monkeypatch
     monkeypatch.setattr(duplicates, "MAX_CANDIDATE_PAIRS", 5)
     with pytest.raises(Exception, match="more than 5 candidate pairs; narrow days or km"):
         api.duplicates(db_url, days=7, limit=None)
+
+
+def test_what_the_third_hostile_review_found(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The -wal file is the database too; a 400-digit count and a raw_row that is no object are field errors;
+    a password in the URL's query is masked; a dialect without its driver is one line."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("INCIDENTS_DB", raising=False)
+    runner = CliRunner()
+    assert runner.invoke(cli, ["demo", "--no-exports"]).exit_code == 0
+    wal = runner.invoke(cli, ["export", "incidents", "--out", "incidents.db-wal"])
+    assert wal.exit_code == 2 and "it is part of the database" in wal.stderr
+    (tmp_path / "big.csv").write_text("date,country,source_citation,killed_best\n2020-01-01,PAK,x," + "1" * 400
+                                      + "\n", encoding="utf-8")
+    (tmp_path / "raw.csv").write_text("key,date,country,source_citation,raw_row\nZ,2020-01-01,PAK,x,[1]\n",
+                                      encoding="utf-8")
+    for name, message in (("big.csv", "big.csv:2: column killed_best"), ("raw.csv", "must be a JSON object")):
+        result = runner.invoke(cli, ["import", name])
+        assert result.exit_code == 6 and message in result.stderr, result.output
+        assert result.exception is None or isinstance(result.exception, SystemExit)
+    secret = runner.invoke(cli, ["--db", f"{PG_URL}?password=QsSecret77", "db", "current"])
+    assert "QsSecret77" not in secret.output
+    driver = runner.invoke(cli, ["--db", "mysql://u:pw@h/x", "list"])
+    assert driver.exit_code == 2 and "needs a driver that is not installed" in driver.stderr, driver.output

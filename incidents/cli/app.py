@@ -105,7 +105,8 @@ def _file_error(exc: Exception) -> IncidentsError | None:
 
 def _database_error(exc: Exception) -> IncidentsError | None:
     """A database or driver error as IncidentsError (db.engine.database_error), loading nothing for others."""
-    if not type(exc).__module__.startswith(("sqlalchemy", "sqlite3", "psycopg", "alembic")):
+    if not type(exc).__module__.startswith(("sqlalchemy", "sqlite3", "psycopg", "alembic")) and not (
+            isinstance(exc, ModuleNotFoundError) and not (exc.name or "incidents").startswith("incidents")):
         return None
     from incidents.db.engine import database_error
 

@@ -206,4 +206,7 @@ def database_error(exc: BaseException) -> IncidentsError | None:
         return DatabaseError(f"The database could not do that: {exc}")
     if isinstance(exc, NoSuchModuleError | ArgumentError):
         return UsageError(f"The database URL cannot be opened here: {exc}")
+    if isinstance(exc, ModuleNotFoundError):  # a dialect SQLAlchemy knows whose driver is not installed
+        return UsageError(f"The database URL needs a driver that is not installed here ({exc.name}); incidents "
+                          "runs on SQLite and on PostgreSQL (postgresql+psycopg://...)")
     return None

@@ -34,10 +34,14 @@ def normalize_url(value: str) -> str:
         make_url(value)
     except (ArgumentError, ValueError) as exc:  # ValueError: a port that is not a number
         shown = re.sub(r"(//[^:/@]*:)[^@/]*@", r"\1***@", value)  # never echo a password
+        shown = re.sub(r"(password=)[^&]*", r"\1***", shown)
         raise UsageError(f"{shown!r} is not a database URL or file path: {exc}") from None
     return value
 
 
 def describe(url: str) -> str:
-    """The URL without its password, for messages."""
-    return make_url(url).render_as_string(hide_password=True)
+    """The URL without its password (in the user part or the query, ?password=...), for messages."""
+    parsed = make_url(url)
+    if "password" in parsed.query:
+        parsed = parsed.update_query_dict({"password": "***"})
+    return parsed.render_as_string(hide_password=True)

@@ -80,6 +80,8 @@ def json_cell(cell: str, field_name: str) -> Any:
         value = json.loads(cell)
     except json.JSONDecodeError as exc:
         raise FieldError(field_name, cell[:80], f"is not valid JSON ({exc.msg})") from None
+    except ValueError as exc:  # a number of thousands of digits
+        raise FieldError(field_name, cell[:80], f"is not JSON this tool can read ({exc})") from None
     except RecursionError:
         value = None
         depth = MAX_JSON_DEPTH + 1
@@ -188,7 +190,10 @@ def to_record(row: dict[str, str]) -> IncidentRecord:
         record.actors = parse_perpetrators(row["perpetrators"], source)
     raw_cell = row.get("raw_row")
     if raw_cell and raw_cell.strip():
-        record.raw_row = json_cell(raw_cell, "raw_row")
+        raw_row = json_cell(raw_cell, "raw_row")
+        if not isinstance(raw_row, dict):
+            raise FieldError("raw_row", raw_cell[:80], "must be a JSON object of the original row's columns")
+        record.raw_row = raw_row
     return record
 
 
