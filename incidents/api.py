@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from incidents.analysis import summaries, timelines
 from incidents.analysis.asof import discard, parse_as_of, snapshot
 from incidents.analysis.filters import Filters, filtered_incidents
-from incidents.analysis.reads import actor_registry, incident_detail, list_incidents
+from incidents.analysis.reads import actor_registry, incident_detail, list_incidents, listing
 from incidents.analysis.reads import history as read_history
 from incidents.curation import merging
 from incidents.curation.duplicates import candidate_pairs
@@ -52,8 +52,8 @@ T = TypeVar("T")
 __all__ = [
     "DatabaseArg", "READY", "actor_add", "actor_alias", "actor_merge", "actor_rename", "actor_set_parent", "actors",
     "add", "backup", "chart", "connected", "counts", "current", "demo", "downgrade", "duplicates", "event_log",
-    "export", "gaps", "grant_reader", "history", "import_file", "incidents", "init", "load", "merge", "report_add",
-    "restore", "set_field", "show", "summary", "timeline", "unmerge", "upgrade",
+    "export", "gaps", "grant_reader", "history", "import_file", "incident_listing", "incidents", "init", "load",
+    "merge", "report_add", "restore", "set_field", "show", "summary", "timeline", "unmerge", "upgrade",
 ]
 
 
@@ -311,6 +311,15 @@ def incidents(db: DatabaseArg = None, limit: int | None = 100, as_of: str | date
     """Incidents matching filters (actor, include_subgroups, country, since, until); returns (rows, total)."""
     with connected(db, as_of) as engine, engines.session_factory(engine)() as session:
         return list_incidents(session, Filters(**filters), limit)
+
+
+@contextmanager
+def incident_listing(db: DatabaseArg = None, limit: int | None = 100, as_of: str | date | None = None,
+                     **filters: Any) -> Iterator[tuple[Iterator[dict[str, Any]], int]]:
+    """As `incidents`, with the rows made as they are read: `with incident_listing(...) as (rows, total):`. For a
+    listing too long to hold (the CLI's `list --json`); the rows must be read inside the `with`."""
+    with connected(db, as_of) as engine, engines.session_factory(engine)() as session:
+        yield listing(session, Filters(**filters), limit)
 
 
 def show(db: DatabaseArg, key: str, as_of: str | date | None = None) -> dict[str, Any]:

@@ -6,18 +6,22 @@ into it when complete (atomic_path, atomic_write), so a failure or a kill never 
 from __future__ import annotations
 
 import contextlib
-import glob
+import errno
+import itertools
+import json
 import os
+import re
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
-from incidents.errors import NotFoundError, UsageError
+from incidents.errors import IncidentsError, NotFoundError, UsageError
 
 PART = ".part"  # the suffix of a file being written, before it is renamed into place
+NO_ROOM = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}  # a full disk, a full quota, a file past its size limit
 
 
 def _named(path: str | Path, what: str) -> Path:
@@ -28,7 +32,13 @@ def _named(path: str | Path, what: str) -> Path:
         raise UsageError(f"The {what} has no name; name a file")
     if text.endswith(("/", os.sep)):
         raise UsageError(f"{text} names a folder; name the {what} itself (a file)")
-    return Path(text).expanduser()
+    path = Path(text).expanduser()
+    try:
+        path.resolve()
+    except (RuntimeError, OSError):  # RuntimeError: Python 3.11's word for a loop of symbolic links
+        raise UsageError(f"{text} is a loop of symbolic links (or leads into one); name the {what} as a real "
+                         "file") from None
+    return path
 
 
 def input_file(path: str | Path, what: str = "file") -> Path:
@@ -60,7 +70,7 @@ def output_file(path: str | Path, what: str = "file", reads: tuple[Path | None, 
         raise UsageError(f"Cannot write the {what} {path}: {folder} is a file, not a folder")
     for read in reads:
         # The database's own companions (SQLite's -wal, -shm and -journal) are the database too.
-        for companion in ((read.with_name(read.name + end) for end in ("-wal", "-shm", "-journal"))
+        for companion in ((read.with_name(read.name + end) for end in SQLITE_COMPANIONS)
                           if read is not None else ()):
             if path.resolve() == companion.resolve():
                 raise UsageError(f"Cannot write the {what} to {path}: it is part of the database; name another "
@@ -69,6 +79,13 @@ def output_file(path: str | Path, what: str = "file", reads: tuple[Path | None, 
             raise UsageError(f"Cannot write the {what} to {path}: the command reads that file, and writing it "
                              "would destroy it; name another file")
     return path
+
+
+def no_room(path: Path | None, exc: OSError) -> IncidentsError:
+    """The one-line error for a write that found the disk full (or a file past its size limit)."""
+    where = f"to write {path}" if path is not None else "on the disk"
+    return IncidentsError(f"No room {where}: {exc.strerror or exc}; nothing was written (a file already there is as "
+                          "it was)")
 
 
 @contextmanager
@@ -85,8 +102,13 @@ def atomic_path(path: Path) -> Iterator[Path]:
             with temporary.open("rb") as finished:
                 os.fsync(finished.fileno())
             os.replace(temporary, path)
+    except OSError as exc:
+        if exc.errno not in NO_ROOM:
+            raise
+        raise no_room(path, exc) from None
     finally:
-        temporary.unlink(missing_ok=True)
+        for left in (temporary, *(temporary.with_name(temporary.name + end) for end in SQLITE_COMPANIONS)):
+            left.unlink(missing_ok=True)  # with what SQLite kept beside a backup being written (its journal)
 
 
 @contextmanager
@@ -96,10 +118,51 @@ def atomic_write(path: Path, mode: str = "w", **open_options: Any) -> Iterator[I
         yield handle
 
 
+SQLITE_COMPANIONS = ("-journal", "-wal", "-shm")
+_LEFT = re.compile(r"\..+\.[0-9a-f]{12}" + re.escape(PART) + "(-journal|-wal|-shm)?")
+
+
 def _sweep(path: Path) -> None:
-    """Remove what killed writes of `path` left behind, once they are a minute old (a live writer's is younger)."""
+    """Remove what killed writes left behind in `path`'s folder (of any file the tool writes there), once they are a
+    minute old: a live writer's is younger, as its file grows."""
     cutoff = time.time() - 60
-    for left in path.parent.glob(f".{glob.escape(path.name)}.*{PART}"):
+    for left in path.parent.glob(f".*{PART}*"):
         with contextlib.suppress(OSError):
-            if left.stat().st_mtime < cutoff:
+            if _LEFT.fullmatch(left.name) and left.stat().st_mtime < cutoff:
                 left.unlink()
+
+
+class LazyList(list[Any]):
+    """A list whose items are made as JSON is written (write_json), so a million rows are never held at once.
+
+    json's encoder asks only whether the list is empty and then iterates it; `len` answers that question (0 or 1)
+    and is not the number of items."""
+
+    def __init__(self, items: Iterable[Any]) -> None:
+        super().__init__()
+        iterator = iter(items)
+        first: Any = next(iterator, _END)
+        self._items = iter(()) if first is _END else itertools.chain([first], iterator)
+        self._empty = first is _END
+
+    def __len__(self) -> int:
+        return 0 if self._empty else 1
+
+    def __iter__(self) -> Iterator[Any]:
+        return self._items
+
+
+_END = object()
+
+
+def write_json(handle: IO[str], data: Any, indent: int = 2) -> None:
+    """Write `data` as `json.dumps(data, indent=indent, ensure_ascii=False, default=str)` would, in pieces, so
+    that a LazyList inside it is written as its items are made."""
+    encoder = json.JSONEncoder(indent=indent, ensure_ascii=False, default=str)
+    pieces: list[str] = []
+    for piece in encoder.iterencode(data):
+        pieces.append(piece)
+        if len(pieces) >= 4096:
+            handle.write("".join(pieces))
+            pieces.clear()
+    handle.write("".join(pieces))

@@ -8,7 +8,9 @@ from __future__ import annotations
 import calendar
 import dataclasses
 import enum
+import functools
 import re
+import typing
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -393,16 +395,54 @@ def _length_limits() -> dict[str, list[tuple[str, str, int]]]:
 def _too_long(obj: Any, checks: list[tuple[str, str, int]]) -> None:
     for attribute, column, limit in checks:
         value = getattr(obj, attribute)
-        if value is not None and len(value) > limit:
-            raise FieldError(column, value[:60] + "...", f"is {len(value)} characters long; at most {limit} fit")
+        if value is not None:
+            check_text(column, value, limit)
+
+
+def _kind_of(value: object) -> str:
+    """What a JSON value is, in words: 'a number', 'a JSON object'."""
+    if isinstance(value, bool):
+        return "true or false"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, dict):
+        return "a JSON object"
+    return "a JSON list" if isinstance(value, list) else type(value).__name__
+
+
+@functools.cache
+def _text_fields(kind: type[Any]) -> frozenset[str]:
+    """The fields of a record class that hold text (annotated str or str | None)."""
+    hints = typing.get_type_hints(kind)
+    return frozenset(name for name, hint in hints.items() if hint in (str, str | None))
 
 
 def _no_nul(obj: Any) -> None:
-    """A NUL character ends a C string: PostgreSQL refuses it in text, and SQLite's tools cut the text there."""
+    """Every text field holds text that a database can store: a str (not a number or a list from a JSON cell),
+    with no NUL (it ends a C string: PostgreSQL refuses it, SQLite's tools cut the text there) and no lone
+    surrogate (a JSON escape such as \\udc80 that is no character and cannot be written as UTF-8)."""
+    text_fields = _text_fields(type(obj))  # type: ignore[arg-type]  # a class is hashable
     for item in dataclasses.fields(obj):
         value = getattr(obj, item.name)
-        if isinstance(value, str) and "\x00" in value:
-            raise FieldError(item.name, value[:60], "contains a NUL character (\\x00), which no text column can hold")
+        if item.name in text_fields and value is not None and not isinstance(value, str):
+            raise FieldError(item.name, str(value)[:60], f"is {_kind_of(value)}, not text")
+        if isinstance(value, str):
+            check_text(item.name, value)
+
+
+def check_text(name: str, value: str, most: int | None = None) -> None:
+    """FieldError unless `value` is text a column can hold: no NUL (it ends a C string: PostgreSQL refuses it,
+    SQLite's tools cut the text there), no lone surrogate (a \\udXXX escape that is no character and cannot be
+    written as UTF-8), and at most `most` characters."""
+    if "\x00" in value:
+        raise FieldError(name, value[:60], "contains a NUL character (\\x00), which no text column can hold")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise FieldError(name, value[:60].encode("utf-8", "backslashreplace").decode(),
+                         "contains a lone surrogate (a \\udXXX escape that is no character)") from None
+    if most is not None and len(value) > most:
+        raise FieldError(name, value[:60] + "...", f"is {len(value)} characters long; at most {most} fit")
 
 
 KEPT_AS_GIVEN = {"full_text"}  # an article's text is stored byte for byte (its sha256 is recorded)
@@ -419,7 +459,8 @@ def _tidy(obj: Any) -> None:
 
 
 def _check_lengths(record: IncidentRecord) -> None:
-    for part in (record, record.location, *record.reports, *(r.source for r in record.reports), *record.actors):
+    for part in (record, record.location, *record.reports, *(r.source for r in record.reports), *record.actors,
+                 *(link.source for link in record.actors)):
         if part is not None:
             _tidy(part)
             _no_nul(part)

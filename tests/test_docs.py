@@ -315,3 +315,15 @@ def test_guarantees_name_tests_that_exist() -> None:
             assert re.search(pattern, source), f"{path}::{name}"
     for name in re.findall(r"`::(\w+)`", section):
         assert any(f"def {name}(" in p.read_text(encoding="utf-8") for p in (ROOT / "tests").glob("*.py")), name
+
+
+def test_every_bound_is_listed_with_its_default_and_override() -> None:
+    """docs/guarantees.md's table of bounds holds each bound of incidents/limits.py, at its default, with its
+    environment variable; a bound added or changed without the table fails here."""
+    from incidents.limits import DEFAULTS
+
+    page = (ROOT / "docs" / "guarantees.md").read_text(encoding="utf-8")
+    rows = {line for line in page.splitlines() if line.startswith("|") and "INCIDENTS_MAX_" in line}
+    for name, default in DEFAULTS.items():
+        assert any(f"| {default:,} | `INCIDENTS_MAX_{name}` |" in row for row in rows), name
+    assert len(rows) == len(DEFAULTS)

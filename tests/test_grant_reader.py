@@ -93,9 +93,24 @@ def test_grant_reader_sends_no_password_and_makes_no_false_promise(pg_url: str, 
                                        {"r": role}).scalar_one()
         iterations, salt = after.split("$")[1].split(":")
         assert after == scram_verifier("battery staple", base64.b64decode(salt), int(iterations)) != stored
-        for everyone in ("postgres", "pg_read_all_data"):
-            refused = CliRunner().invoke(cli, ["--db", pg_url, "db", "grant-reader", everyone])
-            assert refused.exit_code == 5 and "cannot be limited to the reporting views" in refused.stderr, everyone
+        writer = f"{role}_writes"
+        with server.connect() as connection:  # a role that writes all data, by membership
+            connection.execute(text(f'CREATE ROLE "{writer}"'))
+            connection.execute(text(f'GRANT pg_write_all_data TO "{writer}"'))
+        try:
+            for everyone in ("postgres", writer):
+                refused = CliRunner().invoke(cli, ["--db", pg_url, "db", "grant-reader", everyone])
+                assert refused.exit_code == 5 and "cannot be limited to the reporting views" in refused.stderr, everyone
+        finally:
+            with server.connect() as connection:
+                connection.execute(text(f'DROP ROLE "{writer}"'))
+        for keeps in ("pg_read_all_data", "pg_write_all_data", "PUBLIC", "current_user"):
+            refused = CliRunner().invoke(cli, ["--db", pg_url, "db", "grant-reader", keeps])
+            assert refused.exit_code == 5 and "a name PostgreSQL keeps for itself" in refused.stderr, keeps
+        with server.connect() as connection:
+            made = connection.execute(text("SELECT rolname FROM pg_roles WHERE lower(rolname) IN "
+                                           "('public', 'current_user')")).all()
+        assert made == []  # no role named after a keyword was made
         with server.connect() as connection:
             connection.execute(text(f'CREATE ROLE "{limited}" LOGIN'))
         admin = create_engine(pg_url, isolation_level="AUTOCOMMIT")

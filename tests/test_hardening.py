@@ -14,6 +14,7 @@ import sys
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -23,7 +24,7 @@ from sqlalchemy.engine import make_url
 from incidents import api
 from incidents.cli import cli
 from incidents.db.engine import make_engine
-from incidents.errors import DatabaseError
+from incidents.errors import DatabaseError, IncidentsError
 
 from .conftest import FIXTURES, PG_URL, ROOT, _create_pg_database, _drop_pg_database
 
@@ -66,7 +67,7 @@ def test_an_export_that_fails_part_way_leaves_the_old_file(db_url: str, tmp_path
         return real(value)
 
     monkeypatch.setattr(exports, "_cell", failing)
-    with pytest.raises(OSError):
+    with pytest.raises(IncidentsError, match="No room to write .*; nothing was written"):
         api.export(url, "events", out)  # the events rows go through _cell; incidents' native rows do not
     assert out.read_bytes() == before and (tmp_path / "datapackage.json").read_bytes() == package
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".part")]
@@ -199,6 +200,55 @@ def test_restore_refuses_a_damaged_foreign_or_newer_backup_and_changes_nothing(t
     assert api.restore(url, backup).startswith("Restored")
 
 
+def _changed(backup: Path, name: str, *statements: str) -> Path:
+    """A copy of `backup` changed by SQL run with SQLite's own checks off (as another tool could)."""
+    changed = backup.with_name(name)
+    changed.write_bytes(backup.read_bytes())
+    with sqlite3.connect(changed) as connection:
+        connection.execute("PRAGMA foreign_keys = OFF")
+        connection.execute("PRAGMA ignore_check_constraints = ON")
+        for statement in statements:
+            connection.execute(statement)
+    connection.close()
+    return changed
+
+
+def test_restore_refuses_rows_that_break_the_schema_and_a_schema_not_its_own(tmp_path: Path) -> None:
+    """A backup whose rows break a CHECK constraint or a foreign key, one with a table, trigger or view added or
+    changed, one whose schema text is damaged, and the database itself under another name: each is refused,
+    the database is left as it was, and no file is left beside the backup."""
+    url, backup = _sqlite_backup(tmp_path)
+    before = (tmp_path / "incidents.db").read_bytes()
+    with sqlite3.connect(backup) as connection:
+        sql = connection.execute("SELECT sql FROM sqlite_master WHERE name = 'sources'").fetchone()[0]
+    connection.close()
+    flipped_schema = backup.with_name("flipped_schema.backup")
+    data = bytearray(backup.read_bytes())
+    at = data.find(b"REFERENCES sources")
+    data[at + 14] ^= 0xFF  # 'sources' becomes 's?urces' inside the schema's own text
+    flipped_schema.write_bytes(bytes(data))
+    (tmp_path / "same.backup").hardlink_to(tmp_path / "incidents.db")
+    cases = {
+        _changed(backup, "negative.backup", "UPDATE incidents SET killed_low = -5"): "CHECK constraint failed",
+        _changed(backup, "orphans.backup", "DELETE FROM sources"): "refers to a missing row of sources",
+        _changed(backup, "trigger.backup", "CREATE TRIGGER t AFTER INSERT ON incidents BEGIN SELECT 1; END"):
+            "its trigger t is not in the schema",
+        _changed(backup, "table.backup", "CREATE TABLE extra (x)"): "its table extra is not in the schema",
+        _changed(backup, "view.backup", "DROP VIEW incident_report",
+                 "CREATE VIEW incident_report AS SELECT 1 AS x"): "its view incident_report differs",
+        flipped_schema: "not an incidents backup|differs|damaged",
+        tmp_path / "same.backup": "is the database itself",
+    }
+    assert "sources" in sql
+    for bad, message in cases.items():
+        with pytest.raises(DatabaseError, match=message):
+            api.restore(url, bad)
+        assert (tmp_path / "incidents.db").read_bytes() == before, bad.name
+    assert api.restore(url, backup).startswith("Restored")
+    assert not [path.name for path in tmp_path.iterdir() if path.name.endswith(("-wal", "-shm", "-journal"))
+                and not path.name.startswith("incidents.db")]
+
+
 @pytest.mark.postgresql
 def test_a_truncated_postgresql_dump_changes_nothing(pg_server: Engine, tmp_path: Path) -> None:
     """pg_restore of two thirds of a dump used to leave 0 incidents; now it is one transaction."""
@@ -234,6 +284,13 @@ HOSTILE = [
     (["--db", "postgresql+psycopg://user:hunter2@host:abc/x", "list"], 2, "'postgresql+psycopg://user:***@host:abc/x'"),
     (["timeline", "--freq", "fortnight"], 2, "'fortnight' is not one of"),
     (["import", "fifo"], 2, "fifo is not a regular file"),
+    (["duplicates", "--min-score", "nan"], 2, "--min-score nan is not a score from 0 to 1"),
+    (["--db", "", "list"], 2, "The database is named by an empty --db"),
+    (["export", "incidents", "--out", "loop"], 2, "loop is a loop of symbolic links"),
+    (["db", "backup", "loop"], 2, "loop is a loop of symbolic links"),
+    (["chart", "groups", "--out", "loop.png"], 2, "loop.png is a loop of symbolic links"),
+    (["import", "binary.csv"], 6, "binary.csv: the first line is not a header of column names (it holds control"),
+    (["import", "nul.csv.gz"], 6, "nul.csv.gz:2: this record cannot be read as CSV: a line is longer than 1,000"),
 ]
 
 
@@ -244,6 +301,14 @@ def test_a_value_out_of_range_is_one_line(tmp_path: Path, monkeypatch: pytest.Mo
     monkeypatch.delenv("INCIDENTS_DB", raising=False)
     assert CliRunner().invoke(cli, ["demo", "--no-exports"]).exit_code == 0
     os.mkfifo(tmp_path / "fifo")
+    for name in ("loop", "loop.png"):  # two links that lead to each other
+        (tmp_path / name).symlink_to(tmp_path / f"{name}.other")
+        (tmp_path / f"{name}.other").symlink_to(tmp_path / name)
+    (tmp_path / "binary.csv").write_bytes(bytes(range(256)) * 4)
+    import gzip
+
+    (tmp_path / "nul.csv.gz").write_bytes(gzip.compress(b"key,date,country,source_citation\n" + b"\0" * 5_000_000))
+    monkeypatch.setenv("INCIDENTS_MAX_FIELD_BYTES", "1000")  # the line is refused when 1,001 characters are read
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == exit_code, result.output
     assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
@@ -312,6 +377,12 @@ def test_a_field_past_the_bound_is_named_not_read_into_memory(tmp_path: Path) ->
     bomb = tmp_path / "bomb.csv.gz"
     bomb.write_bytes(gzip.compress(b"key,date,country,source_citation,title\nA,2020-01-01,PAK,c," + b"x" * 11_000_000))
     assert bomb.stat().st_size < 100_000
+    with pytest.raises(Exception, match=r"bomb.csv.gz:2: .*a line is longer than 10,000,000 characters"):
+        api.import_file(url, bomb)
+    # A quoted field of many short lines is held to the same bound, as a field.
+    lines = gzip.compress(b'key,date,country,source_citation,title\nA,2020-01-01,PAK,c,"' + (b"x" * 999 + b"\n") * 11_000
+                          + b'"\n')
+    bomb.write_bytes(lines)
     with pytest.raises(Exception, match=r"bomb.csv.gz:2: .*a field is larger than 10,000,000 characters"):
         api.import_file(url, bomb)
     assert _count(url) == 0
@@ -328,7 +399,7 @@ def test_the_bounds_can_be_raised_and_are_kept(tmp_path: Path, monkeypatch: pyte
     text_file.write_text("key,date,country,source_citation,title\nA,2020-01-01,PAK,c," + "y" * 5_000 + "\n",
                          encoding="utf-8")
     monkeypatch.setenv("INCIDENTS_MAX_FIELD_BYTES", "1000")
-    with pytest.raises(Exception, match="larger than 1,000 characters"):
+    with pytest.raises(Exception, match="longer than 1,000 characters"):
         api.import_file(url, text_file)
     monkeypatch.setenv("INCIDENTS_MAX_FIELD_BYTES", "100000")
     assert api.import_file(url, text_file).inserted == 1
@@ -432,12 +503,11 @@ def test_whitespace_round_trips(db_url: str, tmp_path: Path) -> None:
 
 
 def test_a_duplicate_search_too_wide_to_hold_is_refused(db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    from incidents.curation import duplicates
 
     for day in range(1, 6):
         api.add(db_url, date=f"2020-01-0{day}", country="PAK", admin1="Balochistan", citation=f"test record {day}")
     assert api.duplicates(db_url, days=7, limit=None)  # they pair up
-    monkeypatch.setattr(duplicates, "MAX_CANDIDATE_PAIRS", 5)
+    monkeypatch.setenv("INCIDENTS_MAX_CANDIDATE_PAIRS", "5")
     with pytest.raises(Exception, match="more than 5 candidate pairs; narrow days or km"):
         api.duplicates(db_url, days=7, limit=None)
 
@@ -463,3 +533,237 @@ def test_what_the_third_hostile_review_found(tmp_path: Path, monkeypatch: pytest
     assert "QsSecret77" not in secret.output
     driver = runner.invoke(cli, ["--db", "mysql://u:pw@h/x", "list"])
     assert driver.exit_code == 2 and "needs a driver that is not installed" in driver.stderr, driver.output
+
+
+def test_long_answers_are_written_as_made_and_a_table_is_cut_with_a_note(tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """A timeline or a listing too long for a screen: the table shows the first MAX_TABLE_ROWS rows and says how
+    many there are and that --json gives them all; --json gives every row, the same JSON as one json.dumps."""
+    import json
+
+    from incidents.cli import render
+
+    url = f"sqlite:///{tmp_path / 'incidents.db'}"
+    api.init(url)
+    api.load(url, [FIXTURES / "seed_incidents.yaml"])
+    monkeypatch.setattr(render, "MAX_TABLE_ROWS", 7)
+    runner = CliRunner()
+    frame = api.timeline(url, freq="month")
+    table = runner.invoke(cli, ["--db", url, "timeline", "--freq", "month"])
+    assert table.exit_code == 0, table.output
+    assert f"The table shows the first 7 of {len(frame):,} rows; --json gives them all" in table.output
+    first, eighth = (render.period_label(frame["period"][n], "month") for n in (0, 7))
+    assert first in table.output and eighth not in table.output
+    whole = runner.invoke(cli, ["--db", url, "timeline", "--freq", "month", "--json"])
+    assert len(json.loads(whole.output)["periods"]) == len(frame)
+    monkeypatch.setattr(render, "MAX_TABLE_ROWS", 2)
+    listing = runner.invoke(cli, ["--db", url, "list", "--limit", "1000"])
+    total = api.incidents(url, limit=None)[1]
+    assert total == 3 and "The table shows the first 2 of 3 rows; --json gives them all" in listing.output
+    listed = json.loads(runner.invoke(cli, ["--db", url, "list", "--limit", "1000", "--json"]).output)
+    assert listed == json.loads(json.dumps({"total": total, "incidents": api.incidents(url, limit=1000)[0]},
+                                           default=str))
+
+
+def test_json_written_in_pieces_is_the_json_of_one_dumps() -> None:
+    """files.write_json with LazyLists (rows made as written) gives byte for byte what json.dumps gives for the
+    same data as lists, empty lists and nesting included."""
+    import io
+    import json
+
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from incidents.files import LazyList, write_json
+
+    values = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=5),
+                          lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=3), inner,
+                                                                                        max_size=3), max_leaves=20)
+
+    def lazy(value: object) -> object:
+        if isinstance(value, list):
+            return LazyList(lazy(item) for item in value)
+        if isinstance(value, dict):
+            return {key: lazy(item) for key, item in value.items()}
+        return value
+
+    @settings(max_examples=300, deadline=None)
+    @given(value=values, indent=st.sampled_from([1, 2]))
+    def check(value: object, indent: int) -> None:
+        handle = io.StringIO()
+        write_json(handle, lazy(value), indent=indent)
+        assert handle.getvalue() == json.dumps(value, indent=indent, ensure_ascii=False, default=str)
+
+    check()
+
+
+def test_every_bound_names_its_override(db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A timeline past limits TIMELINE_ROWS is refused, naming INCIDENTS_MAX_TIMELINE_ROWS; raising it lets the
+    same question through; a value that is no positive whole number leaves the default."""
+    from incidents.errors import FieldError
+    from incidents.limits import DEFAULTS, limit
+
+    api.load(db_url, [FIXTURES / "actors.yaml", FIXTURES / "seed_incidents.yaml"])
+    days = len(api.timeline(db_url, freq="day", since="2018-01-01", until="2018-12-31"))
+    assert days == 365
+    monkeypatch.setenv("INCIDENTS_MAX_TIMELINE_ROWS", "300")
+    with pytest.raises(FieldError, match="365 rows.*more than 300.*INCIDENTS_MAX_TIMELINE_ROWS raises the bound"):
+        api.timeline(db_url, freq="day", since="2018-01-01", until="2018-12-31")
+    monkeypatch.setenv("INCIDENTS_MAX_TIMELINE_ROWS", "1_000")
+    assert len(api.timeline(db_url, freq="day", since="2018-01-01", until="2018-12-31")) == 365
+    for nonsense in ("-5", "0", "lots", ""):
+        monkeypatch.setenv("INCIDENTS_MAX_TIMELINE_ROWS", nonsense)
+        assert limit("TIMELINE_ROWS") == DEFAULTS["TIMELINE_ROWS"]
+
+
+def test_the_xlsx_bound_counts_what_openpyxl_holds_whatever_its_name(tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """The bound is on the parts openpyxl holds in memory (all but the sheets, which it streams): a big sheet
+    passes a bound smaller than itself, and text moved to a part of another name is still counted."""
+    import zipfile
+
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["eventid", "iyear", "imonth", "iday", "country_txt", "gname"])
+    for number in range(3000):
+        sheet.append([201501010000 + number, 2015, 1, 1 + number % 28, "Pakistan", "TTP"])
+    plain = tmp_path / "plain.xlsx"
+    book.save(plain)
+    with zipfile.ZipFile(plain) as archive:
+        sizes = {info.filename: info.file_size for info in archive.infolist()}
+        parts = {info.filename: archive.read(info) for info in archive.infolist()}
+    sheet_size = sizes["xl/worksheets/sheet1.xml"]
+    rest = sum(sizes.values()) - sheet_size
+    assert rest < sheet_size // 2
+    url = f"sqlite:///{tmp_path / 'incidents.db'}"
+    api.init(url, registry=False)
+    monkeypatch.setenv("INCIDENTS_MAX_XLSX_STRINGS_BYTES", str(sheet_size // 2))
+    api.import_file(url, plain, dry_run=True)  # the streamed sheet is not held, so not counted
+
+    # The same workbook with a large shared-strings part under another name: openpyxl finds it by its content type.
+    strings = "".join(f"<si><t>note {number:06d}</t></si>" for number in range(20_000))
+    parts["xl/strs.xml"] = (f'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="20000" '
+                            f'uniqueCount="20000">{strings}</sst>').encode()
+    parts["[Content_Types].xml"] = parts["[Content_Types].xml"].replace(b"</Types>", (
+        b'<Override PartName="/xl/strs.xml" ContentType="application/vnd.openxmlformats-officedocument.'
+        b'spreadsheetml.sharedStrings+xml" /></Types>'))
+    parts["xl/_rels/workbook.xml.rels"] = parts["xl/_rels/workbook.xml.rels"].replace(b"</Relationships>", (
+        b'<Relationship Id="rIdStrings" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
+        b'sharedStrings" Target="strs.xml" /></Relationships>'))
+    renamed = tmp_path / "renamed.xlsx"
+    with zipfile.ZipFile(renamed, "w") as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+    with pytest.raises(Exception, match=r"renamed.xlsx: its text takes [\d,]+ bytes unpacked, more than"):
+        api.import_file(url, renamed, dry_run=True)
+    monkeypatch.setenv("INCIDENTS_MAX_XLSX_STRINGS_BYTES", "100000000")
+    assert api.import_file(url, renamed, dry_run=True).read == 3000  # a workbook openpyxl reads, strings and all
+
+
+SOURCE = '"source": {"citation": "test record"}'
+TYPE_CONFUSED = [  # (column, JSON cell, what the one-line error says)
+    ("reports", '[{"source": {"url": 12345}}]', "column url: '12345' is a number, not text"),
+    ("reports", '[{"source": {"citation": "c", "record_id": {"a": 1}}}]', "is a JSON object, not text"),
+    ("reports", '[{' + SOURCE + ', "excerpt": {"a": 1}}]', "excerpt"),
+    ("reports", '[{' + SOURCE + ', "killed": NaN}]', "NaN is no number JSON allows"),
+    ("reports", '[{' + SOURCE + ', "killed": 1e999}]', "too large a number"),
+    ("reports", '[{' + SOURCE + ', "killed_at_least": "maybe"}]', "is not yes/no"),
+    ("reports", '[{' + SOURCE + ', "excerpt": "\\udc80"}]', "lone surrogate"),
+    ("raw_row", '{"a": "\\udc80"}', "lone surrogate"),
+    ("raw_row", '{"\\ud800": 1}', "lone surrogate"),
+    ("actors", '[{"actor": {"a": 1}}]', "an actor name (text)"),
+    ("actors", '[{"actor": "ISKP", "source": {"url": [1]}}]', "is a JSON list, not text"),
+    ("actors", '[{"actor": "ISKP", "source": "a string"}]', "has a source that is not an object"),
+]
+
+
+@pytest.mark.parametrize(("column", "cell", "message"), TYPE_CONFUSED, ids=[c[1][:40] for c in TYPE_CONFUSED])
+def test_json_cells_of_the_wrong_type_are_one_line_naming_the_line(tmp_path: Path, column: str, cell: str,
+                                                                    message: str) -> None:
+    """A native JSON cell whose values have the wrong type (a number for a URL, an object for a name, NaN, a
+    lone surrogate) is refused with the file and line, and nothing is written; a right one of each is read."""
+    import csv
+
+    url = f"sqlite:///{tmp_path / 'incidents.db'}"
+    api.init(url, registry=False)
+    path = tmp_path / "native.csv"
+    with path.open("w", encoding="utf-8", newline="", errors="surrogatepass") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["key", "date", "country", "source_citation", "title", column])
+        writer.writerow(["GOOD", "2020-01-01", "PAK", "a source", "fine", ""])
+        writer.writerow(["BAD", "2020-01-02", "PAK", "a source", "confused", cell])
+    result = CliRunner().invoke(cli, ["--db", url, "import", str(path)])
+    assert result.exit_code == 6, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    assert result.stderr.startswith("Error: native.csv: 1 of 2 rows are bad; nothing was imported")
+    named = [line for line in result.stderr.splitlines() if line.strip().startswith("native.csv:3: ")]
+    assert len(named) == 1 and message in named[0], result.stderr
+    assert _count(url) == 0
+
+
+def test_right_json_cells_of_each_kind_are_read(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'incidents.db'}"
+    api.init(url, registry=False)
+    path = tmp_path / "native.csv"
+    path.write_text(
+        'key,date,country,title,reports,actors,raw_row\n'
+        'OK,2020-01-01,PAK,fine,"[{""source"": {""citation"": ""c"", ""record_id"": ""7""}, ""killed"": 3, '
+        '""killed_at_least"": ""no"", ""wounded_at_least"": true}]","[{""actor"": ""ISKP"", ""source"": '
+        '{""citation"": ""c""}}]","{""a"": ""\\u00e9""}"\n', encoding="utf-8")
+    api.import_file(url, path)
+    shown = api.show(url, "OK")
+    assert shown["killed"]["best"] == 3 and shown["actors"][0]["actor"] == "ISKP"
+    report = shown["reports"][0]
+    assert report["killed_at_least"] is False and report["wounded_at_least"] is True
+
+
+@pytest.mark.parametrize(("package", "message"), [
+    ("[" * 100_000 + "]" * 100_000, "it nests too deep"),
+    ('{"resources": [], "x": NaN}', "NaN is no number JSON allows"),
+    ('{"resources": [], "x": 1e999999}', "Out of range float values"),
+    ('{"resources": [], "x": "\\udc80"}', "surrogates not allowed"),
+])
+def test_a_datapackage_json_that_cannot_be_written_back_is_refused_first(tmp_path: Path, package: str,
+                                                                          message: str) -> None:
+    url = f"sqlite:///{tmp_path / 'incidents.db'}"
+    api.init(url, registry=False)
+    (tmp_path / "datapackage.json").write_text(package, encoding="utf-8")
+    result = CliRunner().invoke(cli, ["--db", url, "export", "incidents", "--out", str(tmp_path / "x.csv")])
+    assert result.exit_code == 2 and message in result.stderr, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    assert not (tmp_path / "x.csv").exists()
+    assert (tmp_path / "datapackage.json").read_text(encoding="utf-8") == package
+
+
+def test_a_timeline_chart_of_any_years_is_drawn(tmp_path: Path) -> None:
+    """Matplotlib draws years 1 to 9999 only; an incident in year 1 or 9999 (both valid dates) is charted."""
+    from PIL import Image
+
+    url = f"sqlite:///{tmp_path / 'incidents.db'}"
+    api.init(url)
+    for day in ("0001-01-01", "2018-07-13", "9999-12-31"):
+        api.add(url, date=day, country="PAK", citation=f"test record {day}", perpetrators=["ISKP"], killed=1)
+    choices: list[dict[str, Any]] = [{}, {"by": "actor"}, {"since": "0001", "until": "0500"}]
+    for options in choices:
+        path = tmp_path / f"chart-{len(options)}.png"
+        api.chart(url, "timeline", path, freq="year", **options)
+        assert Image.open(path).size[0] > 500
+
+
+def test_what_a_killed_write_left_is_swept_by_the_next_write_in_its_folder(tmp_path: Path) -> None:
+    """A SIGKILL part-way through a write leaves a hidden '.NAME.<12 hex>.part' file; the next write into that
+    folder, of any file, removes such leftovers once they are a minute old, and nothing else."""
+    url = f"sqlite:///{tmp_path / 'incidents.db'}"
+    api.init(url, registry=False)
+    old = tmp_path / ".yesterday.csv.0123456789ab.part"
+    fresh = tmp_path / ".running.csv.ba9876543210.part"  # a write still going on in another process
+    mine = tmp_path / ".notes.part"  # not the tool's pattern: someone else's file
+    for path in (old, fresh, mine):
+        path.write_text("half", encoding="utf-8")
+    an_hour_ago = time.time() - 3600
+    os.utime(old, (an_hour_ago, an_hour_ago))
+    os.utime(mine, (an_hour_ago, an_hour_ago))
+    api.export(url, "incidents", tmp_path / "today.csv")
+    assert not old.exists() and fresh.exists() and mine.exists()

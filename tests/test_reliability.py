@@ -87,22 +87,11 @@ class Curation(RuleBasedStateMachine):
 
     @invariant()
     def database_is_whole(self) -> None:
-        with sqlite3.connect(self.folder / "incidents.db") as connection:
-            assert connection.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-            assert connection.execute("PRAGMA foreign_key_check").fetchall() == []
+        assert_whole(self.folder / "incidents.db")
 
     @invariant()
     def figures_are_the_reports(self) -> None:
-        engine = make_engine(self.url)
-        try:
-            with session_factory(engine)() as session:
-                for incident in session.scalars(select(Incident).where(Incident.merged_into_id.is_(None))):
-                    low, latest, high = derive_figures(reports_of(session, incident.id), "killed")
-                    assert (incident.killed_low, incident.killed_high) == (low, high), incident.key
-                    if not incident.killed_best_manual:
-                        assert incident.killed_best == latest, incident.key
-        finally:
-            engine.dispose()
+        assert_figures_are_the_reports(self.url)
 
     def _export(self, name: str, url: str | None = None) -> bytes:
         engine = make_engine(url or self.url)
@@ -123,6 +112,29 @@ class Curation(RuleBasedStateMachine):
         for path in self.folder.iterdir():
             path.unlink()
         self.folder.rmdir()
+
+
+def assert_whole(database: Path) -> None:
+    """The SQLite file passes its integrity and foreign-key checks."""
+    with sqlite3.connect(database) as connection:
+        assert connection.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert connection.execute("PRAGMA foreign_key_check").fetchall() == []
+    connection.close()
+
+
+def assert_figures_are_the_reports(url: str) -> None:
+    """Every live incident's killed range is what its reports give, and its best is theirs unless an analyst set
+    it."""
+    engine = make_engine(url)
+    try:
+        with session_factory(engine)() as session:
+            for incident in session.scalars(select(Incident).where(Incident.merged_into_id.is_(None))):
+                low, latest, high = derive_figures(reports_of(session, incident.id), "killed")
+                assert (incident.killed_low, incident.killed_high) == (low, high), incident.key
+                if not incident.killed_best_manual:
+                    assert incident.killed_best == latest, incident.key
+    finally:
+        engine.dispose()
 
 
 Curation.TestCase.settings = settings(

@@ -212,7 +212,7 @@ def later_coarse(last_month: Any, last_year: Any, last_day: date | None) -> str 
     """Of a group's latest month-dated and year-dated incidents (first days, or None), the one whose period ends
     last, as text at its precision ('2023-08', '2023'), when it may be later than `last_day`; else None."""
     found = [(period_end(day, precision), day, precision) for day, precision in (
-        (_day(last_month), DatePrecision.MONTH), (_day(last_year), DatePrecision.YEAR)) if day is not None]
+        (as_day(last_month), DatePrecision.MONTH), (as_day(last_year), DatePrecision.YEAR)) if day is not None]
     if not found:
         return None
     end, start, precision = max(found)
@@ -221,7 +221,8 @@ def later_coarse(last_month: Any, last_year: Any, last_day: date | None) -> str 
     return date_at_precision(start, precision)
 
 
-def _day(value: Any) -> date | None:
+def as_day(value: Any) -> date | None:
+    """A day from the database as a date (SQLite gives text, PostgreSQL a date; pandas NaT or NaN is None)."""
     if value is None or (not isinstance(value, str | date) and pd.isna(value)):
         return None
     return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from incidents.analysis.filters import Filters, in_scope
 from incidents.analysis.sql import (
     actor_groups,
+    as_day,
     frame_of,
     group_links,
     group_names,
@@ -93,8 +94,8 @@ def group_summary(
     frame["unknown_wounded"] = frame["incidents"] - frame["known_wounded"]
     frame["killed_per_incident"] = (frame["killed_best"].astype("Float64")
                                     / frame["known_killed"].where(frame["known_killed"] > 0)).round(2)
-    frame["first_attack"] = [_as_date(value) for value in frame["first_attack"]]
-    frame["last_attack"] = [_as_date(value) for value in frame["last_attack"]]
+    frame["first_attack"] = [as_day(value) for value in frame["first_attack"]]
+    frame["last_attack"] = [as_day(value) for value in frame["last_attack"]]
     frame["days_since_last"] = [(as_of - last).days if last else None for last in frame["last_attack"]]
     frame["days_since_last"] = frame["days_since_last"].astype("Int64")
     frame["last_coarse_attack"] = [
@@ -139,8 +140,3 @@ def group_summary(
     frame = frame.sort_values(["incidents", "group"], ascending=[False, True]).reset_index(drop=True)
     return frame[COLUMNS]
 
-
-def _as_date(value: Any) -> date | None:
-    if value is None or (not isinstance(value, str | date) and pd.isna(value)):
-        return None
-    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])

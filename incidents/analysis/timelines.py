@@ -21,6 +21,7 @@ from incidents.analysis.reads import date_text
 from incidents.analysis.sql import (
     FREQUENCIES,
     actor_groups,
+    as_day,
     days_between,
     frame_of,
     group_names,
@@ -31,6 +32,7 @@ from incidents.analysis.sql import (
     year_of,
 )
 from incidents.errors import FieldError, option
+from incidents.limits import limit, override
 from incidents.models import Actor, Incident, IncidentActor, Location, Report, Role
 
 # The precisions an event may have to be placed in a period of each frequency.
@@ -154,7 +156,7 @@ def period_floor(moment: pd.Timestamp, freq: str) -> pd.Timestamp:
 
 def _zero_fill(frame: pd.DataFrame, freq: str, since: date | None, until: date | None,
                grouped: bool) -> pd.DataFrame:
-    frame["period"] = pd.to_datetime(frame["period"])
+    frame["period"] = pd.to_datetime(frame["period"].astype(str).str[:10], format="%Y-%m-%d")  # SQLite: text; PG: dates
     for measure in MEASURES:
         frame[measure] = pd.to_numeric(frame[measure]).astype("Int64" if measure in UNKNOWN_OF else "int64")
     if frame.empty and not (since and until):
@@ -164,10 +166,12 @@ def _zero_fill(frame: pd.DataFrame, freq: str, since: date | None, until: date |
     periods = pd.date_range(start, end, freq=FREQUENCIES[freq])
     groups = sorted(frame["group"].dropna().unique()) if grouped and not frame.empty else []
     cells = len(periods) * max(1, len(groups))
-    if cells > MAX_TIMELINE_ROWS:
+    if cells > limit("TIMELINE_ROWS"):
         raise FieldError("freq", freq, f"would make a timeline of {cells:,} rows ({len(periods):,} periods"
-                         + (f" x {len(groups):,} groups" if grouped else "") + f", more than {MAX_TIMELINE_ROWS:,}); "
-                         f"choose a coarser {option('freq')} or a shorter {option('since')}/{option('until')} range")
+                         + (f" x {len(groups):,} groups" if grouped else "")
+                         + f", more than {limit('TIMELINE_ROWS'):,}); "
+                         f"choose a coarser {option('freq')} or a shorter {option('since')}/{option('until')} range "
+                         f"({override('TIMELINE_ROWS')})")
     if grouped:
         index = pd.MultiIndex.from_product([periods, groups], names=["period", "group"])
         frame = frame.set_index(["period", "group"]).reindex(index, fill_value=0).reset_index()
@@ -211,7 +215,6 @@ def event_log(session: Session, filters: Filters | None = None) -> pd.DataFrame:
     ).astype({name: "Int64" for name in ("killed_low", "killed_best", "killed_high", "wounded_best", "sources")})
 
 
-MAX_TIMELINE_ROWS = 1_000_000  # a zero-filled timeline longer than this is a mistake, not a chart: said, not built
 MIN_BASELINE_YEARS = 3  # fewer years than this give no baseline to call a year quiet or active
 
 
@@ -265,7 +268,7 @@ def gaps(session: Session, filters: Filters | None = None, rollup: bool = False,
     spells_by_group: dict[str, list[dict[str, Any]]] = {}
     for row in longest:
         spells_by_group.setdefault(names[row.group], []).append(
-            {"after": _as_date(row.after), "before": _as_date(row.before), "days": int(row.days)})
+            {"after": as_day(row.after), "before": as_day(row.before), "days": int(row.days)})
     years = pd.DataFrame(yearly, columns=["group", "year", "incidents", "first", "last", "last_month", "last_year"])
     years["group"] = years["group"].map(names)
     rows, year_rows = [], []
@@ -288,8 +291,8 @@ def gaps(session: Session, filters: Filters | None = None, rollup: bool = False,
             flag = "quiet" if y in quiet else "active" if y in active else ""
             year_rows.append({"group": group_name, "year": y, "incidents": int(n), "flag": flag,
                               "median": median})
-        first_attack = min((_as_date(v) for v in part["first"] if v is not None), default=None)
-        last_attack = max((_as_date(v) for v in part["last"] if v is not None), default=None)
+        first_attack = min((day for v in part["first"] if (day := as_day(v)) is not None), default=None)
+        last_attack = max((day for v in part["last"] if (day := as_day(v)) is not None), default=None)
         rows.append({
             "group": group_name, "incidents": int(series.sum()), "first_attack": first_attack,
             "last_attack": last_attack,
@@ -309,6 +312,3 @@ def gaps(session: Session, filters: Filters | None = None, rollup: bool = False,
     result.groups.attrs["as_of"] = as_of
     return result
 
-
-def _as_date(value: Any) -> date:
-    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])

@@ -13,7 +13,8 @@ from typing import Any
 
 import click
 
-from incidents.errors import DataWarning, IncidentsError
+from incidents.errors import DataWarning, IncidentsError, UsageError
+from incidents.files import NO_ROOM, no_room
 
 _COMMAND = "incidents.command"  # ctx.meta key: the command that runs (the innermost one resolved)
 
@@ -87,7 +88,8 @@ class IncidentsGroup(click.Group):
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
             raise  # --help, Ctrl-C and click's own usage errors: click prints them
         except Exception as exc:
-            error = exc if isinstance(exc, IncidentsError) else _database_error(exc) or _file_error(exc)
+            error = (exc if isinstance(exc, IncidentsError) else _database_error(exc) or _file_error(exc)
+                     or _not_text(exc))
             if error is None:
                 raise
             from incidents.cli import render
@@ -96,10 +98,21 @@ class IncidentsGroup(click.Group):
             ctx.exit(error.exit_code)
 
 
+def _not_text(exc: Exception) -> IncidentsError | None:
+    """A value typed with bytes that are not UTF-8 (the shell passes them on as lone surrogates): no database can
+    store it, and the driver says so only when it is sent."""
+    if isinstance(exc, UnicodeEncodeError) and "surrogates not allowed" in str(exc):
+        shown = exc.object[max(0, exc.start - 20):exc.end + 20].encode("utf-8", "backslashreplace").decode()
+        return UsageError(f"A value holds bytes that are not UTF-8 text ({shown!r}); type it again as UTF-8")
+    return None
+
+
 def _file_error(exc: Exception) -> IncidentsError | None:
     """A file the system would not read or write (full disk, no permission, ...) as one line naming it."""
     if isinstance(exc, OSError) and exc.filename:
         return IncidentsError(f"Cannot use the file {exc.filename}: {exc.strerror or exc}")
+    if isinstance(exc, OSError) and exc.errno in NO_ROOM:  # a write with no file named: a full disk
+        return no_room(None, exc)
     return None
 
 

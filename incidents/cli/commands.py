@@ -213,12 +213,13 @@ def gaps(ctx: click.Context, rollup: bool, role: str, as_json: bool, **filters: 
 @click.pass_context
 def list_(ctx: click.Context, limit: int, as_json: bool, **filters: Any) -> None:
     """List incidents, newest first, with perpetrators and tolls."""
-    rows, total = api.incidents(_db(ctx), limit=limit, **filters)
-    if as_json:
-        output.print_json({"total": total, "incidents": rows})
-    else:
-        output.as_of_note(filters.get("as_of"))
-        output.incident_table(rows, total)
+    if as_json:  # every row asked for, written as read
+        with api.incident_listing(_db(ctx), limit=limit, **filters) as (listed, matching):
+            output.print_json({"total": matching, "incidents": output.LazyList(listed)})
+        return
+    rows, total = api.incidents(_db(ctx), limit=min(limit, output.MAX_TABLE_ROWS), **filters)
+    output.as_of_note(filters.get("as_of"))
+    output.incident_table(rows, total, asked=limit)
 
 
 @cli.command()

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import re
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -13,6 +13,8 @@ from rich.console import Console
 from rich.markup import escape as escape_markup
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
+
+from incidents.files import LazyList, write_json
 
 # soft_wrap: messages are not hard-wrapped (a long URL stays copyable); tables still fit the terminal.
 console = Console(soft_wrap=True)
@@ -50,8 +52,10 @@ def note(message: str) -> None:
 
 
 def print_json(data: Any) -> None:
-    # print() rather than rich, so scripts get exactly the JSON and nothing else.
-    print(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+    # Plain stdout rather than rich, so scripts get exactly the JSON and nothing else; in pieces, so that a long
+    # frame (frame_json) is never held whole as text.
+    write_json(sys.stdout, data, indent=2)
+    sys.stdout.write("\n")
 
 
 def _range(low: int | None, best: int | None, high: int | None) -> str:
@@ -66,7 +70,8 @@ def _perpetrators(items: list[dict[str, Any]]) -> str:
     return "; ".join(f"{p['actor']} ({p['attribution'] or 'unstated'})" for p in items) or "-"
 
 
-def incident_table(rows: list[dict[str, Any]], total: int, title: str = "Incidents") -> None:
+def incident_table(rows: list[dict[str, Any]], total: int, title: str = "Incidents", asked: int = 0) -> None:
+    """Incidents as a table; `asked` is the --limit given, when it was more than a table shows (MAX_TABLE_ROWS)."""
     table = Table(title=f"{title}: {total}" if total > len(rows) else title, show_lines=False)
     for name, style in (("key", "cyan"), ("date", ""), ("place", ""), ("perpetrators", "magenta"),
                         ("killed", "red"), ("wounded", ""), ("reports", "")):
@@ -79,7 +84,9 @@ def incident_table(rows: list[dict[str, Any]], total: int, title: str = "Inciden
             "?" if row["wounded_best"] is None else str(row["wounded_best"]), str(row["reports"]),
         )))
     console.print(table)
-    if total > len(rows):
+    if asked > len(rows) == MAX_TABLE_ROWS:
+        note(f"The table shows the first {MAX_TABLE_ROWS:,} of {min(asked, total):,} rows; --json gives them all")
+    elif total > len(rows):
         console.print(f"[dim]Showing {len(rows)} of {total}; use --limit to see more.[/dim]")
     elif not rows:
         console.print("[dim]No incident matches these filters.[/dim]")
@@ -237,9 +244,19 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def frame_table(frame: Any, title: str, columns: list[str] | None = None) -> None:
-    """A pandas DataFrame as a rich table (the columns given, else all)."""
+# A terminal table longer than this shows its first rows and says where the rest is: drawing a million rows would
+# take minutes and gigabytes, and nobody reads them on a screen.
+MAX_TABLE_ROWS = 10_000
+
+
+def frame_table(frame: Any, title: str, columns: list[str] | None = None, rows: int | None = None) -> None:
+    """A pandas DataFrame as a rich table (the columns given, else all); at most MAX_TABLE_ROWS rows, with a note
+    saying how many there are (`rows`, when `frame` is already their head) and that --json gives them all."""
     columns = columns or list(frame.columns)
+    rows = len(frame) if rows is None else rows
+    if rows > MAX_TABLE_ROWS:
+        note(f"The table shows the first {MAX_TABLE_ROWS:,} of {rows:,} rows; --json gives them all")
+        frame = frame.head(MAX_TABLE_ROWS)
     table = Table(title=escape(title), title_justify="left")
     for name in columns:
         numeric = str(frame[name].dtype).lower().startswith(("int", "float"))
@@ -269,10 +286,10 @@ def period_label(value: Any, freq: str) -> str:
 
 def timeline_table(frame: Any, freq: str, by: str | None, as_of: str | None) -> None:
     """A timeline, then the incidents too coarsely dated to place in its periods."""
-    shown = frame.copy()
+    shown = frame.head(MAX_TABLE_ROWS).copy()
     shown["period"] = [period_label(value, freq) for value in shown["period"]]
     as_of_note(as_of)
-    frame_table(shown, f"Timeline by {freq}" + (f", per {by}" if by else ""))
+    frame_table(shown, f"Timeline by {freq}" + (f", per {by}" if by else ""), rows=len(frame))
     for precision, figures in frame.attrs["unplaced"].items():
         killed = "unknown" if figures["killed_best"] is None else figures["killed_best"]
         console.print(
@@ -366,12 +383,13 @@ def history_table(rows: list[dict[str, Any]], key: str) -> None:
 
 
 def frame_json(frame: Any) -> list[dict[str, Any]]:
-    """A DataFrame as JSON-ready rows of plain values (dates print as YYYY-MM-DD, as in `list` and `show`)."""
+    """A DataFrame as JSON-ready rows of plain values (dates print as YYYY-MM-DD, as in `list` and `show`), made
+    as print_json writes them (a LazyList)."""
     from incidents.analysis.sql import plain
 
     columns = list(frame.columns)
-    return [{name: plain(value) for name, value in zip(columns, row, strict=True)}
-            for row in frame.itertuples(index=False)]
+    return LazyList({name: plain(value) for name, value in zip(columns, row, strict=True)}
+                    for row in frame.itertuples(index=False))
 
 
 def duplicate_table(pairs: list[dict[str, Any]]) -> None:

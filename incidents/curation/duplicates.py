@@ -27,6 +27,7 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from incidents import limits
 from incidents.analysis.filters import Filters, counted_link
 from incidents.analysis.sql import frame_of
 from incidents.errors import FieldError, option
@@ -35,7 +36,6 @@ from incidents.records import normalize_name
 
 WEIGHTS = {"date": 0.30, "place": 0.30, "actor": 0.20, "toll": 0.20}
 MAX_DAYS, MAX_KM = 366, 1000.0  # the widest window `duplicates` searches
-MAX_CANDIDATE_PAIRS = 5_000_000  # pairs held before scoring (about 1 GB); a wider search is refused
 SAME_DISTRICT_KM_FACTOR = 4  # two records in one district may be this many times --km apart (centroids)
 DISTRICT_WORDS = {"district", "agency", "province", "division", "tehsil", "town", "city"}
 
@@ -89,6 +89,8 @@ def candidate_pairs(session: Session, days: int = 3, km: float = 25.0, limit: in
         raise FieldError("days", days, f"is not a whole number of days from 0 to {MAX_DAYS}")
     if not math.isfinite(km) or not 0 < km <= MAX_KM:
         raise FieldError("km", km, f"is not a distance above 0 and at most {MAX_KM} km")
+    if not 0 <= min_score <= 1:  # NaN is neither
+        raise FieldError("min_score", min_score, "is not a score from 0 to 1")
     frame = frame_of(session, select(
         Incident.id, Incident.key, Incident.date_start, Incident.origin_dataset, Incident.killed_best,
         Location.country, Location.admin1, Location.admin2, Location.latitude, Location.longitude,
@@ -97,41 +99,49 @@ def candidate_pairs(session: Session, days: int = 3, km: float = 25.0, limit: in
         ["id", "key", "date", "dataset", "killed", "country", "admin1", "admin2", "lat", "lon"])
     if frame.empty:
         return []
-    frame["date"] = pd.to_datetime(frame["date"])
+    frame["date"] = pd.to_datetime(frame["date"].astype(str).str[:10], format="%Y-%m-%d")
     frame["area1"] = frame["admin1"].map(_area)
     frame["area2"] = frame["admin2"].map(_area)
     frame["dataset"] = frame["dataset"].fillna("")
 
-    pairs = _nearby_pairs(frame, days, SAME_DISTRICT_KM_FACTOR * km)
-    if pairs.empty:
-        return []
-    distance = _haversine_km(pairs["lat_a"], pairs["lon_a"], pairs["lat_b"], pairs["lon_b"])
-    same2 = (pairs["area2_a"] != "") & (pairs["area2_a"] == pairs["area2_b"])
-    same1 = (pairs["area1_a"] != "") & (pairs["area1_a"] == pairs["area1_b"])
-    has_coords = distance.notna()
-    pairs = pairs.assign(km_apart=distance, same2=same2, same1=same1)
-    # With coordinates on both sides distance decides (the same district stretches it to 4 x km, for a
-    # dataset that puts an event at its district's centre); without, the district, else the province.
-    pairs = pairs[(has_coords & ((distance <= km) | (same2 & (distance <= SAME_DISTRICT_KM_FACTOR * km))))
-                  | (~has_coords & (same2 | same1))]
-    if pairs.empty:
-        return []
+    # Candidates are found as row positions only (a few bytes a pair); the rows' columns are looked up for the
+    # pairs found, so memory follows the answer, not the search.
+    a, b, apart = _nearby_pairs(frame, days, km)
+    lat, lon = frame["lat"].to_numpy("float64", na_value=np.nan), frame["lon"].to_numpy("float64", na_value=np.nan)
+    km_apart = _haversine_km(lat[a], lon[a], lat[b], lon[b])
+    area2, area1 = _codes(frame["area2"]), _codes(frame["area1"])
+    same2 = (area2[a] >= 0) & (area2[a] == area2[b])
+    same1 = (area1[a] >= 0) & (area1[a] == area1[b])
 
-    date_score = 1 - pairs["days_apart"] / (days + 1)
-    coord_score = (1 - pairs["km_apart"] / km).clip(lower=0).fillna(0)
-    area_score = np.where(pairs["same2"], 1.0, np.where(pairs["same1"], 0.5, 0.0))
-    place_score = np.maximum(coord_score, area_score)
-    toll_a, toll_b = pairs["killed_a"].astype("float"), pairs["killed_b"].astype("float")
-    top = np.maximum(toll_a, toll_b).replace(0, 1)
-    toll_score = (1 - (toll_a - toll_b).abs() / top).fillna(0.5)
-    shared, actor_score = _actor_similarity(session, pairs)
-    score = (WEIGHTS["date"] * date_score + WEIGHTS["place"] * place_score + WEIGHTS["actor"] * actor_score
-             + WEIGHTS["toll"] * toll_score)
-    pairs = pairs.assign(score=score.round(3), date_score=date_score, place_score=place_score,
-                         actor_score=actor_score, toll_score=toll_score, shared=shared)
-    pairs = pairs[pairs["score"] >= min_score].sort_values(["score", "key_a", "key_b"], ascending=[False, True, True])
+    date_score = 1 - apart / (days + 1)
+    coord_score = np.nan_to_num(np.clip(1 - km_apart / km, 0, None), nan=0.0)
+    place_score = np.maximum(coord_score, np.where(same2, 1.0, np.where(same1, 0.5, 0.0)))
+    killed = frame["killed"].to_numpy("float64", na_value=np.nan)
+    toll_a, toll_b = killed[a], killed[b]
+    top = np.maximum(toll_a, toll_b)
+    top[top == 0] = 1
+    toll_score = np.nan_to_num(1 - np.abs(toll_a - toll_b) / top, nan=0.5)
+    ids = frame["id"].to_numpy()
+    perpetrators = _perpetrators(session, set(ids[a]) | set(ids[b]))
+    actor_score = np.fromiter((_actor_score(perpetrators.get(x, set()), perpetrators.get(y, set()))
+                               for x, y in zip(ids[a], ids[b], strict=True)), dtype="float64", count=len(a))
+    score = np.round(WEIGHTS["date"] * date_score + WEIGHTS["place"] * place_score + WEIGHTS["actor"] * actor_score
+                     + WEIGHTS["toll"] * toll_score, 3)
+    keep = score >= min_score
+    if limit is not None and 0 < limit < keep.sum():  # only the best `limit` (and any tied with the last) are built
+        keep &= score >= np.sort(score[keep])[-limit]
+    chosen = np.flatnonzero(keep)
+    keys = frame["key"].to_numpy()
+    pairs = pd.DataFrame({
+        "key_a": keys[a[chosen]], "key_b": keys[b[chosen]], "id_a": ids[a[chosen]], "id_b": ids[b[chosen]],
+        "score": score[chosen], "days_apart": apart[chosen], "km_apart": km_apart[chosen], "same2": same2[chosen],
+        "killed_a": toll_a[chosen], "killed_b": toll_b[chosen], "date_score": date_score[chosen],
+        "place_score": place_score[chosen], "actor_score": actor_score[chosen], "toll_score": toll_score[chosen],
+    }).sort_values(["score", "key_a", "key_b"], ascending=[False, True, True])
     if limit is not None:
         pairs = pairs.head(limit)
+    pairs["shared"] = [sorted(perpetrators.get(x, set()) & perpetrators.get(y, set()))
+                       for x, y in zip(pairs["id_a"], pairs["id_b"], strict=True)]
     return [
         Pair(score=float(r.score), a=r.key_a, b=r.key_b, days_apart=int(r.days_apart),
              km_apart=None if pd.isna(r.km_apart) else round(float(r.km_apart), 1), same_admin2=bool(r.same2),
@@ -144,62 +154,114 @@ def candidate_pairs(session: Session, days: int = 3, km: float = 25.0, limit: in
     ]
 
 
-def _nearby_pairs(frame: pd.DataFrame, days: int, reach_km: float) -> pd.DataFrame:
-    """Each unordered pair of rows in one country at most `days` apart that could be near: with coordinates
-    on both sides, in neighbouring grid cells of `reach_km`; otherwise in the same province. Blocking on
-    place as well as date keeps this small: a whole-country merge per day grew with the square of the
-    attacks a day (1.2 GB for 100,000 synthetic incidents)."""
+def _codes(values: pd.Series) -> np.ndarray:
+    """Each value as a whole number, equal values equal; '' (unknown) as -1, equal to nothing."""
+    codes = pd.factorize(values)[0]
+    return np.where(values.to_numpy() == "", -1, codes)
+
+
+MERGE_ROWS = 500_000  # rows one merge step makes at most: a bigger merge is made in parts
+LOOKED_AT_PER_PAIR = 50  # a search may compare this many pairs for each candidate pair it may hold
+
+
+def _nearby_pairs(frame: pd.DataFrame, days: int, km: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each unordered pair of rows that the rules make a candidate (the module doc: one country, at most `days`
+    apart, near, not two rows of one dataset), as (row position a, row position b, days apart), a the later (or,
+    on one day, a's key first).
+
+    Rows are blocked by place (grid cells of 4 x km, district or province) and by spells of days + 1 days, so
+    each merge pairs only rows that could be candidates (a whole-country merge per day grew with the square of
+    the attacks a day: 1.2 GB for 100,000 synthetic incidents), and the number of merges does not grow with
+    `days`. Merges are sized before they are made and made in parts of MERGE_ROWS; past limits CANDIDATE_PAIRS
+    pairs found (or LOOKED_AT_PER_PAIR times that compared) the search is refused."""
+    reach_km = SAME_DISTRICT_KM_FACTOR * km
     cell = reach_km / 111.0  # degrees of latitude; a degree of longitude is shorter, so look further along it
-    located = frame[frame["lat"].notna() & frame["lon"].notna()].copy()
-    widest = float(np.cos(np.radians(located["lat"].astype(float).abs().max()))) if not located.empty else 1.0
+    day = (frame["date"] - pd.Timestamp("1970-01-01")).dt.days.to_numpy("int64")
+    lat, lon = frame["lat"].to_numpy("float64", na_value=np.nan), frame["lon"].to_numpy("float64", na_value=np.nan)
+    area1, area2 = _codes(frame["area1"]), _codes(frame["area2"])
+    rows = pd.DataFrame({
+        "pos": np.arange(len(frame), dtype="int64"), "country": _codes(frame["country"].fillna("")),
+        "spell": day // (days + 1), "area1": area1, "area2": area2,
+    })
+    dataset = _codes(frame["dataset"])
+    order = frame["key"].rank(method="first").to_numpy()  # each row's place in key order
+    located_mask = ~(np.isnan(lat) | np.isnan(lon))
+    located = rows[located_mask].copy()
+    widest = float(np.cos(np.radians(np.abs(lat[located_mask]).max()))) if located_mask.any() else 1.0
     lon_reach = int(np.ceil(1 / max(widest, 0.05)))
-    located["cy"] = np.floor(located["lat"].astype(float) / cell).astype("int64")
-    located["cx"] = np.floor(located["lon"].astype(float) / cell).astype("int64")
-    unlocated = frame[frame["lat"].isna() | frame["lon"].isna()]
-    keyed = frame[frame["area1"] != ""]
-    pieces: list[pd.DataFrame] = []
-    total = 0
+    located["cy"] = np.floor(lat[located_mask] / cell).astype("int64")
+    located["cx"] = np.floor(lon[located_mask] / cell).astype("int64")
+    unlocated = rows[~located_mask]
+    found: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    held = compared = 0
 
-    def add(piece: pd.DataFrame) -> None:
-        nonlocal total
-        total += len(piece)
-        if total > MAX_CANDIDATE_PAIRS:  # memory grows with the pairs; past this it is no search any more
-            km = reach_km / SAME_DISTRICT_KM_FACTOR
-            raise FieldError("days", days, f"with {option('km')} {km:g} gives more than {MAX_CANDIDATE_PAIRS:,} "
-                             f"candidate pairs; narrow {option('days')} or {option('km')}")
-        pieces.append(piece)
+    def refuse(verb: str, bound: int, what: str) -> FieldError:
+        return FieldError("days", days, f"with {option('km')} {km:g} {verb} more than {bound:,} {what}; narrow "
+                          f"{option('days')} or {option('km')} ({limits.override('CANDIDATE_PAIRS')})")
 
-    for offset in range(days + 1):
-        shift = pd.Timedelta(days=offset)
+    def candidates(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        apart = day[a] - day[b]
+        # a the later; on one day each pair comes both ways round (a with b, b with a): a's key first is kept.
+        keep = (((apart > 0) & (apart <= days)) | ((apart == 0) & (order[a] < order[b]))) \
+            & ((dataset[a] < 0) | (dataset[a] != dataset[b]))
+        a, b, apart = a[keep], b[keep], apart[keep]
+        distance = _haversine_km(lat[a], lon[a], lat[b], lon[b])
+        same2 = (area2[a] >= 0) & (area2[a] == area2[b])
+        same1 = (area1[a] >= 0) & (area1[a] == area1[b])
+        # With coordinates on both sides distance decides (the same district stretches it to 4 x km, for a
+        # dataset that puts an event at its district's centre); without, the district, else the province.
+        with np.errstate(invalid="ignore"):
+            near = np.where(np.isnan(distance), same2 | same1,
+                            (distance <= km) | (same2 & (distance <= SAME_DISTRICT_KM_FACTOR * km)))
+        return a[near].astype("int32"), b[near].astype("int32"), apart[near].astype("int32")
+
+    def add(left: pd.DataFrame, right: pd.DataFrame, on: list[str]) -> None:
+        nonlocal held, compared
+        matches = left.join(right.groupby(on).size().rename("matches"), on=on)["matches"].fillna(0)
+        expected = matches.to_numpy("int64")
+        compared += int(expected.sum())
+        if compared > LOOKED_AT_PER_PAIR * limits.limit("CANDIDATE_PAIRS"):  # no search any more, and slow
+            raise refuse("would compare", LOOKED_AT_PER_PAIR * limits.limit("CANDIDATE_PAIRS"), "pairs of records")
+        if not expected.any():
+            return
+        parts = np.cumsum(expected) // MERGE_ROWS
+        for part in np.split(np.arange(len(left)), np.flatnonzero(np.diff(parts)) + 1):
+            merged = left.iloc[part][[*on, "pos"]].merge(right[[*on, "pos"]], on=on, suffixes=("_a", "_b"))
+            piece = candidates(merged["pos_a"].to_numpy(), merged["pos_b"].to_numpy())
+            del merged
+            held += len(piece[0])
+            if held > limits.limit("CANDIDATE_PAIRS"):
+                raise refuse("gives", limits.limit("CANDIDATE_PAIRS"), "candidate pairs")
+            found.append(piece)
+
+    for shift in (0, 1):  # b in a's spell, or in the spell before
         for dy in (-1, 0, 1):
             for dx in range(-lon_reach, lon_reach + 1):
-                moved = located.assign(date=located["date"] + shift, cy=located["cy"] + dy, cx=located["cx"] + dx)
-                add(located.merge(moved, on=["country", "date", "cy", "cx"], suffixes=("_a", "_b"))
-                    .assign(days_apart=offset))
-        if not unlocated.empty:
-            for left, right in ((unlocated, keyed), (keyed, unlocated)):
-                moved = right.assign(date=right["date"] + shift)
-                add(left[left["area1"] != ""].merge(moved, on=["country", "date", "area1"], suffixes=("_a", "_b"))
-                    .assign(days_apart=offset, area1_a=lambda f: f["area1"], area1_b=lambda f: f["area1"]))
-    pairs = pd.concat(pieces, ignore_index=True)
-    pairs = pairs[(pairs["id_a"] != pairs["id_b"])
-                  & ((pairs["dataset_a"] == "") | (pairs["dataset_a"] != pairs["dataset_b"]))]
-    # One row per unordered pair, the closer in time kept.
-    low = np.minimum(pairs["id_a"], pairs["id_b"])
-    high = np.maximum(pairs["id_a"], pairs["id_b"])
-    return (pairs.assign(pair_low=low, pair_high=high).sort_values("days_apart")
-            .drop_duplicates(["pair_low", "pair_high"]).reset_index(drop=True))
+                moved = located.assign(spell=located["spell"] + shift, cy=located["cy"] + dy, cx=located["cx"] + dx)
+                add(located, moved, ["country", "spell", "cy", "cx"])
+        if not unlocated.empty:  # by district and by province, each pair with an unlocated side
+            for area in ("area2", "area1"):
+                for left, right in ((unlocated, rows), (rows[located_mask], unlocated)):
+                    add(left[left[area] >= 0], right[right[area] >= 0].assign(spell=right["spell"] + shift),
+                        ["country", "spell", area])
+    if not found:
+        empty = np.array([], dtype="int32")
+        return empty, empty, empty
+    a, b, apart = (np.concatenate(parts) for parts in zip(*found, strict=True))
+    # Once each: a pair with an unlocated side may be found by its district and by its province.
+    _, first = np.unique(a.astype("int64") * len(frame) + b, return_index=True)
+    first.sort()
+    return a[first], b[first], apart[first]
 
 
-def _haversine_km(lat1: pd.Series, lon1: pd.Series, lat2: pd.Series, lon2: pd.Series) -> pd.Series:
-    lat1, lon1, lat2, lon2 = (np.radians(s.astype("float")) for s in (lat1, lon1, lat2, lon2))
+def _haversine_km(lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray, lon2: np.ndarray) -> np.ndarray:
+    lat1, lon1, lat2, lon2 = (np.radians(values) for values in (lat1, lon1, lat2, lon2))
     h = np.sin((lat2 - lat1) / 2) ** 2 + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
-    return pd.Series(2 * 6371.0088 * np.arcsin(np.sqrt(h)), index=lat1.index)
+    return np.asarray(2 * 6371.0088 * np.arcsin(np.sqrt(h)))
 
 
-def _actor_similarity(session: Session, pairs: pd.DataFrame) -> tuple[list[list[str]], np.ndarray]:
-    """Per pair: the top-level perpetrators both name, and the actor score."""
-    ids = set(pairs["id_a"]) | set(pairs["id_b"])
+def _perpetrators(session: Session, ids: set[int]) -> dict[int, set[str]]:
+    """The top-level perpetrators each incident of `ids` names (a denial and an "Unknown" name no one)."""
     roots = _roots(session)
     perpetrators: dict[int, set[str]] = {}
     for incident_id, actor_id in session.execute(
@@ -208,10 +270,8 @@ def _actor_similarity(session: Session, pairs: pd.DataFrame) -> tuple[list[list[
                    Actor.kind != ActorKind.UNIDENTIFIED.value)):  # two "Unknown"s are no evidence of one attack
         if incident_id in ids:  # filtered here: an IN (...) of every candidate could pass SQLite's variable limit
             perpetrators.setdefault(incident_id, set()).add(roots[actor_id][1])
-    shared_lists, scores = [], []
-    for a, b in zip(pairs["id_a"], pairs["id_b"], strict=True):
-        left, right = perpetrators.get(a, set()), perpetrators.get(b, set())
-        common = sorted(left & right)
-        shared_lists.append(common)
-        scores.append(0.5 if not left or not right else (1.0 if common else 0.0))
-    return shared_lists, np.array(scores)
+    return perpetrators
+
+
+def _actor_score(left: set[str], right: set[str]) -> float:
+    return 0.5 if not left or not right else (1.0 if left & right else 0.0)

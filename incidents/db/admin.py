@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import base64
+import contextlib
+import functools
 import hashlib
 import hmac
 import os
 import shutil
 import sqlite3
 import subprocess
+import tempfile
 import unicodedata
 from pathlib import Path
 
@@ -62,6 +65,9 @@ def backup(engine: Engine, path: Path) -> str:
                 try:
                     with target:
                         source.backup(target)  # page by page, under SQLite's own locking: a consistent snapshot
+                    # One self-contained file: a copy of a WAL database is marked WAL too, and every reader of it
+                    # would leave -wal and -shm files beside it.
+                    target.execute("PRAGMA journal_mode = DELETE")
                 finally:
                     target.close()
         finally:
@@ -80,17 +86,35 @@ def restore(engine: Engine, path: Path) -> str:
     if not path.exists():
         raise DatabaseError(f"No backup at {path}")
     if is_sqlite(engine):
-        source = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-        try:
-            revision = _check_sqlite_backup(source, path)
-            target = sqlite3.connect(sqlite_file(engine) or "")
+        database = sqlite_file(engine)
+        if database is not None and database.exists() and path.samefile(database):
+            raise DatabaseError(f"{path} is the database itself (the same file), not a backup of it; nothing was "
+                                "restored")
+        if database is None:
+            raise DatabaseError("An in-memory database cannot be restored into; open a database file instead.")
+        # The backup is copied (read-only, through any WAL beside it) to a scratch file, which is checked and then
+        # restored from: SQLite's integrity_check skips CHECK constraints on a read-only connection (a backup with
+        # a negative toll passed it), the user's backup file is never written to, and what is checked is what is
+        # restored, even if the backup changes meanwhile.
+        with tempfile.TemporaryDirectory(dir=database.parent, prefix=f".{database.name}.restore-") as folder:
+            checked = Path(folder) / "backup.db"
             try:
-                with target:
-                    source.backup(target)
-            finally:
-                target.close()
-        finally:
-            source.close()
+                wal = path.with_name(path.name + "-wal")
+                # immutable: read without creating -wal and -shm files beside the backup (unless it has a WAL of
+                # its own, a copy of a live database, which must be read through)
+                mode = "mode=ro" if wal.exists() and wal.stat().st_size else "immutable=1"
+                with contextlib.closing(sqlite3.connect(f"file:{path}?{mode}", uri=True)) as source, \
+                        contextlib.closing(sqlite3.connect(checked)) as copy:
+                    source.backup(copy)
+            except sqlite3.DatabaseError as exc:
+                if "full" in str(exc):
+                    raise DatabaseError(f"No room beside {database} to check the backup before restoring it ({exc}); "
+                                        "nothing was restored") from None
+                raise DatabaseError(f"{path} is not an incidents backup: {exc}") from None
+            with contextlib.closing(sqlite3.connect(checked)) as copy:
+                revision = _check_sqlite_backup(copy, path)
+                with contextlib.closing(sqlite3.connect(database)) as target, target:
+                    copy.backup(target)
         engine.dispose()
         return f"Restored {describe(str(engine.url))} from {path} (schema revision {revision})."
     revision = _check_pg_dump(path, engine)
@@ -117,10 +141,18 @@ def _known_revision(revision: str | None, path: Path) -> str:
 
 
 def _check_sqlite_backup(source: sqlite3.Connection, path: Path) -> str:
-    """The backup's schema revision, once it is known to be a whole SQLite file with incidents' tables."""
+    """The backup's schema revision, once it is known to be a whole SQLite file (every page, index, NOT NULL and
+    CHECK constraint, and foreign key), with exactly the schema this version makes at that revision (no table,
+    trigger or view more, less or changed)."""
     try:
-        problems = [row[0] for row in source.execute("PRAGMA quick_check").fetchall()]
-        tables = {row[0] for row in source.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        problems = [row[0] for row in source.execute("PRAGMA integrity_check").fetchmany(20)]
+        if problems == ["ok"]:
+            orphans = source.execute("PRAGMA foreign_key_check").fetchall()
+            problems = [f"a row of {table} (rowid {rowid}) refers to a missing row of {parent}"
+                        for table, rowid, parent, _ in orphans[:3]]
+            problems = problems or ["ok"]
+        schema = _schema_of(source)
+        tables = {name for kind, name in schema if kind == "table"}
     except sqlite3.DatabaseError as exc:
         raise DatabaseError(f"{path} is not an incidents backup: {exc}") from None
     if problems != ["ok"]:
@@ -129,7 +161,41 @@ def _check_sqlite_backup(source: sqlite3.Connection, path: Path) -> str:
     if missing:
         raise DatabaseError(f"{path} is not an incidents backup: it has no {', '.join(missing)} table")
     row = source.execute("SELECT version_num FROM alembic_version").fetchone()
-    return _known_revision(row[0] if row else None, path)
+    revision = _known_revision(row[0] if row else None, path)
+    expected = _schema_at(revision)
+    for kind, name in sorted(set(schema) | set(expected), key=lambda item: (item[1], item[0])):
+        if schema.get((kind, name)) != expected.get((kind, name)):
+            change = ("is not in" if (kind, name) not in expected else "is missing from" if (kind, name) not in schema
+                      else "differs from the one in")
+            raise DatabaseError(f"{path} is not a backup this version can restore: its {kind} {name} {change} the "
+                                f"schema of revision {revision}; nothing was restored")
+    return revision
+
+
+@functools.cache
+def _schema_at(revision: str) -> dict[tuple[str, str], list[str]]:
+    """The schema `init` makes on SQLite at `revision` (each table, index, view and trigger with its SQL): the
+    yardstick a backup is held to, made once per process in a scratch file."""
+    from incidents.db.engine import make_engine
+    from incidents.db.migrations import upgrade
+
+    with tempfile.TemporaryDirectory(prefix="incidents-schema-") as folder:
+        reference = Path(folder) / "reference.db"
+        engine = make_engine(f"sqlite:///{reference}")
+        try:
+            upgrade(engine, revision)
+        finally:
+            engine.dispose()
+        with contextlib.closing(sqlite3.connect(reference)) as connection:
+            return _schema_of(connection)
+
+
+def _schema_of(connection: sqlite3.Connection) -> dict[tuple[str, str], list[str]]:
+    """Each table, index, view and trigger of a SQLite database with the lines of its SQL, sorted: Alembic's
+    batch migrations write a table's constraints in an order that varies from run to run."""
+    return {(kind, name): sorted(line.strip().rstrip(",").strip() for line in (sql or "").splitlines())
+            for kind, name, sql in connection.execute("SELECT type, name, sql FROM sqlite_master")
+            if not name.startswith("sqlite_")}
 
 
 def _check_pg_dump(path: Path, engine: Engine) -> str:
@@ -164,6 +230,10 @@ def scram_verifier(password: str, salt: bytes | None = None, iterations: int = 4
     return f"SCRAM-SHA-256${iterations}:{text(salt)}${text(stored_key)}:{text(server_key)}"
 
 
+# Words PostgreSQL reads as something other than a role name where a role is expected.
+RESERVED_ROLE_WORDS = {"public", "current_user", "current_role", "session_user", "user", "none", "all"}
+
+
 def grant_reader(engine: Engine, role: str, password: str | None = None) -> str:
     """Let `role` (created if needed, with LOGIN) read the reporting views and nothing else (PostgreSQL).
 
@@ -177,16 +247,21 @@ def grant_reader(engine: Engine, role: str, password: str | None = None) -> str:
                             "permissions (or open it with sqlite3 -readonly)")
     if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,62}", role):
         raise DatabaseError(f"{role!r} is not a plain role name (letters, digits and _; not starting with a digit)")
+    if role.lower() in RESERVED_ROLE_WORDS or role.lower().startswith("pg_"):
+        raise DatabaseError(f"{role} is a name PostgreSQL keeps for itself (a predefined role or a word such as "
+                            "PUBLIC or CURRENT_USER); name a role of its own for reporting")
     with engine.begin() as connection:
         found = connection.exec_driver_sql(
             "SELECT rolsuper OR rolbypassrls, pg_has_role(rolname, 'pg_read_all_data', 'MEMBER') "
+            "OR pg_has_role(rolname, 'pg_write_all_data', 'MEMBER') "
             "FROM pg_roles WHERE rolname = %(role)s", {"role": role}).first()
         owner = connection.exec_driver_sql(
             "SELECT tableowner FROM pg_tables WHERE schemaname = 'public' AND tablename = 'incidents'").scalar()
         if found is not None and (found[0] or found[1]) or role in (owner, "public"):
             # Such a role reads every table whatever is granted here: saying otherwise would be a false promise
             # (and revoking the owner's rights would take the tables from the one who owns them).
-            why = ("owns the tables" if role == owner else "is a superuser or reads all data (pg_read_all_data)"
+            why = ("owns the tables" if role == owner else "is a superuser or reads or writes all data "
+                   "(pg_read_all_data, pg_write_all_data)"
                    if found is not None else "is every role")
             raise DatabaseError(f"{role} {why}, so it cannot be limited to the reporting views; create a role "
                                 "of its own for reporting (incidents db grant-reader NEW_ROLE)")

@@ -17,7 +17,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DataError, DBAPIError, IntegrityError, NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
 
-from incidents.errors import DatabaseBusy, DatabaseError, IncidentsError, UsageError
+from incidents.errors import DatabaseBusy, DatabaseError, FieldError, IncidentsError, UsageError
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 # How long a write waits, in all, for other writers before it gives up (seconds; INCIDENTS_WRITE_WAIT overrides).
@@ -105,7 +105,27 @@ def for_writing(engine: Engine) -> Engine:
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(bind=engine, expire_on_commit=False)
+    factory = sessionmaker(bind=engine, expire_on_commit=False)
+    event.listen(factory, "before_flush", _values_fit_their_columns)
+    return factory
+
+
+def _values_fit_their_columns(session: Session, context: object, instances: object) -> None:
+    """Every text and count an edit writes is checked against its column before it reaches the database (no
+    NUL, no lone surrogate, no text longer than the column, no count past an INTEGER), with the column named:
+    the same checks an import makes, for every writer (set, report add, actors, merges) in one place."""
+    from sqlalchemy import Integer, String, inspect
+
+    from incidents.records import MAX_COUNT, check_text
+
+    for obj in (*session.new, *session.dirty):
+        for attribute in inspect(obj).mapper.column_attrs:
+            column, value = attribute.columns[0], getattr(obj, attribute.key)
+            if isinstance(value, str) and isinstance(column.type, String):
+                check_text(column.name, value, column.type.length)
+            elif isinstance(value, int) and isinstance(column.type, Integer) and not column.primary_key \
+                    and not -MAX_COUNT <= value <= MAX_COUNT:
+                raise FieldError(column.name, value, f"is more than any count the database holds ({MAX_COUNT:,})")
 
 
 @contextmanager

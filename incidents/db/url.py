@@ -17,6 +17,9 @@ DEFAULT_PATH = "incidents.db"
 
 def database_url(option: str | None = None) -> str:
     """Return a SQLAlchemy URL. A plain file path means a SQLite file."""
+    if option is not None and not option.strip():
+        raise UsageError("The database is named by an empty --db; name a database file or URL, or leave --db out "
+                         f"for {os.environ.get(ENV_VAR) or DEFAULT_PATH}")
     value = option or os.environ.get(ENV_VAR) or DEFAULT_PATH
     return normalize_url(value)
 

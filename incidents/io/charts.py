@@ -5,6 +5,7 @@ Each figure has a title, axis labels, a legend, and a caption with the date rang
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -87,6 +88,7 @@ def timeline_chart(frame: pd.DataFrame, path: Path, title: str, caption: str, ot
         top.set_title(title)
         top.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)  # beside, not over
         _whole_numbers(top, bottom)
+        _keep_dates_drawable(figure, frame)
         figure.tight_layout(rect=(0, _caption(figure, caption), 1, 1))
     else:
         rows = len(series)
@@ -104,11 +106,26 @@ def timeline_chart(frame: pd.DataFrame, path: Path, title: str, caption: str, ot
         axes[-1][0].set_xlabel(f"period ({frame.attrs.get('freq', '')})")
         axes[-1][1].set_xlabel(f"period ({frame.attrs.get('freq', '')})")
         figure.suptitle(title)
+        _keep_dates_drawable(figure, frame)
         figure.tight_layout(rect=(0, _caption(figure, caption), 1, 0.97))
     with atomic_path(path) as temporary:
         figure.savefig(temporary, format=path.suffix.lower().lstrip("."))
     plt.close(figure)
     return figure
+
+
+def _keep_dates_drawable(figure: Any, frame: pd.DataFrame) -> None:
+    """Matplotlib draws dates from year 1 to 9999 only, and pads the axis by 5% of the span: a timeline from
+    0001 made it draw year -101 and fail. The padding is kept inside the years it can draw."""
+    if frame.empty:
+        return
+    first = pd.Timestamp(frame["period"].min()).to_pydatetime()
+    last = pd.Timestamp(frame["period"].max()).to_pydatetime()
+    pad = max((last - first) * 0.03, timedelta(days=15))
+    low = first - pad if first - datetime(1, 1, 1) > pad else datetime(1, 1, 1)
+    high = last + pad if datetime(9999, 12, 31) - last > pad else datetime(9999, 12, 31)
+    for axis in figure.axes:
+        axis.set_xlim(low, high)
 
 
 def _bar_width(frame: pd.DataFrame) -> float:

@@ -7,10 +7,13 @@ leading apostrophe, so export -> import gives back every value. Numbers are writ
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import gc
 import hashlib
 import json
 import re
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,11 +21,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from incidents import files
 from incidents.analysis.filters import Filters, filtered_incidents
 from incidents.analysis.reads import date_text
 from incidents.analysis.sql import plain
 from incidents.errors import FieldError, UsageError
-from incidents.files import atomic_path, atomic_write
+from incidents.files import LazyList, atomic_path, atomic_write
 from incidents.io.importers.native import NATIVE_COLUMNS
 from incidents.models import Actor, Incident, IncidentActor, Location, Report, Role, Source
 
@@ -235,20 +239,58 @@ def frame_rows(frame: Any) -> Iterator[dict[str, Any]]:
 
 
 def write_json(rows: Iterator[dict[str, Any]], path: Path) -> int:
-    items = [{k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in row.items()} for row in rows]
+    """Rows as a JSON array, written as they are made (never held whole)."""
+    count = 0
+
+    def items() -> Iterator[dict[str, Any]]:
+        nonlocal count
+        for row in rows:
+            count += 1
+            yield {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in row.items()}
+
     with atomic_write(path, "w", encoding="utf-8") as handle:
-        handle.write(json.dumps(items, ensure_ascii=False, indent=1))
-    return len(items)
+        files.write_json(handle, LazyList(items()), indent=1)
+    return count
 
 
 def write_xlsx(rows: Iterator[dict[str, Any]], path: Path, columns: list[str], sheet: str) -> int:
     """One data sheet (frozen header, real dates, every text cell stored as text) and a 'columns' sheet."""
     from openpyxl import Workbook
+
+    book = Workbook(write_only=True)
+    # On a full disk openpyxl's write-only sheets and zip archive try to finish writing when they are collected and
+    # print 'Exception ignored' tracebacks about the closed file: those reports are silenced while the workbook is
+    # made and let go of, so the user sees the one-line error alone.
+    hook = sys.unraisablehook
+    sys.unraisablehook = lambda unraisable: None
+    failure: BaseException | None = None
+    try:
+        try:
+            count = _fill_workbook(book, rows, columns, sheet)
+            with atomic_path(path) as temporary:
+                book.save(temporary)
+        except Exception as exc:  # noqa: BLE001 - raised again below, once the workbook is gone
+            failure = exc
+        if failure is not None:
+            failure.__traceback__ = failure.__context__ = failure.__cause__ = None  # let go of openpyxl's frames
+            for part in book.worksheets:
+                pending = getattr(part, "_rows", None)  # the sheet's row writer, a generator
+                if pending is not None:
+                    with contextlib.suppress(Exception):
+                        pending.close()
+            del book
+            gc.collect()
+            raise failure
+    finally:
+        sys.unraisablehook = hook
+    return count
+
+
+def _fill_workbook(book: Any, rows: Iterator[dict[str, Any]], columns: list[str], sheet: str) -> int:
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
     from openpyxl.styles import Font
 
-    book = Workbook(write_only=True)
     data = book.create_sheet(sheet)
     data.freeze_panes = "A2"
     bold = Font(bold=True)
@@ -280,9 +322,10 @@ def write_xlsx(rows: Iterator[dict[str, Any]], path: Path, columns: list[str], s
     for name in columns:
         field = _field(name)
         described.append([field["name"], field["type"], field["description"]])
-    with atomic_path(path) as temporary:
-        book.save(temporary)
     return count
+
+
+MAX_PACKAGE_BYTES = 10_000_000  # a datapackage.json describing exports is a few kilobytes
 
 
 def read_datapackage(path: Path) -> dict[str, Any]:
@@ -295,11 +338,22 @@ def read_datapackage(path: Path) -> dict[str, Any]:
                          "exports beside it; name another file")
     if not package_path.exists() and not package_path.is_symlink():
         return {"name": "incidents-export", "resources": []}
+    def refuse(problem: object) -> UsageError:
+        return UsageError(f"{package_path} is there but is not a readable data package ({problem}); move it away "
+                          "or export into another folder")
+
+    def no_constant(name: str) -> None:
+        raise ValueError(f"{name} is no number JSON allows")
+
     try:
-        package = json.loads(package_path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise UsageError(f"{package_path} is there but is not a readable data package ({exc}); move it away or "
-                         "export into another folder") from None
+        if package_path.stat().st_size > MAX_PACKAGE_BYTES:
+            raise refuse(f"it is larger than {MAX_PACKAGE_BYTES:,} bytes")
+        package = json.loads(package_path.read_text(encoding="utf-8"), parse_constant=no_constant)
+        json.dumps(package, ensure_ascii=False, allow_nan=False).encode("utf-8")  # no lone surrogate, no 1e999
+    except RecursionError:
+        raise refuse("it nests too deep") from None
+    except (OSError, UnicodeError, ValueError) as exc:  # JSONDecodeError is a ValueError
+        raise refuse(exc) from None
     if not isinstance(package, dict) or not isinstance(package.get("resources", []), list) or not all(
             isinstance(resource, dict) for resource in package.get("resources", [])):
         raise UsageError(f"{package_path} is there but is not a data package (an object with a list of "
@@ -343,13 +397,18 @@ def write_export(rows: Iterator[dict[str, Any]], path: Path, what: str, columns:
                  excel: bool = False) -> int:
     """Write rows as csv, xlsx or json, and describe them in datapackage.json; returns the row count."""
     package = read_datapackage(path)  # before the data: a package that cannot be joined stops the export here
-    if fmt == "csv":
-        count = write_csv(rows, path, columns, excel)
-    elif fmt == "xlsx":
-        count = write_xlsx(rows, path, columns, what)
-    elif fmt == "json":
-        count = write_json(rows, path)
-    else:
-        raise FieldError("fmt", fmt, "is not one of: csv, xlsx, json")
+    try:
+        if fmt == "csv":
+            count = write_csv(rows, path, columns, excel)
+        elif fmt == "xlsx":
+            count = write_xlsx(rows, path, columns, what)  # openpyxl's row store is a file of its own, in TMPDIR
+        elif fmt == "json":
+            count = write_json(rows, path)
+        else:
+            raise FieldError("fmt", fmt, "is not one of: csv, xlsx, json")
+    except OSError as exc:
+        if exc.errno not in files.NO_ROOM:
+            raise
+        raise files.no_room(path, exc) from None
     write_datapackage(path, what, columns, fmt, package)
     return count

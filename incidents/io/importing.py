@@ -82,7 +82,11 @@ def detect_format(header: list[str], path: Path) -> ModuleType:
     for module in (gtd, ucdp, acled, native):  # native last: its columns are the most generic
         if module.detect(header):
             return module
-    shown = ", ".join(header[:8]) + (", ..." if len(header) > 8 else "")
+    if any(character < " " and character != "\t" or "\x7f" <= character <= "\x9f" or character == "\ufffd"
+           for name in header for character in name):
+        raise InputError(f"{path.name}: the first line is not a header of column names (it holds control "
+                         "characters: binary data, not a CSV or XLSX of incidents)")
+    shown = ", ".join(name[:40] for name in header[:8]) + (", ..." if len(header) > 8 else "")
     raise InputError(
         f"{path.name}: unknown format. The header ({shown}) matches none of: native (date, country, "
         "perpetrators), gtd (eventid/iyear, gname), ucdp (id, side_a, side_b, best), acled (event_id_cnty, "

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from incidents.db.engine import take_bulk_lock, write
 from incidents.errors import FieldError, InputError, NotFoundError, UsageError
+from incidents.limits import limit, override
 from incidents.models import ActorKind, Attribution, DatePrecision, GeoPrecision, Role, Status
 from incidents.records import (
     ActorLink,
@@ -79,19 +80,22 @@ class LoadResult:
     merged_actors: list[tuple[str, str]] = field(default_factory=list)  # (actor outside the registry, entry)
 
 
-MAX_FULL_TEXT_BYTES = 10_000_000  # an article's text; a bigger file is not one
 
 
 def read_full_text(path: Path, folder: Path) -> str:
-    """A source's article text, from a regular file inside the fixture's folder, at most MAX_FULL_TEXT_BYTES:
+    """A source's article text, from a regular file inside the fixture's folder, at most limits FULL_TEXT_BYTES:
     not /dev/zero, not a pipe, not /etc/passwd by way of '../../'."""
-    resolved = path.resolve()
+    try:
+        resolved = path.resolve()
+    except (RuntimeError, OSError):  # a loop of symbolic links
+        raise UsageError("it is a loop of symbolic links") from None
     if not resolved.is_relative_to(folder.resolve()):
         raise UsageError(f"it is outside the fixture's folder {folder}; put the article's text beside the fixture")
     if not resolved.is_file():
         raise UsageError("it is not a regular file")
-    if resolved.stat().st_size > MAX_FULL_TEXT_BYTES:
-        raise UsageError(f"it is larger than {MAX_FULL_TEXT_BYTES:,} bytes, more than an article's text")
+    if resolved.stat().st_size > limit("FULL_TEXT_BYTES"):
+        raise UsageError(f"it is larger than {limit('FULL_TEXT_BYTES'):,} bytes, more than an article's text "
+                         f"({override('FULL_TEXT_BYTES')})")
     return resolved.read_text(encoding="utf-8")
 
 

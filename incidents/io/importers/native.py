@@ -12,6 +12,7 @@ from typing import Any
 
 from incidents.errors import FieldError
 from incidents.io.importers.common import coordinates, text
+from incidents.limits import limit, override
 from incidents.models import Attribution, GeoPrecision, Role, SourceKind, Status
 from incidents.records import (
     ActorLink,
@@ -62,36 +63,56 @@ def parse_perpetrators(cell: str, source: SourceRecord | None) -> list[ActorLink
 
 
 
-MAX_JSON_DEPTH = 20  # a report, an actor link or a raw row nests three or four levels
 
 
 def _depth(value: object) -> int:
+    """How deep JSON nests; a text in it (a key or a value) that cannot be written as UTF-8 (a lone surrogate,
+    from an escape such as \\udc80) is a ValueError."""
     if isinstance(value, dict):
+        for key in value:
+            key.encode("utf-8")
         return 1 + max((_depth(item) for item in value.values()), default=0)
     if isinstance(value, list):
         return 1 + max((_depth(item) for item in value), default=0)
+    if isinstance(value, str):
+        value.encode("utf-8")
     return 0
+
+
+def _no_constant(name: str) -> None:
+    raise ValueError(f"{name} is no number JSON allows")
+
+
+def _finite(text: str) -> float:
+    number = float(text)
+    if number in (float("inf"), float("-inf")):
+        raise ValueError(f"{text[:20]} is too large a number")
+    return number
 
 
 def json_cell(cell: str, field_name: str) -> Any:
     """A JSON cell, parsed: invalid JSON, and JSON nested deeper than MAX_JSON_DEPTH (which would exhaust
     Python's recursion while reading or writing it), are a FieldError naming the column."""
     try:
-        value = json.loads(cell)
+        value = json.loads(cell, parse_constant=_no_constant, parse_float=_finite)
     except json.JSONDecodeError as exc:
         raise FieldError(field_name, cell[:80], f"is not valid JSON ({exc.msg})") from None
-    except ValueError as exc:  # a number of thousands of digits
+    except ValueError as exc:  # NaN, Infinity, 1e999, a number of thousands of digits
         raise FieldError(field_name, cell[:80], f"is not JSON this tool can read ({exc})") from None
     except RecursionError:
         value = None
-        depth = MAX_JSON_DEPTH + 1
+        depth = limit("JSON_DEPTH") + 1
     else:
         try:
             depth = _depth(value)
         except RecursionError:
-            depth = MAX_JSON_DEPTH + 1
-    if depth > MAX_JSON_DEPTH:
-        raise FieldError(field_name, cell[:80], f"is JSON nested more than {MAX_JSON_DEPTH} levels deep")
+            depth = limit("JSON_DEPTH") + 1
+        except UnicodeEncodeError:
+            raise FieldError(field_name, cell[:80], "holds a lone surrogate (a \\udXXX escape that is no "
+                                                    "character)") from None
+    if depth > limit("JSON_DEPTH"):
+        raise FieldError(field_name, cell[:80], f"is JSON nested more than {limit('JSON_DEPTH')} levels deep "
+                                                  f"({override('JSON_DEPTH')})")
     return value
 
 
@@ -109,9 +130,9 @@ def _reports_from_json(cell: str) -> list[ReportRecord]:
             killed=parse_count(item.get("killed"), "reports"),
             killed_low=parse_count(item.get("killed_low"), "reports"),
             killed_high=parse_count(item.get("killed_high"), "reports"),
-            killed_at_least=bool(item.get("killed_at_least")),
+            killed_at_least=bool(parse_bool(item.get("killed_at_least"), "reports")),
             wounded=parse_count(item.get("wounded"), "reports"),
-            wounded_at_least=bool(item.get("wounded_at_least")),
+            wounded_at_least=bool(parse_bool(item.get("wounded_at_least"), "reports")),
             perpetrators_killed=parse_count(item.get("perpetrators_killed"), "reports"),
             preliminary=bool(parse_bool(item.get("preliminary"), "reports")),  # "false" is false
             perpetrator_stated=item.get("perpetrator_stated"),
@@ -211,8 +232,11 @@ def _source_from_json(source: dict[str, Any]) -> SourceRecord:
 def _actors_from_json(cell: str) -> list[ActorLink]:
     """[{"actor": ..., "role": ..., "attribution": ..., "source": {url | citation | dataset + record_id}}]"""
     items = json_cell(cell, "actors")
-    if not isinstance(items, list) or not all(isinstance(i, dict) and i.get("actor") for i in items):
-        raise FieldError("actors", cell[:80], "must be a JSON list of objects with an actor name")
+    if not isinstance(items, list) or not all(isinstance(i, dict) and i.get("actor") and isinstance(i["actor"], str)
+                                              for i in items):
+        raise FieldError("actors", cell[:80], "must be a JSON list of objects with an actor name (text)")
+    if any(item.get("source") is not None and not isinstance(item["source"], dict) for item in items):
+        raise FieldError("actors", cell[:80], "has a source that is not an object (url, citation, dataset)")
     return [
         ActorLink(
             name=str(item["actor"]), role=parse_choice(item.get("role"), "actors", Role) or Role.PERPETRATOR,

@@ -7,7 +7,6 @@ import contextlib
 import csv
 import gzip
 import io
-import os
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -16,20 +15,7 @@ from pathlib import Path
 from typing import IO
 
 from incidents.errors import InputError, NotFoundError
-
-
-def bound(name: str, default: int) -> int:
-    """A bound on what an import reads, so that no file can exhaust memory; INCIDENTS_MAX_<NAME> overrides it
-    (docs/formats.md lists them)."""
-    value = os.environ.get(f"INCIDENTS_MAX_{name}", "")
-    return int(value) if value.isdigit() and int(value) > 0 else default
-
-
-# Long free-text fields (GTD summaries, UCDP source lists) exceed csv's 128 KiB default; a field of more than
-# 10 MB is no summary but a damaged file (a 261 KB .csv.gz of one endless line grew past 9 GB in memory).
-MAX_FIELD_BYTES = 10_000_000
-MAX_COLUMNS = 2_000  # GTD has 135 columns, ACLED 31, UCDP 49
-MAX_XLSX_STRINGS_BYTES = 200_000_000  # a workbook's shared strings, uncompressed: openpyxl holds them all
+from incidents.limits import limit, override
 
 
 @dataclass(slots=True)
@@ -110,11 +96,11 @@ def open_csv(path: Path, encodings: list[str]) -> Table:
     if path.stat().st_size == 0:
         raise InputError(f"{path.name}: the file is empty")
     encoding = _sniff_encoding(path, encodings)
-    field_limit = bound("FIELD_BYTES", MAX_FIELD_BYTES)
+    field_limit = limit("FIELD_BYTES")
     csv.field_size_limit(field_limit)
     stream, raw = _open_binary(path)
     text = io.TextIOWrapper(stream, encoding=encoding, newline="")
-    reader = csv.reader(text)
+    reader = csv.reader(_bounded_lines(text, field_limit))
     try:
         header = next(reader)
     except StopIteration:
@@ -126,9 +112,9 @@ def open_csv(path: Path, encodings: list[str]) -> Table:
     except UnicodeDecodeError:
         raise encoding_error(path, encoding) from None
     header = [name.strip() for name in header]
-    if len(header) > bound("COLUMNS", MAX_COLUMNS):
+    if len(header) > limit("COLUMNS"):
         raise InputError(f"{path.name}:1: the header has {len(header):,} columns, more than "
-                         f"{bound('COLUMNS', MAX_COLUMNS):,} (INCIDENTS_MAX_COLUMNS raises the bound)")
+                         f"{limit('COLUMNS'):,} ({override('COLUMNS')})")
     if not any(header):
         raise InputError(f"{path.name}:1: the first line is blank; a CSV file starts with its header")
 
@@ -152,26 +138,56 @@ def open_csv(path: Path, encodings: list[str]) -> Table:
                  position=raw.tell)
 
 
+LINE_TOO_LONG = "a line longer than the field bound"
+
+
+def _bounded_lines(text: IO[str], most: int) -> Iterator[str]:
+    """The lines of `text`, each read at most `most` characters at a time: a line longer than that (a file of one
+    endless line, a gigabyte of NUL bytes) is a csv.Error before it is held, not after."""
+    while line := text.readline(most + 1):
+        if len(line) > most and line[-1] not in "\r\n":
+            raise csv.Error(LINE_TOO_LONG)
+        yield line
+
+
 def _csv_problem(exc: csv.Error) -> str:
+    if str(exc) == LINE_TOO_LONG:
+        return (f"a line is longer than {limit('FIELD_BYTES'):,} characters, more than any record a dataset holds "
+                f"({override('FIELD_BYTES')})")
     if "field larger than field limit" in str(exc):
-        return (f"a field is larger than {bound('FIELD_BYTES', MAX_FIELD_BYTES):,} characters, more than any "
-                "text a dataset holds (INCIDENTS_MAX_FIELD_BYTES raises the bound)")
+        return (f"a field is larger than {limit('FIELD_BYTES'):,} characters, more than any "
+                f"text a dataset holds ({override('FIELD_BYTES')})")
     return str(exc)
 
 
+WORKSHEET = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
+
+
 def _check_xlsx_size(path: Path) -> None:
-    """openpyxl holds every shared string of a workbook in memory: a bound before it opens one."""
+    """openpyxl streams a sheet's rows but holds the rest of a workbook (its shared strings above all) in memory,
+    at about seven times its unpacked size: a bound on every part but the sheets, before it opens one. The sheets
+    are known by their content type, as openpyxl finds them, not by their names (a renamed part is still held)."""
+    import xml.etree.ElementTree as ElementTree
     import zipfile
 
     try:
         with zipfile.ZipFile(path) as archive:
-            strings = sum(info.file_size for info in archive.infolist() if info.filename.endswith("sharedStrings.xml"))
-    except (zipfile.BadZipFile, OSError) as exc:
+            types = archive.getinfo("[Content_Types].xml")
+            if types.file_size > 1_000_000:
+                raise InputError(f"{path.name}: not a readable XLSX workbook: its list of parts is "
+                                 f"{types.file_size:,} bytes")
+            sheets = {element.get("PartName", "").lstrip("/")
+                      for element in ElementTree.fromstring(archive.read(types))
+                      if element.get("ContentType") == WORKSHEET}
+            held = sum(info.file_size for info in archive.infolist() if info.filename not in sheets)
+    except KeyError:
+        raise InputError(f"{path.name}: not a readable XLSX workbook: it has no [Content_Types].xml") from None
+    except (zipfile.BadZipFile, OSError, ElementTree.ParseError) as exc:
         raise InputError(f"{path.name}: not a readable XLSX workbook: {exc}") from None
-    limit = bound("XLSX_STRINGS_BYTES", MAX_XLSX_STRINGS_BYTES)
-    if strings > limit:
-        raise InputError(f"{path.name}: its text takes {strings:,} bytes unpacked, more than {limit:,}; save the "
-                         "sheet as CSV and import that (INCIDENTS_MAX_XLSX_STRINGS_BYTES raises the bound)")
+    most = limit("XLSX_STRINGS_BYTES")
+    if held > most:
+        raise InputError(f"{path.name}: its text takes {held:,} bytes unpacked, more than {most:,}; save the "
+                         f"sheet as CSV and import that ({override('XLSX_STRINGS_BYTES')})")
 
 
 def open_xlsx(path: Path) -> Table:
