@@ -36,10 +36,10 @@ from incidents.records import (
     country_code,
     parse_choice,
     parse_coordinate,
-    parse_count,
     parse_date,
     parse_partial_date,
     parse_perpetrator,
+    stated_tolls,
 )
 from incidents.store import actors as registry
 from incidents.store import edits
@@ -378,8 +378,7 @@ def add(
         ),
         actors=links,
         reports=[ReportRecord(
-            source=source, killed=parse_count(killed, "killed"), killed_at_least=killed_at_least,
-            wounded=parse_count(wounded, "wounded"), wounded_at_least=wounded_at_least,
+            source=source, **stated_tolls(killed, wounded, killed_at_least, wounded_at_least),
             preliminary=preliminary, excerpt=excerpt,
             perpetrator_stated=links[0].name if links else None,
             attribution=links[0].attribution if links else None,
@@ -412,8 +411,8 @@ def report_add(
     record = ReportRecord(
         source=SourceRecord(url=source_url, citation=citation, outlet=outlet, title=source_title,
                             published_on=parse_date(published, "published")),
-        killed=parse_count(killed, "killed"), killed_at_least=at_least,
-        wounded=parse_count(wounded, "wounded"), preliminary=preliminary, perpetrator_stated=perpetrator,
+        **stated_tolls(killed, wounded, killed_at_least=at_least), preliminary=preliminary,
+        perpetrator_stated=perpetrator,
         attribution=parse_choice(attribution, "attribution", Attribution), excerpt=excerpt,
     )
 

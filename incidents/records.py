@@ -137,6 +137,110 @@ def parse_coordinate(value: object, field_name: str, limit: float) -> float | No
     return number
 
 
+@dataclass(frozen=True, slots=True)
+class Toll:
+    """A toll as a source states it: one figure (best), a range (low-high), and whether it is a lower bound."""
+
+    best: int | None = None
+    low: int | None = None
+    high: int | None = None
+    at_least: bool = False
+
+
+_UNITS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
+          "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"]
+_TENS = ["", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
+NUMBER_WORDS = {word: number for number, word in enumerate(_UNITS)} | {
+    word: 10 * number for number, word in enumerate(_TENS) if word}
+# Words a source uses for a number it does not give: no figure can be read from them.
+VAGUE_TOLLS = {"dozens", "scores", "several", "many", "some", "few", "a few", "numerous", "hundreds", "thousands",
+               "countless", "multiple", "unknown", "unspecified", "a number"}
+_AT_LEAST = re.compile(r"^(?:at least|no fewer than|no less than|more than|over|upwards of|>=?)\s*(.+?)$"
+                       r"|^(.+?)\s*(?:\+|or more|and more)$")
+_RANGE_SEPARATOR = re.compile(r"\s*(?:-|–|—|\bto\b|\band\b)\s*")
+
+
+def _spelled(text: str) -> int | None:
+    """'sixty' -> 60, 'sixty-two' -> 62, 'one hundred and twenty' -> 120, 'a hundred' -> 100; None if not a number
+    in words."""
+    total, current = 0, 0
+    words = [word for word in re.split(r"[\s-]+", text) if word not in ("and", "")]
+    if not words:
+        return None
+    for position, word in enumerate(words):
+        if word in NUMBER_WORDS:
+            current += NUMBER_WORDS[word]
+        elif word in ("a", "an") and position == 0:
+            current += 1
+        elif word == "hundred":
+            current = max(current, 1) * 100
+        elif word == "thousand":
+            total, current = total + max(current, 1) * 1000, 0
+        else:
+            return None
+    return total + current
+
+
+def _one_figure(text: str, field_name: str, stated: object) -> int:
+    text = text.strip()
+    digits = text.replace(",", "").replace("\u202f", "").replace(" ", "")
+    if digits.isdigit() and digits.isascii():
+        number = parse_count(digits, field_name)
+        assert number is not None
+        return number
+    spelled = _spelled(text)
+    if spelled is None:
+        raise FieldError(field_name, stated, "is not a figure this tool can read (a number such as 60 or sixty, "
+                         "'at least 60', '60+', or a range such as 50-60)")
+    number = parse_count(spelled, field_name)
+    assert number is not None
+    return number
+
+
+def parse_toll(value: object, field_name: str) -> Toll:
+    """A toll as a source states it: '60', 'sixty', '1,200', 'at least 60', '60+', 'more than 60' (a lower bound,
+    as stated), '50-60', 'between 50 and 60'. A word that gives no figure ('dozens', 'several') is refused with
+    the reason; blank is unknown."""
+    if is_blank(value):
+        return Toll()
+    if isinstance(value, int) and not isinstance(value, bool):
+        return Toll(best=parse_count(value, field_name))
+    text = " ".join(str(value).lower().split())
+    if text in VAGUE_TOLLS or text.removesuffix(" of") in VAGUE_TOLLS:
+        raise FieldError(field_name, value, "gives no figure; record the number the source gives, or leave the toll "
+                         "out (unknown)")
+    bound = _AT_LEAST.match(text)
+    if bound:
+        return Toll(best=_one_figure(bound.group(1) or bound.group(2), field_name, value), at_least=True)
+    if text.startswith(("-", "−")):
+        parse_count(text, field_name)  # the usual message for a negative count
+    if _spelled(text) is not None:  # 'sixty-two' is one figure, not a range
+        return Toll(best=parse_count(_spelled(text), field_name))
+    spread = text.removeprefix("between ")
+    for separator in _RANGE_SEPARATOR.finditer(spread):  # 'twenty-one to 22' splits at 'to', not at its '-'
+        try:
+            low, high = (_one_figure(part, field_name, value)
+                         for part in (spread[:separator.start()], spread[separator.end():]))
+        except FieldError:
+            continue
+        if low > high:
+            raise FieldError(field_name, value, "is a range whose first figure is above its second")
+        return Toll(low=low, high=high) if low != high else Toll(best=low)
+    return Toll(best=_one_figure(text, field_name, value))
+
+
+def stated_tolls(killed: object, wounded: object, killed_at_least: bool = False,
+                 wounded_at_least: bool = False) -> dict[str, Any]:
+    """A report's toll fields (ReportRecord's keywords) from the killed and wounded as the source states them."""
+    dead, hurt = parse_toll(killed, "killed"), parse_toll(wounded, "wounded")
+    if hurt.low is not None:
+        raise FieldError("wounded", wounded, "is a range; a report keeps one figure of wounded (and a range of "
+                         "killed): give the figure the source gives, or 'at least' its lower end")
+    return {"killed": dead.best, "killed_low": dead.low, "killed_high": dead.high,
+            "killed_at_least": killed_at_least or dead.at_least, "wounded": hurt.best,
+            "wounded_at_least": wounded_at_least or hurt.at_least}
+
+
 def parse_bool(value: object, field_name: str) -> bool | None:
     if is_blank(value):
         return None

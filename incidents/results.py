@@ -74,6 +74,8 @@ class Report:
     source: Source
     reported_on: dt.date | None
     killed: int | None
+    killed_low: int | None  # a range the source gives ("50-60"), where it gives one
+    killed_high: int | None
     killed_at_least: bool
     wounded: int | None
     wounded_at_least: bool

@@ -54,8 +54,8 @@ CASES: list[tuple[Callable[[str], object], str, list[str], str]] = [
      ["add", "--date", "2023", "--country", "PAK"], "--source-url or --citation is required"),
     (lambda db: api.add(db, **ADD_ARGS, perpetrators=["TTP=maybe"]), "perpetrators 'TTP=maybe' has attribution 'maybe', which is not",
      [*ADD, "--perpetrator", "TTP=maybe"], "--perpetrator 'TTP=maybe' has attribution"),
-    (lambda db: api.report_add(db, BAJAUR, citation="c", killed="many"), "killed 'many' is not a whole number",
-     ["report", "add", BAJAUR, "--citation", "c", "--killed", "many"], "--killed 'many' is not a whole number"),
+    (lambda db: api.report_add(db, BAJAUR, citation="c", killed="many"), "killed 'many' gives no figure",
+     ["report", "add", BAJAUR, "--citation", "c", "--killed", "many"], "--killed 'many' gives no figure"),
     (lambda db: api.set_field(db, BAJAUR, "killed_best", "sixty", why="w"), "killed_best 'sixty' is not a whole",
      ["set", BAJAUR, "killed_best", "sixty", "--why", "w"], "killed_best 'sixty' is not a whole"),  # an argument
 ]

@@ -179,10 +179,13 @@ def _according_to(reports: list[dict[str, Any]], measure: str, figures: dict[str
     """Which settled reports give each of low, best and high: every figure in `show` names its sources."""
     named: dict[str, list[str]] = {"low": [], "best": [], "high": []}
     for report in reports:
-        if report["preliminary"] or report[measure] is None:
+        if report["preliminary"]:
             continue
+        given = {"best": report[measure], "low": report.get(f"{measure}_low"), "high": report.get(f"{measure}_high")}
+        given["low"] = given["best"] if given["low"] is None else given["low"]  # one figure is its own range
+        given["high"] = given["best"] if given["high"] is None else given["high"]
         for which in named:
-            if figures[which] is not None and report[measure] == figures[which]:
+            if figures[which] is not None and given[which] == figures[which]:
                 named[which].append(source_label(report["source"]))
     return named
 
@@ -197,6 +200,8 @@ def _report_dict(report: Report, source: Source) -> dict[str, Any]:
         },
         "reported_on": report.reported_on.isoformat() if report.reported_on else None,
         "killed": report.killed,
+        "killed_low": report.killed_low,
+        "killed_high": report.killed_high,
         "killed_at_least": report.killed_at_least,
         "wounded": report.wounded,
         "wounded_at_least": report.wounded_at_least,

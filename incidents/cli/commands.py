@@ -265,8 +265,8 @@ def show(ctx: click.Context, key: str, as_json: bool, as_of: str | None) -> None
 @click.option("--status", default="confirmed", show_default=True, help="confirmed, provisional or disputed.")
 @click.option("--perpetrator", "perpetrators", multiple=True, metavar="NAME[=ATTRIBUTION]",
               help=f"A perpetrator by any alias, optionally with how sure: {ATTRIBUTIONS}. Repeatable.")
-@click.option("--killed", help="Killed, as the source states it.")
-@click.option("--wounded", help="Wounded, as the source states it.")
+@click.option("--killed", help="Killed, as the source states it: 60, sixty, 'at least 60', 60+, 50-60.")
+@click.option("--wounded", help="Wounded, as the source states it: 40, forty, 'at least 40', 40+.")
 @click.option("--at-least", "killed_at_least", is_flag=True, help="The source says 'at least' N killed.")
 @click.option("--preliminary", is_flag=True, help="A running tally from the first hours.")
 @click.option("--actors", "actor_policy", type=click.Choice(["create", "strict"]), default="create",
@@ -406,8 +406,8 @@ def report() -> None:
 @click.option("--outlet")
 @click.option("--title", "source_title", help="The source's headline.")
 @click.option("--published", help="The source's publication date, YYYY-MM-DD.")
-@click.option("--killed", help="Killed, as the source states it.")
-@click.option("--wounded", help="Wounded, as the source states it.")
+@click.option("--killed", help="Killed, as the source states it: 60, sixty, 'at least 60', 60+, 50-60.")
+@click.option("--wounded", help="Wounded, as the source states it: 40, forty, 'at least 40', 40+.")
 @click.option("--at-least", is_flag=True, help="The source says 'at least' N killed.")
 @click.option("--preliminary", is_flag=True, help="A running tally from the first hours; left out of the range.")
 @click.option("--perpetrator", help="Who the source says did it, as it says it.")

@@ -150,7 +150,8 @@ def incident_detail(detail: dict[str, Any]) -> None:
         label = " - ".join(x for x in (source["outlet"], source["title"]) if x)
         where = source["url"] or source["citation"] or f"{source['dataset']} record {source['record_id']}"
         figures = [
-            f"killed {_stated(report['killed'], report['killed_at_least'])}",
+            f"killed {_stated(report['killed'], report['killed_at_least'])}" if report.get("killed_low") is None
+            else f"killed {report['killed_low']}-{report['killed_high']}",
             f"wounded {_stated(report['wounded'], report['wounded_at_least'])}",
         ]
         if report["perpetrator_stated"] or report["attribution"]:
