@@ -15,7 +15,7 @@ from sqlalchemy import text
 from incidents import api
 from incidents.cli import cli
 from incidents.db.engine import make_engine
-from incidents.errors import UsageError
+from incidents.errors import FieldError, UsageError
 
 from .conftest import FIXTURES
 
@@ -127,3 +127,39 @@ def test_summary_and_gaps_count_days_to_the_day_asked_about(url: str) -> None:
     result = CliRunner().invoke(cli, ["--db", url, "list", "--as-of", "2023-07-31"], env={"COLUMNS": "200"})
     assert result.exit_code == 0 and "As known at the end of 2023-07-31" in result.output
     assert "As known" not in CliRunner().invoke(cli, ["--db", url, "list"]).output
+
+
+def test_every_curated_field_can_be_corrected_and_as_of_undoes_it(url: str) -> None:
+    """The date (at any precision), its end and the place (country, province, district, place, coordinates)
+    are corrected with `set`; each correction is in `history` in words, and `--as-of` the day before gives the
+    incident as it was."""
+    engine = make_engine(url)
+    with engine.begin() as connection:  # as if the incident had been recorded years ago
+        connection.execute(text("UPDATE incidents SET created_at = :t WHERE key = :k"),
+                           {"t": "2020-01-01 00:00:00", "k": KALAYA})
+    engine.dispose()
+    before = api.show(url, KALAYA)
+    changes = [("date", "2018-11"), ("date_end", "2018-11-30"), ("admin2", "Orakzai District"),
+               ("place", "Kalaya bazaar"), ("coordinates", "33.69, 70.97"), ("geo_precision", "place"),
+               ("attack_type", "Bombing"), ("title", "Kalaya market bombing")]
+    for field, value in changes:
+        api.set_field(url, KALAYA, field, value, why="a correction from the article")
+    after = api.show(url, KALAYA)
+    assert (after["date"], after["date_precision"], after["date_end"]) == ("2018-11", "month", "2018-11-30")
+    place = after["location"]
+    assert (place["admin2"], place["place"], place["latitude"], place["longitude"], place["geo_precision"]) == (
+        "Orakzai District", "Kalaya bazaar", 33.69, 70.97, "place")
+    assert place["country"] == before["location"]["country"] and place["admin1"] == before["location"]["admin1"]
+    fields = [h["field"] for h in api.history(url, KALAYA) if h["why"] == "a correction from the article"]
+    assert {"date_start", "date_precision", "date_end", "location_id", "attack_type", "title"} <= set(fields)
+    moved = [h for h in api.history(url, KALAYA) if h["field"] == "location_id"]
+    assert "Kalaya bazaar" in moved[-1]["new"] and "Kalaya bazaar" not in moved[0]["old"]
+    yesterday = (date.today() - timedelta(days=1)).isoformat()
+    then = api.show(url, KALAYA, as_of=yesterday)
+    for name in ("date", "date_precision", "date_end", "location", "attack_type", "title"):
+        assert then[name] == before[name], name
+    with pytest.raises(FieldError, match="date_end '2018-10-01' is before the date"):
+        api.set_field(url, KALAYA, "date_end", "2018-10-01", why="a mistake")
+    with pytest.raises(FieldError, match="coordinates '33.69' is not 'LATITUDE, LONGITUDE'"):
+        api.set_field(url, KALAYA, "coordinates", "33.69", why="a mistake")
+    assert api.show(url, KALAYA) == after  # a refused correction changes nothing

@@ -247,13 +247,27 @@ def history(session: Session, key: str) -> list[dict[str, object]]:
     incident = require_incident(session, key)
     report_ids = list(session.scalars(select(Report.id).where(Report.incident_id == incident.id)))
     link_ids = list(session.scalars(select(IncidentActor.id).where(IncidentActor.incident_id == incident.id)))
-    rows = session.scalars(
+    rows = list(session.scalars(
         select(Revision).where(
             ((Revision.table_name == "incidents") & (Revision.row_id == incident.id))
             | ((Revision.table_name == "reports") & Revision.row_id.in_(report_ids or [-1]))
             | ((Revision.table_name == "incident_actors") & Revision.row_id.in_(link_ids or [-1]))
         ).order_by(Revision.changed_at, Revision.id)
-    )
+    ))
+    # A change of place is a change of location_id: shown as the places, with their ids.
+    ids = {int(value) for r in rows if r.field == "location_id" for value in (r.old_value, r.new_value)
+           if value is not None and value.isdigit()}
+    places = {location.id: ", ".join(part for part in (location.place, location.admin2, location.admin1,
+                                                        location.country) if part)
+              + (f" ({location.latitude}, {location.longitude})" if location.latitude is not None else "")
+              for location in session.scalars(select(Location).where(Location.id.in_(ids or [-1])))}
+
+    def shown(field: str, value: str | None) -> str | None:
+        if field == "location_id" and value is not None and value.isdigit() and int(value) in places:
+            return f"{places[int(value)]} (#{value})"
+        return value
+
     return [{"when": r.changed_at.isoformat(), "table": r.table_name, "row": r.row_id, "field": r.field,
-             "old": r.old_value, "new": r.new_value, "by": r.changed_by, "why": r.reason, "import": r.import_id}
+             "old": shown(r.field, r.old_value), "new": shown(r.field, r.new_value), "by": r.changed_by,
+             "why": r.reason, "import": r.import_id}
             for r in rows]

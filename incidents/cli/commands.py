@@ -433,7 +433,9 @@ def report_add(ctx: click.Context, key: str, **options: Any) -> None:
 @click.pass_context
 def set_(ctx: click.Context, key: str, field: str, value: str, why: str, who: str | None) -> None:
     """Change FIELD of incident KEY to VALUE: title, summary, status, attack_type, target_type, weapon_type,
-    suicide, perpetrators_killed, killed_best or wounded_best ('auto' hands these back to the reports)."""
+    suicide, perpetrators_killed, killed_best or wounded_best ('auto' hands these back to the reports); date
+    (2023, 2023-07 or 2023-07-30) and date_end; the place: country, admin1, admin2, place, coordinates
+    ('34.6, 71.5', or '' for none) and geo_precision."""
     result = api.set_field(_db(ctx), key, field, value, who=who, why=why)
     output.console.print(f"{escape(key)}: {field} {result['old']} -> {result['new']}.")
 
