@@ -53,7 +53,8 @@ __all__ = [
     "DatabaseArg", "READY", "actor_add", "actor_alias", "actor_merge", "actor_rename", "actor_set_parent", "actors",
     "add", "backup", "chart", "connected", "counts", "current", "demo", "downgrade", "duplicates", "event_log",
     "export", "gaps", "grant_reader", "history", "import_file", "incident_listing", "incidents", "init", "load",
-    "merge", "report_add", "restore", "set_field", "show", "summary", "timeline", "unmerge", "upgrade",
+    "merge", "not_duplicate", "report_add", "restore", "set_field", "show", "summary", "timeline", "unmerge",
+    "upgrade",
 ]
 
 
@@ -456,6 +457,13 @@ def unmerge(db: DatabaseArg, key: str, who: str | None = None, why: str | None =
     """Undo the merge of incident `key` into another, exactly."""
     return _write(db, f"incidents unmerge {key}",
                   lambda session: merging.unmerge(session, key, who=who, why=why))
+
+
+def not_duplicate(db: DatabaseArg, first: str, second: str, who: str | None = None,
+                  why: str | None = None) -> dict[str, Any]:
+    """Record that incidents `first` and `second` are two attacks: `duplicates` leaves the pair out from then on."""
+    return _write(db, f"incidents not-duplicate {first} {second}",
+                  lambda session: merging.not_duplicate(session, first, second, who=who, why=why))
 
 
 def history(db: DatabaseArg, key: str) -> list[dict[str, Any]]:

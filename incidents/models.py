@@ -390,3 +390,22 @@ class Merge(Base):
     reason: Mapped[str | None] = mapped_column(Text)
     undone_at: Mapped[datetime | None]
     undone_by: Mapped[str | None] = mapped_column(String(100))
+
+
+class NotDuplicate(Base):
+    """`incidents not-duplicate A B --why`: an analyst's judgement that two records are two attacks, which
+    `incidents duplicates` then respects. The pair is kept in one order (the lower id first)."""
+
+    __tablename__ = "not_duplicates"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_a_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"), index=True)
+    incident_b_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"), index=True)
+    decided_at: Mapped[datetime] = mapped_column(default=utcnow)
+    decided_by: Mapped[str | None] = mapped_column(String(100))
+    reason: Mapped[str] = mapped_column(Text)
+
+    __table_args__ = (
+        UniqueConstraint("incident_a_id", "incident_b_id"),
+        CheckConstraint("incident_a_id < incident_b_id", name="pair_ordered"),
+    )

@@ -197,3 +197,27 @@ def test_a_claim_outranks_a_denial_whichever_record_is_kept(db_url: str) -> None
                 for key in (k["key"], o["key"])}
         assert back[k["key"]]["Tehrik-i-Taliban Pakistan"] == "denied"
         assert back[o["key"]]["Tehrik-i-Taliban Pakistan"] == "claimed"
+
+
+def test_a_pair_judged_two_attacks_stays_out_of_duplicates(url: str) -> None:
+    """`not-duplicate` keeps the judgement with who and why; `duplicates` leaves that pair out and no other;
+    judging it again keeps the first judgement; a merge of the pair is still possible by hand."""
+    before = api.duplicates(url, limit=None)
+    top = before[-1]  # the weakest candidate
+    runner = CliRunner()
+    judged = runner.invoke(cli, ["--db", url, "not-duplicate", top["b"], top["a"], "--why", "two attacks",
+                                 "--by", "analyst1"])
+    assert judged.exit_code == 0, judged.output
+    after = api.duplicates(url, limit=None)
+    assert len(before) > 1 and [(p["a"], p["b"]) for p in after] == [(p["a"], p["b"]) for p in before[:-1]]
+    again = runner.invoke(cli, ["--db", url, "not-duplicate", top["a"], top["b"], "--why", "again"])
+    assert again.exit_code == 0 and "judged two attacks already, by analyst1: two attacks" in again.output
+    engine = make_engine(url)
+    with engine.connect() as connection:
+        rows = connection.execute(text("SELECT decided_by, reason FROM not_duplicates")).all()
+    engine.dispose()
+    assert [tuple(row) for row in rows] == [("analyst1", "two attacks")]
+    refused = runner.invoke(cli, ["--db", url, "not-duplicate", top["a"], top["a"], "--why", "x"])
+    assert refused.exit_code == 2 and "are one incident" in refused.stderr
+    missing = runner.invoke(cli, ["--db", url, "not-duplicate", top["a"], top["b"]])
+    assert missing.exit_code == 2 and "--why" in missing.stderr

@@ -491,6 +491,22 @@ def unmerge(ctx: click.Context, key: str, who: str | None, why: str | None) -> N
                          f"{result['reports_moved_back']} reports and {result['links_moved_back']} actor links back.")
 
 
+@cli.command(name="not-duplicate")
+@click.argument("first")
+@click.argument("second")
+@click.option("--why", required=True, help="Why they are two attacks (kept for others to read).")
+@who_option
+@click.pass_context
+def not_duplicate(ctx: click.Context, first: str, second: str, why: str, who: str | None) -> None:
+    """Record that incidents FIRST and SECOND are two attacks, not one reported twice: `duplicates` leaves the
+    pair out from then on."""
+    result = api.not_duplicate(_db(ctx), first, second, who=who, why=why)
+    if result["recorded"]:
+        output.say(f"Recorded: {first} and {second} are two attacks; duplicates leaves the pair out.")
+    else:
+        output.say(f"{first} and {second} were judged two attacks already, by {result['by']}: {result['why']}")
+
+
 @cli.command()
 @click.argument("key")
 @json_option

@@ -31,7 +31,7 @@ from incidents import limits
 from incidents.analysis.filters import Filters, counted_link
 from incidents.analysis.sql import frame_of
 from incidents.errors import FieldError, option
-from incidents.models import Actor, ActorKind, Incident, IncidentActor, Location, Role
+from incidents.models import Actor, ActorKind, Incident, IncidentActor, Location, NotDuplicate, Role
 from incidents.records import normalize_name
 
 WEIGHTS = {"date": 0.30, "place": 0.30, "actor": 0.20, "toll": 0.20}
@@ -107,6 +107,12 @@ def candidate_pairs(session: Session, days: int = 3, km: float = 25.0, limit: in
     # Candidates are found as row positions only (a few bytes a pair); the rows' columns are looked up for the
     # pairs found, so memory follows the answer, not the search.
     a, b, apart = _nearby_pairs(frame, days, km)
+    judged = {tuple(pair) for pair in session.execute(select(NotDuplicate.incident_a_id, NotDuplicate.incident_b_id))}
+    if judged:  # pairs an analyst judged two attacks (incidents not-duplicate) are left out
+        ids = frame["id"].to_numpy()
+        kept = np.fromiter(((min(x, y), max(x, y)) not in judged for x, y in zip(ids[a], ids[b], strict=True)),
+                           dtype=bool, count=len(a))
+        a, b, apart = a[kept], b[kept], apart[kept]
     lat, lon = frame["lat"].to_numpy("float64", na_value=np.nan), frame["lon"].to_numpy("float64", na_value=np.nan)
     km_apart = _haversine_km(lat[a], lon[a], lat[b], lon[b])
     area2, area1 = _codes(frame["area2"]), _codes(frame["area1"])

@@ -18,7 +18,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from incidents.errors import UsageError
-from incidents.models import Incident, IncidentActor, Merge, Report
+from incidents.models import Incident, IncidentActor, Merge, NotDuplicate, Report
 from incidents.store.actors import stronger_attribution
 from incidents.store.figures import recompute_figures
 from incidents.store.incidents import require_incident
@@ -145,3 +145,22 @@ def _move(session: Session, report_ids: list[int], link_ids: list[int], to_incid
         session.execute(update(IncidentActor).where(IncidentActor.id.in_(link_ids)).values(incident_id=to_incident),
                         execution_options={"synchronize_session": False})
     session.expire_all()
+
+
+def not_duplicate(session: Session, first_key: str, second_key: str, who: str | None = None,
+                  why: str | None = None) -> dict[str, Any]:
+    """Record that two incidents are two attacks, not one reported twice: `duplicates` leaves the pair out from
+    then on. Judging a pair again keeps the first judgement (and says so)."""
+    if not why or not why.strip():
+        raise UsageError("Say why the two are different attacks (--why): the judgement is kept for others to read")
+    first, second = require_incident(session, first_key), require_incident(session, second_key)
+    if first.id == second.id:
+        raise UsageError(f"{first_key} and {second_key} are one incident; name two")
+    low, high = sorted((first.id, second.id))
+    earlier = session.scalar(select(NotDuplicate).where(NotDuplicate.incident_a_id == low,
+                                                        NotDuplicate.incident_b_id == high))
+    if earlier is not None:
+        return {"a": first_key, "b": second_key, "recorded": False, "by": earlier.decided_by, "why": earlier.reason}
+    session.add(NotDuplicate(incident_a_id=low, incident_b_id=high, decided_by=who or current_user(), reason=why))
+    session.flush()
+    return {"a": first_key, "b": second_key, "recorded": True, "by": who or current_user(), "why": why}

@@ -58,7 +58,7 @@ def current_revision(engine: Engine) -> str | None:
 
 # Tables each revision creates: what a migration stopped part-way by an older version (one that ran each step
 # outside a transaction on SQLite) may have left behind before its revision was recorded.
-TABLES_CREATED = {"830d4797c177": ("merges",)}
+TABLES_CREATED = {"830d4797c177": ("merges",), "f7161d61ac83": ("not_duplicates",)}
 
 
 def upgrade(engine: Engine, revision: str = "head") -> list[str]:
