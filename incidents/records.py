@@ -241,6 +241,22 @@ def stated_tolls(killed: object, wounded: object, killed_at_least: bool = False,
             "wounded_at_least": wounded_at_least or hurt.at_least}
 
 
+CURLY_QUOTES = {ord("\u2018"): "'", ord("\u2019"): "'", ord("\u201c"): '"', ord("\u201d"): '"'}
+
+
+def excerpt_in_text(excerpt: str | None, text: str | None) -> bool | None:
+    """Whether a report's excerpt occurs in its source's stored text, ignoring case, whitespace and curly quotes
+    (True or False); None when there is no excerpt or no text to look in."""
+    if not excerpt or not text:
+        return None
+
+    def plain(words: str) -> str:
+        words = words.translate(CURLY_QUOTES)
+        return " ".join(unicodedata.normalize("NFKC", words).casefold().split())
+
+    return plain(excerpt) in plain(text)
+
+
 def parse_bool(value: object, field_name: str) -> bool | None:
     if is_blank(value):
         return None

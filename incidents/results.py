@@ -84,6 +84,7 @@ class Report:
     perpetrator_stated: str | None
     attribution: str | None
     excerpt: str | None
+    excerpt_verified: bool | None  # found in the source's stored text (True), not found (False), or no text (None)
     note: str | None
 
     @classmethod

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from click.testing import CliRunner
 
 from incidents import api
@@ -109,3 +110,28 @@ def test_every_figure_in_show_names_its_sources(db_url: str) -> None:
                 assert set(named) == givers, (key, measure, which)
     result = CliRunner().invoke(cli, ["--db", url, "show", "PAK-2023-07-30-KHAR"], env={"COLUMNS": "200"})
     assert "per Business Recorder (Reuters) 2023-08-03, Wikipedia), range 54 (per" in " ".join(result.output.split())
+
+
+def test_an_excerpt_is_checked_against_its_sources_stored_text(db_url: str) -> None:
+    """A report on a source whose text is stored must quote it: an excerpt found in the text (whatever its case
+    and spacing) is marked verified in `show`; one that is not there is refused; one on a source without text
+    is kept unverified."""
+    import yaml
+
+    from incidents.errors import FieldError
+
+    api.load(db_url, [FIXTURES / "actors.yaml", FIXTURES / "seed_incidents.yaml"])
+    article = (FIXTURES / "seed_article.txt").read_text(encoding="utf-8")
+    citation = yaml.safe_load((FIXTURES / "seed_incidents.yaml").read_text(encoding="utf-8"))["sources"][0]["citation"]
+    sentence = next(part for part in article.split(". ") if "Orakzai" in part and len(part.split()) > 6)
+    seed = [r for r in api.show(db_url, "PAK-2018-11-23-KALAYA")["reports"] if r["source"]["citation"] == citation]
+    assert seed and all(r["excerpt_verified"] is True for r in seed)  # the seed's own sentence is in its text
+    api.add(db_url, key="TEST-ORAKZAI", date="2018-11", country="PAK", citation="test record: no text stored",
+            excerpt="anything at all")
+    with pytest.raises(FieldError, match="does not occur in the stored text"):
+        api.report_add(db_url, "TEST-ORAKZAI", citation=citation, excerpt="the market attack killed 12")
+    quoted = "  ".join(sentence.upper().split())  # other case, other spacing: the same words
+    api.report_add(db_url, "TEST-ORAKZAI", citation=citation, excerpt=quoted)
+    shown = {r["source"]["citation"]: r for r in api.show(db_url, "TEST-ORAKZAI")["reports"]}
+    assert shown[citation]["excerpt_verified"] is True
+    assert shown["test record: no text stored"]["excerpt_verified"] is None

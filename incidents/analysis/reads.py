@@ -20,7 +20,7 @@ from incidents.models import (
     Role,
     Source,
 )
-from incidents.records import date_at_precision
+from incidents.records import date_at_precision, excerpt_in_text
 from incidents.store.incidents import require_incident
 
 
@@ -210,6 +210,7 @@ def _report_dict(report: Report, source: Source) -> dict[str, Any]:
         "perpetrator_stated": report.perpetrator_stated,
         "attribution": report.attribution,
         "excerpt": report.excerpt,
+        "excerpt_verified": excerpt_in_text(report.excerpt, source.full_text),
         "note": report.note,
     }
 

@@ -163,7 +163,9 @@ def incident_detail(detail: dict[str, Any]) -> None:
             console.print("    " + escape(where), style="dim", highlight=False)
         console.print("    " + escape(" | ".join(figures)), highlight=False)
         if report["excerpt"]:
-            console.print(escape(f'    "{report["excerpt"]}"'), style="italic", highlight=False)
+            checked = {True: " (found in the stored text)", False: " (NOT found in the stored text)"}.get(
+                report.get("excerpt_verified"), "")
+            console.print(escape(f'    "{report["excerpt"]}"{checked}'), style="italic", highlight=False)
         if report["note"]:
             console.print(escape(f"    note: {report['note']}"), style="dim", highlight=False)
 

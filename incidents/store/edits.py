@@ -14,6 +14,7 @@ from incidents.records import (
     ReportRecord,
     country_code,
     date_at_precision,
+    excerpt_in_text,
     parse_bool,
     parse_choice,
     parse_coordinate,
@@ -48,6 +49,9 @@ def add_report(session: Session, key: str, record: ReportRecord, who: str | None
     source = get_or_create_source(session, record.source)
     if session.scalar(select(Report.id).where(Report.incident_id == incident.id, Report.source_id == source.id)):
         raise UsageError(f"{key} already has a report from {record.source.describe()}; one report per source")
+    if excerpt_in_text(record.excerpt, source.full_text) is False:  # the source's text is stored: quote it
+        raise FieldError("excerpt", record.excerpt, f"does not occur in the stored text of {record.source.describe()}; "
+                         "quote the sentence as the source gives it (case and spacing may differ)")
     revisions = RevisionLog(session, who=who, why=why)
     before = curated_snapshot(incident)
     report = Report(incident_id=incident.id, source_id=source.id, **report_values(record))
