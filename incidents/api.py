@@ -23,10 +23,11 @@ from incidents.db import admin, migrations
 from incidents.db import engine as engines
 from incidents.db.url import database_url, describe
 from incidents.errors import MISSING, FieldError, NotFoundError, UsageError, option
-from incidents.files import input_file, output_file
+from incidents.files import input_file, output_file, read_text
 from incidents.io.exports import export_incidents, frame_rows, write_export
 from incidents.io.importers.fixtures import DEMO_FIXTURES, FIXTURES_DIR, REGISTRY_FIXTURE, LoadResult, load_fixtures
 from incidents.io.importing import ImportOptions, ImportResult, Progress, run_import
+from incidents.limits import limit
 from incidents.models import Actor, Attribution, GeoPrecision, Incident, Location, Report, Source, Status
 from incidents.records import (
     IncidentRecord,
@@ -34,6 +35,7 @@ from incidents.records import (
     ReportRecord,
     SourceRecord,
     country_code,
+    excerpt_in_text,
     parse_choice,
     parse_coordinate,
     parse_date,
@@ -341,6 +343,11 @@ def actors(db: DatabaseArg = None) -> list[dict[str, Any]]:
         return actor_registry(session)
 
 
+def _article_text(text_file: str | Path | None) -> str | None:
+    """The article text a --text-file names, read whole before anything is written."""
+    return None if text_file is None else read_text(text_file, "article text", limit("FULL_TEXT_BYTES"))
+
+
 def add(
     db: DatabaseArg, *, date: str, country: str, source_url: str | None = None, citation: str | None = None,
     key: str | None = None, title: str | None = None, date_end: str | None = None, admin1: str | None = None,
@@ -351,7 +358,7 @@ def add(
     killed: int | str | None = None, killed_at_least: bool = False, wounded: int | str | None = None,
     wounded_at_least: bool = False, preliminary: bool = False, outlet: str | None = None,
     source_title: str | None = None, published: str | None = None, excerpt: str | None = None,
-    actor_policy: str = "create", who: str | None = None,
+    text_file: str | Path | None = None, actor_policy: str = "create", who: str | None = None,
 ) -> dict[str, Any]:
     """Record one new incident from one source. `perpetrators` items are 'NAME' or 'NAME=ATTRIBUTION'.
 
@@ -362,8 +369,11 @@ def add(
     date_start, precision = parse_partial_date(date, "date")
     source = SourceRecord(
         url=source_url, citation=citation, outlet=outlet, title=source_title,
-        published_on=parse_date(published, "published"),
+        published_on=parse_date(published, "published"), full_text=_article_text(text_file),
     )
+    if excerpt_in_text(excerpt, source.full_text) is False:
+        raise FieldError("excerpt", excerpt, "does not occur in the article text (--text-file); quote the sentence "
+                         "as the source gives it (case and spacing may differ)")
     if isinstance(perpetrators, str):  # one name, not its letters
         perpetrators = [perpetrators]
     links = [parse_perpetrator(item, "perpetrators", source) for item in perpetrators or []]
@@ -404,14 +414,15 @@ def report_add(
     source_title: str | None = None, published: str | None = None, killed: int | str | None = None,
     wounded: int | str | None = None, at_least: bool = False, preliminary: bool = False,
     perpetrator: str | None = None, attribution: str | None = None, excerpt: str | None = None,
-    who: str | None = None, why: str | None = None,
+    text_file: str | Path | None = None, who: str | None = None, why: str | None = None,
 ) -> dict[str, Any]:
-    """Add one source's account of incident `key`; its low/best/high are recomputed at once. Returns them."""
+    """Add one source's account of incident `key`; its low/best/high are recomputed at once. Returns them.
+    `text_file`: the article's text, stored with the source (its sha256 too); the excerpt must occur in it."""
     if not source_url and not citation:
         raise FieldError("source_url", MISSING, f"or {option('citation')} is required: a report needs its source")
     record = ReportRecord(
         source=SourceRecord(url=source_url, citation=citation, outlet=outlet, title=source_title,
-                            published_on=parse_date(published, "published")),
+                            published_on=parse_date(published, "published"), full_text=_article_text(text_file)),
         **stated_tolls(killed, wounded, killed_at_least=at_least), preliminary=preliminary,
         perpetrator_stated=perpetrator,
         attribution=parse_choice(attribution, "attribution", Attribution), excerpt=excerpt,

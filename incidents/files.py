@@ -56,6 +56,18 @@ def input_file(path: str | Path, what: str = "file") -> Path:
     return path
 
 
+def read_text(path: str | Path, what: str, most: int) -> str:
+    """The UTF-8 text of the regular file `path` (input_file's checks), at most `most` bytes."""
+    path = input_file(path, what)
+    if path.stat().st_size > most:
+        raise UsageError(f"The {what} {path} is larger than {most:,} bytes, more than an article's text "
+                         "(INCIDENTS_MAX_FULL_TEXT_BYTES raises the bound)")
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"The {what} {path} is not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
+
+
 def output_file(path: str | Path, what: str = "file", reads: tuple[Path | None, ...] = ()) -> Path:
     """`path` as a Path, if a {what} can be written there: its folder exists, it is not a folder, and it is none
     of the files the command reads (`reads`: the database file, the input), which writing would destroy."""

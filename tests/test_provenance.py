@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -135,3 +136,38 @@ def test_an_excerpt_is_checked_against_its_sources_stored_text(db_url: str) -> N
     shown = {r["source"]["citation"]: r for r in api.show(db_url, "TEST-ORAKZAI")["reports"]}
     assert shown[citation]["excerpt_verified"] is True
     assert shown["test record: no text stored"]["excerpt_verified"] is None
+
+
+def test_the_articles_text_is_stored_from_the_command_line(db_url: str, tmp_path: Path) -> None:
+    """--text-file stores the article's text with its source (and its sha256); the excerpt must occur in it; a
+    source keeps the text it was recorded with."""
+    import hashlib
+
+    from sqlalchemy import text as sql
+
+    from incidents.db.engine import make_engine
+
+    api.init(db_url)
+    article = (FIXTURES / "seed_article.txt").read_text(encoding="utf-8")
+    copy = tmp_path / "article.txt"
+    copy.write_text(article, encoding="utf-8")
+    sentence = next(part for part in article.split(". ") if "Bajaur" in part and len(part.split()) > 6)
+    runner = CliRunner()
+    args = ["--db", db_url, "add", "--key", "TEST-BAJAUR", "--date", "2023", "--country", "PAK", "--admin2", "Bajaur",
+            "--citation", "test record: the seed article", "--text-file", str(copy)]
+    refused = runner.invoke(cli, [*args, "--excerpt", "a sentence the article does not have"])
+    assert refused.exit_code == 2 and "does not occur in the article text" in refused.stderr
+    added = runner.invoke(cli, [*args, "--excerpt", sentence.lower()])
+    assert added.exit_code == 0, added.output
+    engine = make_engine(db_url)
+    with engine.connect() as connection:
+        stored, digest = connection.execute(sql("SELECT full_text, full_text_sha256 FROM sources WHERE citation = "
+                                                "'test record: the seed article'")).one()
+    engine.dispose()
+    assert stored == article and digest == hashlib.sha256(article.encode()).hexdigest()
+    assert api.show(db_url, "TEST-BAJAUR")["reports"][0]["excerpt_verified"] is True
+    other = tmp_path / "other.txt"
+    other.write_text(article.upper(), encoding="utf-8")
+    again = runner.invoke(cli, ["--db", db_url, "report", "add", "TEST-BAJAUR", "--citation",
+                                "test record: the seed article", "--text-file", str(other)])
+    assert again.exit_code == 2 and "has a stored text already" in again.stderr

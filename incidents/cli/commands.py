@@ -248,6 +248,8 @@ def show(ctx: click.Context, key: str, as_json: bool, as_of: str | None) -> None
 @click.option("--source-title", help="The source's headline.")
 @click.option("--published", help="The source's publication date, YYYY-MM-DD.")
 @click.option("--excerpt", help="The sentence in the source that gives the figures.")
+@click.option("--text-file", help="A UTF-8 file of the article's text, stored with the source; the excerpt must "
+                                  "occur in it.")
 @click.option("--key", help="Stable key; default COUNTRY-DATE-PLACE.")
 @click.option("--title")
 @click.option("--date-end", help="Last day, for an attack that lasted days (YYYY-MM-DD).")
@@ -413,6 +415,8 @@ def report() -> None:
 @click.option("--perpetrator", help="Who the source says did it, as it says it.")
 @click.option("--attribution", type=click.Choice(["claimed", "attributed", "suspected", "denied"]))
 @click.option("--excerpt", help="The sentence in the source that gives the figures.")
+@click.option("--text-file", help="A UTF-8 file of the article's text, stored with the source; the excerpt must "
+                                  "occur in it.")
 @click.option("--by", "who", help="Who records this (default: your user name).")
 @click.option("--why", help="Why, for the history.")
 @click.pass_context

@@ -57,6 +57,10 @@ def get_or_create_source(session: Session, record: SourceRecord) -> Source:
         session.add(source)
         session.flush()
         return source
+    if record.full_text and source.full_text and source.full_text != record.full_text:
+        stored = (source.full_text_sha256 or "")[:12]
+        raise UsageError(f"{record.describe()} has a stored text already (sha256 {stored}...), and this one differs; "
+                         "a source keeps the text it was recorded with")
     for attr, value in values.items():
         if value is not None and getattr(source, attr) is None:
             setattr(source, attr, value)
