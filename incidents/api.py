@@ -35,6 +35,7 @@ from incidents.records import (
     ReportRecord,
     SourceRecord,
     country_code,
+    date_at_precision,
     excerpt_in_text,
     parse_choice,
     parse_coordinate,
@@ -46,6 +47,7 @@ from incidents.records import (
 from incidents.store import actors as registry
 from incidents.store import edits
 from incidents.store.incidents import Writer
+from incidents.store.sources import find_source
 
 # What every function takes as `db`: a SQLite path, a SQLAlchemy URL, an Engine, or None (INCIDENTS_DB, else
 # ./incidents.db). For many calls on one database, incidents.open() keeps one engine instead.
@@ -358,9 +360,12 @@ def add(
     killed: int | str | None = None, killed_at_least: bool = False, wounded: int | str | None = None,
     wounded_at_least: bool = False, preliminary: bool = False, outlet: str | None = None,
     source_title: str | None = None, published: str | None = None, excerpt: str | None = None,
-    text_file: str | Path | None = None, actor_policy: str = "create", who: str | None = None,
+    text_file: str | Path | None = None, actor_policy: str = "create", who: str | None = None, new: bool = False,
 ) -> dict[str, Any]:
     """Record one new incident from one source. `perpetrators` items are 'NAME' or 'NAME=ATTRIBUTION'.
+
+    The same source already giving an incident of that date and country stops it (the same command run twice
+    made a silent second incident); `new=True` records a second incident from that source anyway.
 
     Returns {'key': ..., 'created_actors': [...]}.
     """
@@ -402,11 +407,31 @@ def add(
     def write(session: Session) -> dict[str, Any]:
         if key and session.scalar(select(Incident.id).where(Incident.key == key)) is not None:
             raise FieldError("key", key, "already exists; choose another key")
+        if not new:
+            _not_recorded_already(session, record)
         writer = Writer(session, actor_policy=actor_policy, who=who, why="incidents add")
         writer.save(record)
         return {"key": writer.last_key, "created_actors": writer.actors.created}
 
     return _write(db, "incidents add", write)
+
+
+def _not_recorded_already(session: Session, record: IncidentRecord) -> None:
+    """UsageError if the record's source already gives a live incident of the same date and country."""
+    source = find_source(session, record.reports[0].source)
+    if source is None or record.location is None:
+        return
+    found = session.execute(
+        select(Incident.key, Incident.date_start, Incident.date_precision)
+        .join(Report, Report.incident_id == Incident.id).join(Location, Location.id == Incident.location_id)
+        .where(Report.source_id == source.id, Incident.merged_into_id.is_(None),
+               Incident.date_start == record.date_start, Location.country == record.location.country)
+    ).first()
+    if found is not None:
+        raise UsageError(f"{record.reports[0].source.describe()} already gives {found.key} "
+                         f"({date_at_precision(found.date_start, found.date_precision)}); add what else it says to it "
+                         f"with `incidents report add {found.key} ...`, or give {option('new')} to record a second "
+                         "incident from this source")
 
 
 def report_add(

@@ -171,3 +171,24 @@ def test_the_articles_text_is_stored_from_the_command_line(db_url: str, tmp_path
     again = runner.invoke(cli, ["--db", db_url, "report", "add", "TEST-BAJAUR", "--citation",
                                 "test record: the seed article", "--text-file", str(other)])
     assert again.exit_code == 2 and "has a stored text already" in again.stderr
+
+
+def test_the_same_add_twice_stops_at_the_first_incident(db_url: str) -> None:
+    """`add` run twice with the same source, date and country used to make KEY-2 silently; now the second run
+    stops and names the first incident and the command that adds to it; --new records a second one on purpose."""
+    api.init(db_url)
+    args = ["--db", db_url, "add", "--date", "2018-11-23", "--country", "PAK", "--admin2", "Orakzai",
+            "--citation", "test record: one source", "--killed", "33"]
+    runner = CliRunner()
+    first = runner.invoke(cli, args)
+    assert first.exit_code == 0, first.output
+    again = runner.invoke(cli, args)
+    assert again.exit_code == 2, again.output
+    assert "already gives PAK-2018-11-23-ORAKZAI (2018-11-23)" in again.stderr
+    assert "incidents report add PAK-2018-11-23-ORAKZAI" in again.stderr
+    assert api.incidents(db_url, limit=None)[1] == 1  # nothing written
+    other_day = runner.invoke(cli, [*args[:4], "2018-11-24", *args[5:]])  # the same source, another day: allowed
+    assert other_day.exit_code == 0, other_day.output
+    on_purpose = runner.invoke(cli, [*args, "--new"])
+    assert on_purpose.exit_code == 0, on_purpose.output
+    assert api.incidents(db_url, limit=None)[1] == 3

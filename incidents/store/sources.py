@@ -36,6 +36,25 @@ def location_values(record: LocationRecord) -> dict[str, Any]:
 
 def get_or_create_source(session: Session, record: SourceRecord) -> Source:
     """The stored source for `record`, found by URL, dataset record or citation; blanks filled in from `record`."""
+    source = find_source(session, record)
+    values = source_values(record)
+    if source is None:
+        source = Source(**values)
+        session.add(source)
+        session.flush()
+        return source
+    if record.full_text and source.full_text and source.full_text != record.full_text:
+        stored = (source.full_text_sha256 or "")[:12]
+        raise UsageError(f"{record.describe()} has a stored text already (sha256 {stored}...), and this one differs; "
+                         "a source keeps the text it was recorded with")
+    for attr, value in values.items():
+        if value is not None and getattr(source, attr) is None:
+            setattr(source, attr, value)
+    return source
+
+
+def find_source(session: Session, record: SourceRecord) -> Source | None:
+    """The stored source `record` names (by URL, dataset record or citation), if there is one."""
     source: Source | None = None
     if record.url:
         source = session.scalar(select(Source).where(Source.url == record.url))
@@ -51,19 +70,6 @@ def get_or_create_source(session: Session, record: SourceRecord) -> Source:
         )
     else:
         raise UsageError("a source needs a URL, a citation, or a dataset record id")
-    values = source_values(record)
-    if source is None:
-        source = Source(**values)
-        session.add(source)
-        session.flush()
-        return source
-    if record.full_text and source.full_text and source.full_text != record.full_text:
-        stored = (source.full_text_sha256 or "")[:12]
-        raise UsageError(f"{record.describe()} has a stored text already (sha256 {stored}...), and this one differs; "
-                         "a source keeps the text it was recorded with")
-    for attr, value in values.items():
-        if value is not None and getattr(source, attr) is None:
-            setattr(source, attr, value)
     return source
 
 
