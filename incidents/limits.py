@@ -22,9 +22,9 @@ DEFAULTS = {
     # A zero-filled timeline longer than this is a mistake, not a chart (a day timeline per province over 30
     # years is 200,000 rows); half a million rows with rolling and cumulative sums take about 250 MB.
     "TIMELINE_ROWS": 500_000,
-    # Candidate pairs `duplicates` may find (about 100 bytes each while they are scored); it may compare 50 times
-    # as many pairs of records while it looks for them.
-    "CANDIDATE_PAIRS": 1_000_000,
+    # Candidate pairs `duplicates` may find (about 1 KB each once scored and written out: 200,000 pairs take about
+    # 300 MB); it may compare 50 times as many pairs of records while it looks for them.
+    "CANDIDATE_PAIRS": 200_000,
 }
 
 

@@ -512,6 +512,17 @@ def _length_limits() -> dict[str, list[tuple[str, str, int]]]:
     }
 
 
+@lru_cache(maxsize=1)
+def _location_key_length() -> int:
+    from sqlalchemy import String
+
+    from incidents.models import Location
+
+    column_type = Location.__table__.c["key"].type
+    assert isinstance(column_type, String) and column_type.length is not None
+    return column_type.length
+
+
 def _too_long(obj: Any, checks: list[tuple[str, str, int]]) -> None:
     for attribute, column, limit in checks:
         value = getattr(obj, attribute)
@@ -588,6 +599,12 @@ def _check_lengths(record: IncidentRecord) -> None:
     _too_long(record, limits["incident"])
     if record.location is not None:
         _too_long(record.location, limits["location"])
+        key, most = record.location.key, _location_key_length()
+        if len(key) > most:  # the names, normalised (U+FDFA becomes 18 letters), make the place's key
+            longest = max(("place", "admin2", "admin1"), key=lambda name: len(getattr(record.location, name) or ""))
+            raise FieldError(longest, (getattr(record.location, longest) or "")[:60] + "...",
+                             f"makes, with the rest of the place, a key of {len(key)} characters once normalised; "
+                             f"at most {most} fit")
     for report in record.reports:
         _too_long(report, limits["report"])
         _too_long(report.source, limits["source"])

@@ -104,6 +104,29 @@ def test_grant_reader_sends_no_password_and_makes_no_false_promise(pg_url: str, 
         finally:
             with server.connect() as connection:
                 connection.execute(text(f'DROP ROLE "{writer}"'))
+        heir, analyst = f"{role}_heir", f"{role}_analyst"
+        with server.connect() as connection:  # roles that inherit table rights: from an analyst, from the owner
+            connection.execute(text(f'CREATE ROLE "{analyst}"'))
+            connection.execute(text(f'CREATE ROLE "{heir}" LOGIN'))
+            connection.execute(text(f'GRANT "{analyst}" TO "{heir}"'))
+        admin = create_engine(pg_url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            connection.execute(text(f'GRANT SELECT ON ALL TABLES IN SCHEMA public TO "{analyst}"'))
+        admin.dispose()
+        try:
+            inherits = CliRunner().invoke(cli, ["--db", pg_url, "db", "grant-reader", heir])
+            assert inherits.exit_code == 5 and "inherits more than the views" in inherits.stderr, inherits.output
+        finally:
+            admin = create_engine(pg_url, isolation_level="AUTOCOMMIT")
+            with admin.connect() as connection:
+                connection.execute(text(f'REVOKE ALL ON ALL TABLES IN SCHEMA public FROM "{analyst}"'))
+                connection.execute(text(f'REVOKE ALL ON DATABASE "{make_url(pg_url).database}" FROM "{heir}"'))
+                connection.execute(text(f'REVOKE ALL ON SCHEMA public FROM "{heir}"'))
+                connection.execute(text(f'REVOKE ALL ON ALL TABLES IN SCHEMA public FROM "{heir}"'))
+            admin.dispose()
+            with server.connect() as connection:
+                connection.execute(text(f'DROP ROLE "{heir}"'))
+                connection.execute(text(f'DROP ROLE "{analyst}"'))
         for keeps in ("pg_read_all_data", "pg_write_all_data", "PUBLIC", "current_user"):
             refused = CliRunner().invoke(cli, ["--db", pg_url, "db", "grant-reader", keeps])
             assert refused.exit_code == 5 and "a name PostgreSQL keeps for itself" in refused.stderr, keeps

@@ -658,6 +658,17 @@ def test_the_xlsx_bound_counts_what_openpyxl_holds_whatever_its_name(tmp_path: P
             archive.writestr(name, data)
     with pytest.raises(Exception, match=r"renamed.xlsx: its text takes [\d,]+ bytes unpacked, more than"):
         api.import_file(url, renamed, dry_run=True)
+    # ... and declared a sheet as well as shared strings, to slip past a count of non-sheets: still counted.
+    twice = tmp_path / "twice.xlsx"
+    with zipfile.ZipFile(twice, "w") as archive:
+        for name, data in parts.items():
+            if name == "[Content_Types].xml":
+                data = data.replace(b"<Override PartName=\"/xl/strs.xml\"", (
+                    b'<Override PartName="/xl/strs.xml" ContentType="application/vnd.openxmlformats-officedocument.'
+                    b'spreadsheetml.worksheet+xml" /><Override PartName="/xl/strs.xml"'))
+            archive.writestr(name, data)
+    with pytest.raises(Exception, match=r"twice.xlsx: its text takes [\d,]+ bytes unpacked, more than"):
+        api.import_file(url, twice, dry_run=True)
     monkeypatch.setenv("INCIDENTS_MAX_XLSX_STRINGS_BYTES", "100000000")
     assert api.import_file(url, renamed, dry_run=True).read == 3000  # a workbook openpyxl reads, strings and all
 
@@ -670,6 +681,7 @@ TYPE_CONFUSED = [  # (column, JSON cell, what the one-line error says)
     ("reports", '[{' + SOURCE + ', "killed": NaN}]', "NaN is no number JSON allows"),
     ("reports", '[{' + SOURCE + ', "killed": 1e999}]', "too large a number"),
     ("reports", '[{' + SOURCE + ', "killed_at_least": "maybe"}]', "is not yes/no"),
+    ("reports", '[{' + SOURCE + ', "killed_low": 9, "killed_high": 1}]', "killed_low 9 is above its killed_high 1"),
     ("reports", '[{' + SOURCE + ', "excerpt": "\\udc80"}]', "lone surrogate"),
     ("raw_row", '{"a": "\\udc80"}', "lone surrogate"),
     ("raw_row", '{"\\ud800": 1}', "lone surrogate"),
@@ -767,3 +779,27 @@ def test_what_a_killed_write_left_is_swept_by_the_next_write_in_its_folder(tmp_p
     os.utime(mine, (an_hour_ago, an_hour_ago))
     api.export(url, "incidents", tmp_path / "today.csv")
     assert not old.exists() and fresh.exists() and mine.exists()
+
+
+def test_a_backup_of_a_database_an_older_version_left_is_restored(tmp_path: Path) -> None:
+    """A database stepped back to an older revision (as going back to an older release does) has tables and
+    views rewritten with other quoting and text: its backup is still this tool's, and restores."""
+    from alembic.script import ScriptDirectory
+
+    from incidents.db.migrations import alembic_config
+
+    revisions = [script.revision for script in ScriptDirectory.from_config(alembic_config()).walk_revisions()]
+    source = tmp_path / "demo.db"
+    api.demo(str(source), exports_dir=None)
+    for revision in revisions[1:]:  # every revision below head
+        older = tmp_path / f"at-{revision}.db"
+        older.write_bytes(source.read_bytes())
+        api.downgrade(str(older), revision)
+        backup = tmp_path / f"at-{revision}.backup"
+        with sqlite3.connect(older) as connection:
+            connection.execute(f"VACUUM INTO '{backup}'")
+        connection.close()
+        target = tmp_path / f"target-{revision}.db"
+        api.init(str(target))
+        assert api.restore(str(target), backup).startswith("Restored"), revision
+        assert _count(f"sqlite:///{target}") == _count(f"sqlite:///{source}")

@@ -461,11 +461,12 @@ def duplicates(ctx: click.Context, days: int, km: float, limit: int, min_score: 
 
     Scored 0-1 on date distance, place (coordinates, district), shared perpetrator (sub-groups as their parent)
     and toll. Review a pair with `incidents show`, then `incidents merge KEEP OTHER`."""
-    pairs = api.duplicates(_db(ctx), days=days, km=km, limit=limit, min_score=min_score)
+    pairs = api.duplicates(_db(ctx), days=days, km=km, limit=limit if as_json else min(limit, output.MAX_TABLE_ROWS),
+                           min_score=min_score)
     if as_json:
         output.print_json(pairs)
     else:
-        output.duplicate_table(pairs)
+        output.duplicate_table(pairs, asked=limit)
 
 
 @cli.command()

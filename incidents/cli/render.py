@@ -395,10 +395,13 @@ def frame_json(frame: Any) -> list[dict[str, Any]]:
                     for row in frame.itertuples(index=False))
 
 
-def duplicate_table(pairs: list[dict[str, Any]]) -> None:
+def duplicate_table(pairs: list[dict[str, Any]], asked: int = 0) -> None:
+    """Candidate pairs as a table; `asked` is the --limit given, when it was more than a table shows."""
     if not pairs:
         console.print("No candidate pairs.")
         return
+    if asked > len(pairs) == MAX_TABLE_ROWS:
+        note(f"The table shows the best {MAX_TABLE_ROWS:,} pairs; --json gives up to --limit {asked:,}")
     table = Table(title="Candidate duplicates, best first")
     for column in ("score", "incident", "incident", "days", "km", "shared perpetrators", "killed"):
         table.add_column(column, justify="right" if column in {"score", "days", "km"} else "left",

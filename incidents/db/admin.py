@@ -191,11 +191,43 @@ def _schema_at(revision: str) -> dict[tuple[str, str], list[str]]:
 
 
 def _schema_of(connection: sqlite3.Connection) -> dict[tuple[str, str], list[str]]:
-    """Each table, index, view and trigger of a SQLite database with the lines of its SQL, sorted: Alembic's
-    batch migrations write a table's constraints in an order that varies from run to run."""
-    return {(kind, name): sorted(line.strip().rstrip(",").strip() for line in (sql or "").splitlines())
-            for kind, name, sql in connection.execute("SELECT type, name, sql FROM sqlite_master")
-            if not name.startswith("sqlite_")}
+    """Each table, index and trigger of a SQLite database with the clauses of its SQL (quotes and spacing
+    aside, in sorted order: Alembic writes a table's constraints in an order that varies from run to run, and a
+    table a downgrade rebuilt is written with other quoting), and each view with the columns it gives (a
+    downgrade rewrites a view's text without changing what it gives)."""
+    schema: dict[tuple[str, str], list[str]] = {}
+    for kind, name, sql in connection.execute("SELECT type, name, sql FROM sqlite_master"):
+        if name.startswith("sqlite_"):
+            continue
+        if kind == "view":
+            quoted = name.replace('"', '""')
+            schema[(kind, name)] = [row[1] for row in connection.execute(f'PRAGMA table_info("{quoted}")')]
+        else:
+            schema[(kind, name)] = sorted(_clauses(sql or ""))
+    return schema
+
+
+def _clauses(sql: str) -> list[str]:
+    """The comma-separated parts of a statement at the outermost level of its parentheses, without quotes and
+    with single spaces: 'CREATE TABLE "t" (a INT, b INT)' -> ['CREATE TABLE t (a INT', 'b INT']."""
+    text = " ".join(sql.replace('"', "").replace("`", "").split())
+    parts: list[str] = []
+    current: list[str] = []
+    depth = 0
+    for character in text:
+        if character == "(":
+            depth += 1
+        elif character == ")":
+            depth -= 1
+            if depth == 0:  # the list's own closing parenthesis: no part of its last clause
+                continue
+        if character == "," and depth == 1:
+            parts.append("".join(current).strip())
+            current = []
+        else:
+            current.append(character)
+    parts.append("".join(current).strip())
+    return [part.replace("( ", "(").replace(" )", ")") for part in parts]
 
 
 def _check_pg_dump(path: Path, engine: Engine) -> str:
@@ -282,5 +314,16 @@ def grant_reader(engine: Engine, role: str, password: str | None = None) -> str:
         connection.exec_driver_sql(f'GRANT USAGE ON SCHEMA public TO "{role}"')
         connection.exec_driver_sql(f'REVOKE ALL ON ALL TABLES IN SCHEMA public FROM "{role}"')
         connection.exec_driver_sql(f'GRANT SELECT ON {", ".join(REPORTING_VIEWS)} TO "{role}"')
+        # What the role may do in the end, by every role it inherits from too: a table past the views means it
+        # cannot be limited here, and the whole grant is undone.
+        beyond = connection.exec_driver_sql(
+            "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') "
+            "AND has_table_privilege(%(role)s, c.oid, 'SELECT, INSERT, UPDATE, DELETE, TRUNCATE') "
+            "ORDER BY c.relname LIMIT 3", {"role": role}).scalars().all()
+        if beyond:
+            raise DatabaseError(f"{role} inherits more than the views from a role it belongs to (it may use "
+                                f"{', '.join(beyond)}), so it cannot be limited to the reporting views; create a role "
+                                "of its own for reporting (incidents db grant-reader NEW_ROLE)")
     return (f"{role} may now read {', '.join(REPORTING_VIEWS)} in {database} and nothing else"
             + ("" if exists_already else " (role created with LOGIN; set a password with --password)") + ".")

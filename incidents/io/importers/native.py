@@ -139,6 +139,10 @@ def _reports_from_json(cell: str) -> list[ReportRecord]:
             attribution=parse_choice(item.get("attribution"), "reports", Attribution),
             excerpt=item.get("excerpt"), note=item.get("note"),
         ))
+        report = reports[-1]
+        if report.killed_low is not None and report.killed_high is not None and report.killed_low > report.killed_high:
+            raise FieldError("reports", cell[:80], f"has a report whose killed_low {report.killed_low} is above its "
+                             f"killed_high {report.killed_high}")
         if not (reports[-1].source.url or reports[-1].source.citation or reports[-1].source.dataset):
             raise FieldError("reports", cell[:80], "has a report whose source has no url, citation or dataset")
     return reports

@@ -100,7 +100,8 @@ def open_csv(path: Path, encodings: list[str]) -> Table:
     csv.field_size_limit(field_limit)
     stream, raw = _open_binary(path)
     text = io.TextIOWrapper(stream, encoding=encoding, newline="")
-    reader = csv.reader(_bounded_lines(text, field_limit))
+    lines = _BoundedLines(text, field_limit)
+    reader = csv.reader(lines)
     try:
         header = next(reader)
     except StopIteration:
@@ -111,6 +112,7 @@ def open_csv(path: Path, encodings: list[str]) -> Table:
         raise damaged(path, exc) from None
     except UnicodeDecodeError:
         raise encoding_error(path, encoding) from None
+    lines.record_done()
     header = [name.strip() for name in header]
     if len(header) > limit("COLUMNS"):
         raise InputError(f"{path.name}:1: the header has {len(header):,} columns, more than "
@@ -122,6 +124,7 @@ def open_csv(path: Path, encodings: list[str]) -> Table:
         start = reader.line_num + 1
         try:
             for values in reader:
+                lines.record_done()
                 if values:  # blank lines between records carry nothing
                     yield start, values
                 start = reader.line_num + 1
@@ -139,18 +142,35 @@ def open_csv(path: Path, encodings: list[str]) -> Table:
 
 
 LINE_TOO_LONG = "a line longer than the field bound"
+RECORD_TOO_LONG = "a record longer than the record bound"
+RECORD_FIELDS = 4  # a record (quoted fields of many lines) may hold this many fields' worth of text
 
 
-def _bounded_lines(text: IO[str], most: int) -> Iterator[str]:
-    """The lines of `text`, each read at most `most` characters at a time: a line longer than that (a file of one
-    endless line, a gigabyte of NUL bytes) is a csv.Error before it is held, not after."""
-    while line := text.readline(most + 1):
-        if len(line) > most and line[-1] not in "\r\n":
-            raise csv.Error(LINE_TOO_LONG)
-        yield line
+class _BoundedLines:
+    """The lines of `text` for csv.reader, each read at most `most` characters at a time, and no record longer
+    than RECORD_FIELDS x `most`: a file of one endless line (a gigabyte of NUL bytes), or a record of many short
+    lines in quotes, is a csv.Error before it is held, not after. `record_done` starts the count again."""
+
+    def __init__(self, text: IO[str], most: int) -> None:
+        self.text, self.most, self.held = text, most, 0
+
+    def __iter__(self) -> Iterator[str]:
+        while line := self.text.readline(self.most + 1):
+            if len(line) > self.most and line[-1] not in "\r\n":
+                raise csv.Error(LINE_TOO_LONG)
+            self.held += len(line)
+            if self.held > RECORD_FIELDS * self.most:
+                raise csv.Error(RECORD_TOO_LONG)
+            yield line
+
+    def record_done(self) -> None:
+        self.held = 0
 
 
 def _csv_problem(exc: csv.Error) -> str:
+    if str(exc) == RECORD_TOO_LONG:
+        return (f"a record is longer than {RECORD_FIELDS * limit('FIELD_BYTES'):,} characters, more than any record a "
+                f"dataset holds ({override('FIELD_BYTES')})")
     if str(exc) == LINE_TOO_LONG:
         return (f"a line is longer than {limit('FIELD_BYTES'):,} characters, more than any record a dataset holds "
                 f"({override('FIELD_BYTES')})")
@@ -176,9 +196,11 @@ def _check_xlsx_size(path: Path) -> None:
             if types.file_size > 1_000_000:
                 raise InputError(f"{path.name}: not a readable XLSX workbook: its list of parts is "
                                  f"{types.file_size:,} bytes")
-            sheets = {element.get("PartName", "").lstrip("/")
-                      for element in ElementTree.fromstring(archive.read(types))
-                      if element.get("ContentType") == WORKSHEET}
+            declared: dict[str, set[str]] = {}
+            for element in ElementTree.fromstring(archive.read(types)):
+                declared.setdefault(element.get("PartName", "").lstrip("/"), set()).add(element.get("ContentType", ""))
+            # a sheet is streamed; a part declared as a sheet and as anything else too is counted
+            sheets = {name for name, kinds in declared.items() if kinds == {WORKSHEET}}
             held = sum(info.file_size for info in archive.infolist() if info.filename not in sheets)
     except KeyError:
         raise InputError(f"{path.name}: not a readable XLSX workbook: it has no [Content_Types].xml") from None
