@@ -63,12 +63,17 @@ def test_what_did_we_know_about_bajaur_on_31_july_2023(url: str) -> None:
             api.show(url, BAJAUR, as_of="2023-08-03")["killed"]["high"]) == (low, high)
 
 
-def test_later_edits_are_undone_and_history_shows_them(url: str) -> None:
+def recorded_years_ago(url: str, key: str) -> None:
+    """Date the incident's creation in 2020, so that an --as-of of yesterday still has it."""
     engine = make_engine(url)
-    with engine.begin() as connection:  # as if the incident had been recorded years ago
+    with engine.begin() as connection:
         connection.execute(text("UPDATE incidents SET created_at = :t WHERE key = :k"),
-                           {"t": "2020-01-01 00:00:00", "k": KALAYA})
+                           {"t": "2020-01-01 00:00:00", "k": key})
     engine.dispose()
+
+
+def test_later_edits_are_undone_and_history_shows_them(url: str) -> None:
+    recorded_years_ago(url, KALAYA)
     before = api.show(url, KALAYA)
     api.set_field(url, KALAYA, "status", "disputed", why="a later source doubts the attribution")
     yesterday = (date.today() - timedelta(days=1)).isoformat()
@@ -133,11 +138,7 @@ def test_every_curated_field_can_be_corrected_and_as_of_undoes_it(url: str) -> N
     """The date (at any precision), its end and the place (country, province, district, place, coordinates)
     are corrected with `set`; each correction is in `history` in words, and `--as-of` the day before gives the
     incident as it was."""
-    engine = make_engine(url)
-    with engine.begin() as connection:  # as if the incident had been recorded years ago
-        connection.execute(text("UPDATE incidents SET created_at = :t WHERE key = :k"),
-                           {"t": "2020-01-01 00:00:00", "k": KALAYA})
-    engine.dispose()
+    recorded_years_ago(url, KALAYA)
     before = api.show(url, KALAYA)
     changes = [("date", "2018-11"), ("date_end", "2018-11-30"), ("admin2", "Orakzai District"),
                ("place", "Kalaya bazaar"), ("coordinates", "33.69, 70.97"), ("geo_precision", "place"),
