@@ -18,7 +18,7 @@ from incidents.analysis.filters import Filters, filtered_incidents
 from incidents.analysis.reads import actor_registry, incident_detail, list_incidents, listing
 from incidents.analysis.reads import history as read_history
 from incidents.curation import merging
-from incidents.curation.duplicates import candidate_pairs
+from incidents.curation.duplicates import candidate_pairs, likely_same
 from incidents.db import admin, migrations
 from incidents.db import engine as engines
 from incidents.db.url import database_url, describe
@@ -364,8 +364,9 @@ def add(
 ) -> dict[str, Any]:
     """Record one new incident from one source. `perpetrators` items are 'NAME' or 'NAME=ATTRIBUTION'.
 
-    The same source already giving an incident of that date and country stops it (the same command run twice
-    made a silent second incident); `new=True` records a second incident from that source anyway.
+    It stops, naming them, when the same source already gives an incident of that date and country (the same
+    command run twice made a silent second incident), or when an incident of an overlapping date is recorded at
+    the same district or place (likely_same); `new=True` records it anyway.
 
     Returns {'key': ..., 'created_actors': [...]}.
     """
@@ -409,6 +410,7 @@ def add(
             raise FieldError("key", key, "already exists; choose another key")
         if not new:
             _not_recorded_already(session, record)
+            _no_likely_match(session, record)
         writer = Writer(session, actor_policy=actor_policy, who=who, why="incidents add")
         writer.save(record)
         return {"key": writer.last_key, "created_actors": writer.actors.created}
@@ -432,6 +434,17 @@ def _not_recorded_already(session: Session, record: IncidentRecord) -> None:
                          f"({date_at_precision(found.date_start, found.date_precision)}); add what else it says to it "
                          f"with `incidents report add {found.key} ...`, or give {option('new')} to record a second "
                          "incident from this source")
+
+
+def _no_likely_match(session: Session, record: IncidentRecord) -> None:
+    """UsageError naming the incidents this record may be (likely_same), with the command that adds to one."""
+    matches = likely_same(session, record)
+    if not matches:
+        return
+    named = "; ".join(f"{match['key']} ({match['date']}, {match['place']})" for match in matches)
+    first = matches[0]["key"]
+    raise UsageError(f"This may be an incident already recorded: {named}. Add this source's account to it with "
+                     f"`incidents report add {first} ...`, or give {option('new')} if it is another attack")
 
 
 def report_add(

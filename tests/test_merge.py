@@ -162,7 +162,8 @@ def test_a_record_without_coordinates_pairs_by_province(db_url: str) -> None:
                if r["event_id_cnty"] == "PAK99906")
     # The same attack typed in by hand from the sample's own sources, with a province but no coordinates.
     added = api.add(db_url, date=row["event_date"], country="PAK", admin1=row["admin1"], place=row["location"],
-                    killed=row["fatalities"], citation="fixtures/acled_format_sample.csv, PAK99906")["key"]
+                    killed=row["fatalities"], citation="fixtures/acled_format_sample.csv, PAK99906",
+                    new=True)["key"]  # add would stop at the ACLED record: this test wants the pair
     pairs = api.duplicates(db_url, limit=None)
     pair = next(p for p in pairs if {p["a"], p["b"]} == {added, "ACLED-PAK99906"})
     assert pair["km_apart"] is None and pair["toll_score"] == 1.0
@@ -174,7 +175,7 @@ def test_a_denial_is_no_shared_perpetrator(db_url: str) -> None:
     common: dict[str, Any] = {"date": "2019-05-10", "country": "PAK", "admin1": "Balochistan", "place": "Quetta",
                               "killed": 4}
     a = api.add(db_url, **common, citation="test record A", perpetrators=["TTP=denied", "BLA=claimed"])["key"]
-    b = api.add(db_url, **common, citation="test record B", perpetrators=["TTP=denied"])["key"]
+    b = api.add(db_url, **common, citation="test record B", perpetrators=["TTP=denied"], new=True)["key"]
     pair = next(p for p in api.duplicates(db_url, limit=None) if {p["a"], p["b"]} == {a, b})
     assert pair["shared_perpetrators"] == []
 

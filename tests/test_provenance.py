@@ -192,3 +192,24 @@ def test_the_same_add_twice_stops_at_the_first_incident(db_url: str) -> None:
     on_purpose = runner.invoke(cli, [*args, "--new"])
     assert on_purpose.exit_code == 0, on_purpose.output
     assert api.incidents(db_url, limit=None)[1] == 3
+
+
+def test_recording_bajaur_again_from_the_article_stops_at_the_seed_incident(db_url: str) -> None:
+    """The seed article says 'In 2023, a bombing in Bajaur killed 60': recorded as a new incident, it stops at
+    PAK-2023-07-30-KHAR (a year overlaps the day; Bajaur is its district) and names the report add command;
+    --new records it anyway; a record of another district or another year goes through."""
+    api.load(db_url, [FIXTURES / "actors.yaml", FIXTURES / "seed_incidents.yaml"])
+    khar = api.show(db_url, "PAK-2023-07-30-KHAR")
+    district = khar["location"]["admin2"]
+    year = khar["date"][:4]
+    runner = CliRunner()
+    args = ["--db", db_url, "add", "--date", year, "--country", "PAK", "--admin2", district, "--killed", "60",
+            "--citation", "test record: the seed article's Bajaur sentence"]
+    stopped = runner.invoke(cli, args)
+    assert stopped.exit_code == 2, stopped.output
+    assert "This may be an incident already recorded: PAK-2023-07-30-KHAR" in stopped.stderr
+    assert "incidents report add PAK-2023-07-30-KHAR" in stopped.stderr
+    before = api.incidents(db_url, limit=None)[1]
+    assert runner.invoke(cli, [*args[:4], str(int(year) - 3), *args[5:]]).exit_code == 0  # another year
+    assert runner.invoke(cli, [*args, "--new"]).exit_code == 0
+    assert api.incidents(db_url, limit=None)[1] == before + 2

@@ -251,8 +251,8 @@ def show(ctx: click.Context, key: str, as_json: bool, as_of: str | None) -> None
 @click.option("--text-file", help="A UTF-8 file of the article's text, stored with the source; the excerpt must "
                                   "occur in it.")
 @click.option("--key", help="Stable key; default COUNTRY-DATE-PLACE.")
-@click.option("--new", is_flag=True, help="Record it even though this source already gives an incident of that date "
-                                          "and country.")
+@click.option("--new", is_flag=True, help="Record it even though it may be an incident already recorded (same source, "
+                                          "or an overlapping date at the same district or place).")
 @click.option("--title")
 @click.option("--date-end", help="Last day, for an attack that lasted days (YYYY-MM-DD).")
 @click.option("--admin1", help="Province or state.")

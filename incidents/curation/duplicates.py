@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
+from datetime import date
 from typing import Any
 
 import numpy as np
@@ -281,3 +282,38 @@ def _perpetrators(session: Session, ids: set[int]) -> dict[int, set[str]]:
 
 def _actor_score(left: set[str], right: set[str]) -> float:
     return 0.5 if not left or not right else (1.0 if left & right else 0.0)
+
+
+def likely_same(session: Session, record: Any, most: int = 5) -> list[dict[str, Any]]:
+    """Live incidents a new record (an IncidentRecord) may be: in its country, with a date interval that overlaps
+    its own (a record dated '2023' overlaps every day of 2023), and named by the same district or place (the
+    same province, when the record names no district or place). The search `add` makes before it creates."""
+    from incidents.models import DatePrecision
+    from incidents.records import date_at_precision, period_end
+
+    location = record.location
+    if location is None:
+        return []
+    names = {_area(name) for name in (location.place, location.admin2) if name} - {""}
+    province = _area(location.admin1) if not names and location.admin1 else ""
+    if not names and not province:
+        return []
+    start = record.date_start
+    end = record.date_end or period_end(start, DatePrecision(record.date_precision))
+    rows = session.execute(
+        select(Incident.key, Incident.date_start, Incident.date_end, Incident.date_precision, Location.admin1,
+               Location.admin2, Location.place)
+        .join(Location, Location.id == Incident.location_id)
+        .where(Incident.merged_into_id.is_(None), Location.country == location.country,
+               Incident.date_start <= end, Incident.date_start >= date(start.year - 1, 1, 1))
+    ).all()
+    found = []
+    for row in rows:
+        their_end = row.date_end or period_end(row.date_start, DatePrecision(row.date_precision))
+        if their_end < start:
+            continue
+        theirs = {_area(row.place), _area(row.admin2)} - {""}
+        if names & theirs or (province and _area(row.admin1) == province):
+            found.append({"key": row.key, "date": date_at_precision(row.date_start, row.date_precision),
+                          "place": ", ".join(part for part in (row.place, row.admin2, row.admin1) if part)})
+    return sorted(found, key=lambda item: item["key"])[:most]
