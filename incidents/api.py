@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from incidents.analysis import summaries, timelines
 from incidents.analysis.asof import discard, parse_as_of, snapshot
 from incidents.analysis.filters import Filters, filtered_incidents
-from incidents.analysis.reads import actor_registry, incident_detail, list_incidents, listing
+from incidents.analysis.reads import actor_registry, incident_detail, list_incidents, listing, source_list
 from incidents.analysis.reads import history as read_history
 from incidents.curation import merging
 from incidents.curation.duplicates import candidate_pairs, likely_same
@@ -47,7 +47,7 @@ from incidents.records import (
 from incidents.store import actors as registry
 from incidents.store import edits
 from incidents.store.incidents import Writer
-from incidents.store.sources import find_source
+from incidents.store.sources import adopt_known_url, find_source
 
 # What every function takes as `db`: a SQLite path, a SQLAlchemy URL, an Engine, or None (INCIDENTS_DB, else
 # ./incidents.db). For many calls on one database, incidents.open() keeps one engine instead.
@@ -57,8 +57,8 @@ __all__ = [
     "DatabaseArg", "READY", "actor_add", "actor_alias", "actor_merge", "actor_rename", "actor_set_parent", "actors",
     "add", "backup", "chart", "connected", "counts", "current", "demo", "downgrade", "duplicates", "event_log",
     "export", "gaps", "grant_reader", "history", "import_file", "incident_listing", "incidents", "init", "load",
-    "merge", "not_duplicate", "report_add", "restore", "set_field", "show", "summary", "timeline", "unmerge",
-    "upgrade",
+    "merge", "not_duplicate", "report_add", "restore", "set_field", "show", "sources", "summary", "timeline",
+    "unmerge", "upgrade",
 ]
 
 
@@ -339,6 +339,13 @@ def show(db: DatabaseArg, key: str, as_of: str | date | None = None) -> dict[str
     return detail
 
 
+def sources(db: DatabaseArg = None, search: str | None = None,
+            limit: int | None = 100) -> tuple[list[dict[str, Any]], int]:
+    """Stored sources, most reported first, with their report counts and stored-text digests; (rows, total)."""
+    with connected(db) as engine, engines.session_factory(engine)() as session:
+        return source_list(session, search, limit)
+
+
 def actors(db: DatabaseArg = None) -> list[dict[str, Any]]:
     """The actor registry: names, kinds, parents, aliases, incident counts."""
     with connected(db) as engine, engines.session_factory(engine)() as session:
@@ -408,6 +415,7 @@ def add(
     def write(session: Session) -> dict[str, Any]:
         if key and session.scalar(select(Incident.id).where(Incident.key == key)) is not None:
             raise FieldError("key", key, "already exists; choose another key")
+        adopt_known_url(session, record.reports[0].source)  # another spelling of a stored page's URL is that page
         if not new:
             _not_recorded_already(session, record)
             _no_likely_match(session, record)

@@ -244,6 +244,30 @@ def stated_tolls(killed: object, wounded: object, killed_at_least: bool = False,
 CURLY_QUOTES = {ord("\u2018"): "'", ord("\u2019"): "'", ord("\u201c"): '"', ord("\u201d"): '"'}
 
 
+TRACKING_PARAMETERS = ("utm_", "fbclid", "gclid", "mc_cid", "mc_eid", "cmpid", "ocid", "ref", "ref_src")
+
+
+def url_identity(url: str) -> str:
+    """What makes two spellings of an article's URL the same page: the scheme (http is https), the host without
+    'www.' and a default port, the path without a trailing '/', and the query without tracking parameters
+    (utm_*, fbclid, ...) in sorted order; the #fragment is left out. Text that is no URL is itself."""
+    from urllib.parse import parse_qsl, urlencode, urlsplit
+
+    try:
+        parts = urlsplit(url.strip())
+        host = (parts.hostname or "").lower().removeprefix("www.")
+        port = parts.port
+    except ValueError:
+        return url
+    if not host:
+        return url
+    if port and port not in (80, 443):
+        host = f"{host}:{port}"
+    query = sorted((key, value) for key, value in parse_qsl(parts.query, keep_blank_values=True)
+                   if not key.lower().startswith(TRACKING_PARAMETERS))
+    return f"https://{host}{parts.path.rstrip('/')}" + (f"?{urlencode(query)}" if query else "")
+
+
 def excerpt_in_text(excerpt: str | None, text: str | None) -> bool | None:
     """Whether a report's excerpt occurs in its source's stored text, ignoring case, whitespace and curly quotes
     (True or False); None when there is no excerpt or no text to look in."""

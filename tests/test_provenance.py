@@ -213,3 +213,31 @@ def test_recording_bajaur_again_from_the_article_stops_at_the_seed_incident(db_u
     assert runner.invoke(cli, [*args[:4], str(int(year) - 3), *args[5:]]).exit_code == 0  # another year
     assert runner.invoke(cli, [*args, "--new"]).exit_code == 0
     assert api.incidents(db_url, limit=None)[1] == before + 2
+
+
+def test_another_spelling_of_a_stored_url_is_the_same_source(db_url: str) -> None:
+    """A seed report's URL written otherwise (http, 'www.', a trailing '/', tracking parameters, a fragment) on
+    report add is that report's source: no second source row, and the one-report-per-source rule applies;
+    `sources` lists each source once, with its reports."""
+    import yaml
+
+    from incidents.records import url_identity
+
+    api.load(db_url, [FIXTURES / "actors.yaml", FIXTURES / "seed_incidents.yaml"])
+    seed = yaml.safe_load((FIXTURES / "seed_incidents.yaml").read_text(encoding="utf-8"))
+    incident = next(i for i in seed["incidents"] if i["key"] == "PAK-2018-11-23-KALAYA")
+    url = next(r["source"]["url"] for r in incident["reports"] if isinstance(r["source"], dict)
+               and r["source"].get("url", "").startswith("https://") and "?" not in r["source"]["url"])
+    respelled = url.replace("https://", "http://", 1).rstrip("/") + "/?utm_source=twitter&fbclid=abc#comments"
+    assert respelled != url and url_identity(respelled) == url_identity(url)
+    api.add(db_url, key="TEST-SECOND", date="2018", country="PAK", citation="test record: a second incident")
+    before, total = api.sources(db_url, limit=None)
+    with pytest.raises(UsageError, match="already has a report from"):
+        api.report_add(db_url, "PAK-2018-11-23-KALAYA", source_url=respelled, killed=1)
+    api.report_add(db_url, "TEST-SECOND", source_url=respelled)
+    after, total_after = api.sources(db_url, limit=None)
+    assert total_after == total  # reused, not copied
+    counts = {row["url"]: row["reports"] for row in after}
+    assert counts[url] == {row["url"]: row["reports"] for row in before}[url] + 1
+    found, matching = api.sources(db_url, search=url.split("/")[2].upper())
+    assert matching >= 1 and all(url.split("/")[2] in (row["url"] or "") for row in found)

@@ -272,3 +272,26 @@ def history(session: Session, key: str) -> list[dict[str, object]]:
              "old": shown(r.field, r.old_value), "new": shown(r.field, r.new_value), "by": r.changed_by,
              "why": r.reason, "import": r.import_id}
             for r in rows]
+
+
+def source_list(session: Session, search: str | None = None,
+                limit: int | None = 100) -> tuple[list[dict[str, Any]], int]:
+    """Stored sources, most reported first: each with its reports, and whether its text is stored (by its sha256);
+    `search` keeps those whose URL, citation, outlet or title holds it (case-insensitive). Returns (rows, total)."""
+    reports = select(func.count(Report.id)).where(Report.source_id == Source.id).correlate(Source).scalar_subquery()
+    query = select(Source, reports.label("reports"))
+    if search:
+        pattern = f"%{search.lower()}%"
+        query = query.where(func.lower(func.coalesce(Source.url, "") + " " + func.coalesce(Source.citation, "") + " "
+                                       + func.coalesce(Source.outlet, "") + " " + func.coalesce(Source.title, ""))
+                            .like(pattern))
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    query = query.order_by(reports.desc(), Source.id)
+    if limit is not None:
+        query = query.limit(limit)
+    return [{
+        "id": source.id, "url": source.url, "citation": source.citation, "outlet": source.outlet,
+        "title": source.title, "published_on": source.published_on.isoformat() if source.published_on else None,
+        "kind": source.kind, "dataset": source.dataset, "record_id": source.dataset_record_id, "reports": count,
+        "full_text_sha256": source.full_text_sha256,
+    } for source, count in session.execute(query)], total

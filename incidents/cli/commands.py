@@ -498,6 +498,21 @@ def unmerge(ctx: click.Context, key: str, who: str | None, why: str | None) -> N
                          f"{result['reports_moved_back']} reports and {result['links_moved_back']} actor links back.")
 
 
+@cli.command()
+@click.option("--search", help="Keep sources whose URL, citation, outlet or title holds this (any case).")
+@click.option("--limit", type=click.IntRange(min=1, max=10**9), default=100, show_default=True,
+              help="Show at most this many.")
+@json_option
+@click.pass_context
+def sources(ctx: click.Context, search: str | None, limit: int, as_json: bool) -> None:
+    """The stored sources, most reported first: reports each, and whether the article's text is stored."""
+    rows, total = api.sources(_db(ctx), search=search, limit=limit if as_json else min(limit, output.MAX_TABLE_ROWS))
+    if as_json:
+        output.print_json({"total": total, "sources": rows})
+    else:
+        output.source_table(rows, total)
+
+
 @cli.command(name="not-duplicate")
 @click.argument("first")
 @click.argument("second")

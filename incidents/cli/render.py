@@ -395,6 +395,23 @@ def frame_json(frame: Any) -> list[dict[str, Any]]:
                     for row in frame.itertuples(index=False))
 
 
+def source_table(rows: list[dict[str, Any]], total: int) -> None:
+    if not rows:
+        console.print("No source matches.")
+        return
+    table = Table(title=f"Sources: {total}", title_justify="left")
+    for name in ("id", "source", "outlet", "published", "reports", "text"):
+        table.add_column(name, justify="right" if name in {"id", "reports"} else "left", overflow="fold")
+    for row in rows:
+        where = row["url"] or row["citation"] or f"{row['dataset']} record {row['record_id']}"
+        stored = f"stored ({row['full_text_sha256'][:12]})" if row["full_text_sha256"] else "-"
+        table.add_row(str(row["id"]), escape(where), escape(row["outlet"] or "-"), row["published_on"] or "-",
+                      str(row["reports"]), stored)
+    console.print(table)
+    if total > len(rows):
+        console.print(f"[dim]Showing {len(rows)} of {total}; use --limit or --search.[/dim]")
+
+
 def duplicate_table(pairs: list[dict[str, Any]], asked: int = 0) -> None:
     """Candidate pairs as a table; `asked` is the --limit given, when it was more than a table shows."""
     if not pairs:

@@ -26,7 +26,7 @@ from incidents.store.figures import recompute_figures
 from incidents.store.incidents import require_incident
 from incidents.store.reports import report_values, reports_of
 from incidents.store.revisions import RevisionLog, curated_snapshot
-from incidents.store.sources import get_or_create_location, get_or_create_source
+from incidents.store.sources import adopt_known_url, get_or_create_location, get_or_create_source
 
 # Fields `incidents set` may change, with how a value is read. killed_best/wounded_best become the analyst's
 # choice; the value 'auto' hands them back to the reports.
@@ -46,6 +46,7 @@ def add_report(session: Session, key: str, record: ReportRecord, who: str | None
     incident = require_incident(session, key, for_update=True)
     if record.reported_on is None:
         record.reported_on = record.source.published_on
+    adopt_known_url(session, record.source)
     source = get_or_create_source(session, record.source)
     if session.scalar(select(Report.id).where(Report.incident_id == incident.id, Report.source_id == source.id)):
         raise UsageError(f"{key} already has a report from {record.source.describe()}; one report per source")

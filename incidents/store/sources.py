@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from incidents.errors import UsageError
 from incidents.models import Location, Source
-from incidents.records import LocationRecord, SourceRecord
+from incidents.records import LocationRecord, SourceRecord, url_identity
 
 
 def source_values(record: SourceRecord) -> dict[str, Any]:
@@ -51,6 +51,28 @@ def get_or_create_source(session: Session, record: SourceRecord) -> Source:
         if value is not None and getattr(source, attr) is None:
             setattr(source, attr, value)
     return source
+
+
+def same_page(session: Session, url: str) -> Source | None:
+    """A stored source whose URL is another spelling of `url` (records.url_identity: http or https, 'www.', a
+    trailing '/', tracking parameters, a #fragment), if there is one."""
+    identity = url_identity(url)
+    host = identity.split("/")[2] if identity.startswith("https://") else ""
+    if not host:
+        return None
+    for candidate in session.scalars(select(Source).where(Source.url.contains(host)).limit(500)):
+        if candidate.url and url_identity(candidate.url) == identity:
+            return candidate
+    return None
+
+
+def adopt_known_url(session: Session, record: SourceRecord) -> None:
+    """Give `record` the URL its page is stored under when it is another spelling of a stored source's URL, so
+    that an analyst's edit reuses that source instead of making a second one of the same article."""
+    if record.url and session.scalar(select(Source.id).where(Source.url == record.url)) is None:
+        known = same_page(session, record.url)
+        if known is not None:
+            record.url = known.url
 
 
 def find_source(session: Session, record: SourceRecord) -> Source | None:
