@@ -736,6 +736,8 @@ def test_right_json_cells_of_each_kind_are_read(tmp_path: Path) -> None:
     ('{"resources": [], "x": NaN}', "NaN is no number JSON allows"),
     ('{"resources": [], "x": 1e999999}', "Out of range float values"),
     ('{"resources": [], "x": "\\udc80"}', "surrogates not allowed"),
+    ('{"resources": [{"name": 5, "path": "a.csv"}]}', "lists a resource that no data package can hold"),
+    ('{"resources": [{"name": "a", "path": "../../etc/passwd"}]}', "lists a resource that no data package can hold"),
 ])
 def test_a_datapackage_json_that_cannot_be_written_back_is_refused_first(tmp_path: Path, package: str,
                                                                           message: str) -> None:

@@ -358,6 +358,13 @@ def read_datapackage(path: Path) -> dict[str, Any]:
             isinstance(resource, dict) for resource in package.get("resources", [])):
         raise UsageError(f"{package_path} is there but is not a data package (an object with a list of "
                          "resources); move it away or export into another folder")
+    for resource in package.get("resources", []):
+        name, where = resource.get("name"), resource.get("path")
+        # Frictionless wants a name of lower-case letters, digits, '.', '_' and '-', and a path inside the package.
+        if not isinstance(name, str) or not re.fullmatch(r"[a-z0-9._-]+", name) or not isinstance(where, str) \
+                or Path(where).is_absolute() or ".." in Path(where).parts:
+            raise UsageError(f"{package_path} lists a resource that no data package can hold (name {name!r}, path "
+                             f"{where!r}); move it away or export into another folder")
     return package
 
 
