@@ -18,7 +18,7 @@ from incidents.analysis.filters import Filters, filtered_incidents
 from incidents.analysis.reads import actor_registry, incident_detail, list_incidents, listing, source_list
 from incidents.analysis.reads import history as read_history
 from incidents.curation import merging
-from incidents.curation.duplicates import candidate_pairs, likely_same
+from incidents.curation.duplicates import candidate_pairs, refuse_a_second_record
 from incidents.db import admin, migrations
 from incidents.db import engine as engines
 from incidents.db.url import database_url, describe
@@ -35,19 +35,18 @@ from incidents.records import (
     ReportRecord,
     SourceRecord,
     country_code,
-    date_at_precision,
-    excerpt_in_text,
     parse_choice,
     parse_coordinate,
     parse_date,
     parse_partial_date,
     parse_perpetrator,
+    require_excerpt_in,
     stated_tolls,
 )
 from incidents.store import actors as registry
 from incidents.store import edits
 from incidents.store.incidents import Writer
-from incidents.store.sources import adopt_known_url, find_source
+from incidents.store.sources import adopt_known_url
 
 # What every function takes as `db`: a SQLite path, a SQLAlchemy URL, an Engine, or None (INCIDENTS_DB, else
 # ./incidents.db). For many calls on one database, incidents.open() keeps one engine instead.
@@ -384,9 +383,7 @@ def add(
         url=source_url, citation=citation, outlet=outlet, title=source_title,
         published_on=parse_date(published, "published"), full_text=_article_text(text_file),
     )
-    if excerpt_in_text(excerpt, source.full_text) is False:
-        raise FieldError("excerpt", excerpt, "does not occur in the article text (--text-file); quote the sentence "
-                         "as the source gives it (case and spacing may differ)")
+    require_excerpt_in(excerpt, source.full_text, "the article text (--text-file)")
     if isinstance(perpetrators, str):  # one name, not its letters
         perpetrators = [perpetrators]
     links = [parse_perpetrator(item, "perpetrators", source) for item in perpetrators or []]
@@ -417,42 +414,12 @@ def add(
             raise FieldError("key", key, "already exists; choose another key")
         adopt_known_url(session, record.reports[0].source)  # another spelling of a stored page's URL is that page
         if not new:
-            _not_recorded_already(session, record)
-            _no_likely_match(session, record)
+            refuse_a_second_record(session, record)
         writer = Writer(session, actor_policy=actor_policy, who=who, why="incidents add")
         writer.save(record)
         return {"key": writer.last_key, "created_actors": writer.actors.created}
 
     return _write(db, "incidents add", write)
-
-
-def _not_recorded_already(session: Session, record: IncidentRecord) -> None:
-    """UsageError if the record's source already gives a live incident of the same date and country."""
-    source = find_source(session, record.reports[0].source)
-    if source is None or record.location is None:
-        return
-    found = session.execute(
-        select(Incident.key, Incident.date_start, Incident.date_precision)
-        .join(Report, Report.incident_id == Incident.id).join(Location, Location.id == Incident.location_id)
-        .where(Report.source_id == source.id, Incident.merged_into_id.is_(None),
-               Incident.date_start == record.date_start, Location.country == record.location.country)
-    ).first()
-    if found is not None:
-        raise UsageError(f"{record.reports[0].source.describe()} already gives {found.key} "
-                         f"({date_at_precision(found.date_start, found.date_precision)}); add what else it says to it "
-                         f"with `incidents report add {found.key} ...`, or give {option('new')} to record a second "
-                         "incident from this source")
-
-
-def _no_likely_match(session: Session, record: IncidentRecord) -> None:
-    """UsageError naming the incidents this record may be (likely_same), with the command that adds to one."""
-    matches = likely_same(session, record)
-    if not matches:
-        return
-    named = "; ".join(f"{match['key']} ({match['date']}, {match['place']})" for match in matches)
-    first = matches[0]["key"]
-    raise UsageError(f"This may be an incident already recorded: {named}. Add this source's account to it with "
-                     f"`incidents report add {first} ...`, or give {option('new')} if it is another attack")
 
 
 def report_add(

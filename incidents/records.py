@@ -281,6 +281,13 @@ def excerpt_in_text(excerpt: str | None, text: str | None) -> bool | None:
     return plain(excerpt) in plain(text)
 
 
+def require_excerpt_in(excerpt: str | None, text: str | None, where: str) -> None:
+    """FieldError when the source's text is at hand (`where` names it) and the excerpt does not occur in it."""
+    if excerpt_in_text(excerpt, text) is False:
+        raise FieldError("excerpt", excerpt, f"does not occur in {where}; quote the sentence as the source gives it "
+                         "(case and spacing may differ)")
+
+
 def parse_bool(value: object, field_name: str) -> bool | None:
     if is_blank(value):
         return None

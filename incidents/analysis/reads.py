@@ -22,6 +22,7 @@ from incidents.models import (
 )
 from incidents.records import date_at_precision, excerpt_in_text
 from incidents.store.incidents import require_incident
+from incidents.store.sources import place_words
 
 
 def _perpetrators(session: Session, incident_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
@@ -258,9 +259,7 @@ def history(session: Session, key: str) -> list[dict[str, object]]:
     # A change of place is a change of location_id: shown as the places, with their ids.
     ids = {int(value) for r in rows if r.field == "location_id" for value in (r.old_value, r.new_value)
            if value is not None and value.isdigit()}
-    places = {location.id: ", ".join(part for part in (location.place, location.admin2, location.admin1,
-                                                        location.country) if part)
-              + (f" ({location.latitude}, {location.longitude})" if location.latitude is not None else "")
+    places = {location.id: place_words(location)
               for location in session.scalars(select(Location).where(Location.id.in_(ids or [-1])))}
 
     def shown(field: str, value: str | None) -> str | None:

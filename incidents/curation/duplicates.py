@@ -31,9 +31,20 @@ from sqlalchemy.orm import Session
 from incidents import limits
 from incidents.analysis.filters import Filters, counted_link
 from incidents.analysis.sql import frame_of
-from incidents.errors import FieldError, option
-from incidents.models import Actor, ActorKind, Incident, IncidentActor, Location, NotDuplicate, Role
-from incidents.records import normalize_name
+from incidents.errors import FieldError, UsageError, option
+from incidents.models import (
+    Actor,
+    ActorKind,
+    DatePrecision,
+    Incident,
+    IncidentActor,
+    Location,
+    NotDuplicate,
+    Report,
+    Role,
+)
+from incidents.records import date_at_precision, normalize_name, period_end
+from incidents.store.sources import find_source
 
 WEIGHTS = {"date": 0.30, "place": 0.30, "actor": 0.20, "toll": 0.20}
 MAX_DAYS, MAX_KM = 366, 1000.0  # the widest window `duplicates` searches
@@ -288,9 +299,6 @@ def likely_same(session: Session, record: Any, most: int = 5) -> list[dict[str, 
     """Live incidents a new record (an IncidentRecord) may be: in its country, with a date interval that overlaps
     its own (a record dated '2023' overlaps every day of 2023), and named by the same district or place (the
     same province, when the record names no district or place). The search `add` makes before it creates."""
-    from incidents.models import DatePrecision
-    from incidents.records import date_at_precision, period_end
-
     location = record.location
     if location is None:
         return []
@@ -317,3 +325,28 @@ def likely_same(session: Session, record: Any, most: int = 5) -> list[dict[str, 
             found.append({"key": row.key, "date": date_at_precision(row.date_start, row.date_precision),
                           "place": ", ".join(part for part in (row.place, row.admin2, row.admin1) if part)})
     return sorted(found, key=lambda item: item["key"])[:most]
+
+
+def refuse_a_second_record(session: Session, record: Any) -> None:
+    """UsageError, before `add` creates anything, when the new record (an IncidentRecord) may be one already
+    recorded: its source already gives a live incident of the same date and country (the same command run
+    twice), or likely_same finds one. The message names them and the command that adds to one."""
+    source = find_source(session, record.reports[0].source)
+    if source is not None and record.location is not None:
+        found = session.execute(
+            select(Incident.key, Incident.date_start, Incident.date_precision)
+            .join(Report, Report.incident_id == Incident.id).join(Location, Location.id == Incident.location_id)
+            .where(Report.source_id == source.id, Incident.merged_into_id.is_(None),
+                   Incident.date_start == record.date_start, Location.country == record.location.country)
+        ).first()
+        if found is not None:
+            raise UsageError(f"{record.reports[0].source.describe()} already gives {found.key} "
+                             f"({date_at_precision(found.date_start, found.date_precision)}); add what else it says "
+                             f"to it with `incidents report add {found.key} ...`, or give {option('new')} to record a "
+                             "second incident from this source")
+    matches = likely_same(session, record)
+    if matches:
+        named = "; ".join(f"{match['key']} ({match['date']}, {match['place']})" for match in matches)
+        raise UsageError(f"This may be an incident already recorded: {named}. Add this source's account to it with "
+                         f"`incidents report add {matches[0]['key']} ...`, or give {option('new')} if it is another "
+                         "attack")

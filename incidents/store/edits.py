@@ -14,19 +14,19 @@ from incidents.records import (
     ReportRecord,
     country_code,
     date_at_precision,
-    excerpt_in_text,
     parse_bool,
     parse_choice,
     parse_coordinate,
     parse_count,
     parse_date,
     parse_partial_date,
+    require_excerpt_in,
 )
 from incidents.store.figures import recompute_figures
 from incidents.store.incidents import require_incident
 from incidents.store.reports import report_values, reports_of
 from incidents.store.revisions import RevisionLog, curated_snapshot
-from incidents.store.sources import adopt_known_url, get_or_create_location, get_or_create_source
+from incidents.store.sources import adopt_known_url, get_or_create_location, get_or_create_source, place_words
 
 # Fields `incidents set` may change, with how a value is read. killed_best/wounded_best become the analyst's
 # choice; the value 'auto' hands them back to the reports.
@@ -50,9 +50,7 @@ def add_report(session: Session, key: str, record: ReportRecord, who: str | None
     source = get_or_create_source(session, record.source)
     if session.scalar(select(Report.id).where(Report.incident_id == incident.id, Report.source_id == source.id)):
         raise UsageError(f"{key} already has a report from {record.source.describe()}; one report per source")
-    if excerpt_in_text(record.excerpt, source.full_text) is False:  # the source's text is stored: quote it
-        raise FieldError("excerpt", record.excerpt, f"does not occur in the stored text of {record.source.describe()}; "
-                         "quote the sentence as the source gives it (case and spacing may differ)")
+    require_excerpt_in(record.excerpt, source.full_text, f"the stored text of {record.source.describe()}")
     revisions = RevisionLog(session, who=who, why=why)
     before = curated_snapshot(incident)
     report = Report(incident_id=incident.id, source_id=source.id, **report_values(record))
@@ -88,12 +86,7 @@ def _shown(session: Session, incident: Incident, name: str) -> object:
     if SETTABLE[name] != "place":
         return getattr(incident, name)
     location = session.get(Location, incident.location_id) if incident.location_id else None
-    if location is None:
-        return None
-    words = ", ".join(part for part in (location.place, location.admin2, location.admin1, location.country) if part)
-    if location.latitude is not None:
-        words += f" ({location.latitude}, {location.longitude})"
-    return words
+    return None if location is None else place_words(location)
 
 
 def _set(session: Session, incident: Incident, name: str, kind: str, value: str) -> None:

@@ -95,6 +95,12 @@ def find_source(session: Session, record: SourceRecord) -> Source | None:
     return source
 
 
+def place_words(location: Location) -> str:
+    """A stored place as a person reads it: 'Khar, Bajaur, Khyber Pakhtunkhwa, PAK (34.7325, 71.52361)'."""
+    words = ", ".join(part for part in (location.place, location.admin2, location.admin1, location.country) if part)
+    return words + (f" ({location.latitude}, {location.longitude})" if location.latitude is not None else "")
+
+
 def get_or_create_location(session: Session, record: LocationRecord) -> Location:
     """The stored location with `record`'s key (country, province, district, place, coordinates), created once."""
     location = session.scalar(select(Location).where(Location.key == record.key))
