@@ -17,36 +17,23 @@ from incidents.analysis.asof import discard, parse_as_of, snapshot
 from incidents.analysis.filters import Filters, filtered_incidents
 from incidents.analysis.reads import actor_registry, incident_detail, list_incidents, listing, source_list
 from incidents.analysis.reads import history as read_history
-from incidents.curation import merging
-from incidents.curation.duplicates import candidate_pairs, refuse_a_second_record
+from incidents.curation import merging, recording
+from incidents.curation.duplicates import candidate_pairs
 from incidents.db import admin, migrations
 from incidents.db import engine as engines
 from incidents.db.url import database_url, describe
-from incidents.errors import MISSING, FieldError, NotFoundError, UsageError, option
-from incidents.files import input_file, output_file, read_text
+from incidents.errors import FieldError, NotFoundError, UsageError, option
+from incidents.files import input_file, output_file
 from incidents.io.exports import export_incidents, frame_rows, write_export
 from incidents.io.importers.fixtures import DEMO_FIXTURES, FIXTURES_DIR, REGISTRY_FIXTURE, LoadResult, load_fixtures
 from incidents.io.importing import ImportOptions, ImportResult, Progress, run_import
-from incidents.limits import limit
-from incidents.models import Actor, Attribution, GeoPrecision, Incident, Location, Report, Source, Status
+from incidents.models import Actor, Attribution, Incident, Location, Report, Source
 from incidents.records import (
-    IncidentRecord,
-    LocationRecord,
-    ReportRecord,
-    SourceRecord,
-    country_code,
     parse_choice,
-    parse_coordinate,
-    parse_date,
-    parse_partial_date,
-    parse_perpetrator,
-    require_excerpt_in,
-    stated_tolls,
 )
 from incidents.store import actors as registry
 from incidents.store import edits
-from incidents.store.incidents import Writer
-from incidents.store.sources import adopt_known_url
+from incidents.store.sources import merge_sources
 
 # What every function takes as `db`: a SQLite path, a SQLAlchemy URL, an Engine, or None (INCIDENTS_DB, else
 # ./incidents.db). For many calls on one database, incidents.open() keeps one engine instead.
@@ -54,10 +41,12 @@ DatabaseArg = str | Path | Engine | None
 T = TypeVar("T")
 __all__ = [
     "DatabaseArg", "READY", "actor_add", "actor_alias", "actor_merge", "actor_rename", "actor_set_parent", "actors",
-    "add", "backup", "chart", "connected", "counts", "current", "demo", "downgrade", "duplicates", "event_log",
-    "export", "gaps", "grant_reader", "history", "import_file", "incident_listing", "incidents", "init", "load",
-    "merge", "not_duplicate", "report_add", "restore", "set_field", "show", "sources", "summary", "timeline",
-    "unmerge", "upgrade",
+    "add", "add_many", "backup", "chart", "connected", "counts", "current", "delete", "demo", "downgrade", "duplicates",
+    "event_log", "export", "gaps", "grant_reader", "history", "import_file", "incident_listing", "incidents", "init",
+    "load", "merge", "not_duplicate", "perpetrator_add", "perpetrator_remove", "perpetrator_set", "report_add",
+    "report_delete", "report_restore", "restore", "restore_incident", "set_field", "show", "source_delete",
+    "source_merge", "source_restore", "sources", "summary",
+    "timeline", "unmerge", "upgrade",
 ]
 
 
@@ -345,15 +334,29 @@ def sources(db: DatabaseArg = None, search: str | None = None,
         return source_list(session, search, limit)
 
 
+def source_merge(db: DatabaseArg, keep: int, other: int, why: str | None = None,
+                 who: str | None = None) -> dict[str, Any]:
+    """Fold stored source `other` into `keep` (one article stored twice; see incidents.store.sources.merge_sources)."""
+    return _write(db, f"incidents sources merge {keep} {other}",
+                  lambda session: merge_sources(session, keep, other, who=who, why=why))
+
+
+def source_delete(db: DatabaseArg, source: int, why: str | None = None, who: str | None = None) -> dict[str, Any]:
+    """Withdraw every report of stored source `source` (found unreliable): kept and shown, out of the figures."""
+    return _write(db, f"incidents sources delete {source}",
+                  lambda session: edits.withdraw_source(session, source, who=who, why=why))
+
+
+def source_restore(db: DatabaseArg, source: int, why: str | None = None, who: str | None = None) -> dict[str, Any]:
+    """Bring back the withdrawn reports of stored source `source`."""
+    return _write(db, f"incidents sources restore {source}",
+                  lambda session: edits.restore_source(session, source, who=who, why=why))
+
+
 def actors(db: DatabaseArg = None) -> list[dict[str, Any]]:
     """The actor registry: names, kinds, parents, aliases, incident counts."""
     with connected(db) as engine, engines.session_factory(engine)() as session:
         return actor_registry(session)
-
-
-def _article_text(text_file: str | Path | None) -> str | None:
-    """The article text a --text-file names, read whole before anything is written."""
-    return None if text_file is None else read_text(text_file, "article text", limit("FULL_TEXT_BYTES"))
 
 
 def add(
@@ -364,89 +367,67 @@ def add(
     target_type: str | None = None, weapon_type: str | None = None, suicide: bool | None = None,
     summary: str | None = None, status: str = "confirmed", perpetrators: list[str] | None = None,
     killed: int | str | None = None, killed_at_least: bool = False, wounded: int | str | None = None,
-    wounded_at_least: bool = False, preliminary: bool = False, outlet: str | None = None,
-    source_title: str | None = None, published: str | None = None, excerpt: str | None = None,
-    text_file: str | Path | None = None, actor_policy: str = "create", who: str | None = None, new: bool = False,
+    wounded_at_least: bool = False, perpetrators_killed: int | str | None = None, preliminary: bool = False,
+    outlet: str | None = None, source_title: str | None = None, published: str | None = None,
+    excerpt: str | None = None, text_file: str | Path | None = None, actor_policy: str = "create",
+    who: str | None = None, new: bool = False, source: int | str | None = None, new_source: bool = False,
 ) -> dict[str, Any]:
-    """Record one new incident from one source. `perpetrators` items are 'NAME' or 'NAME=ATTRIBUTION'.
+    """Record one new incident from one source. `date` as the source gives it (2023, 2023-07, 2023-07-30,
+    '30 July 2023'); `perpetrators` items are 'NAME' or 'NAME=ATTRIBUTION'; tolls as stated ('at least 60',
+    '50-60', 'sixty'); the source: `source_url`, `citation`, or `source`, a stored source's id. A citation near
+    a stored one (but for case, spacing and punctuation: that one) is refused naming it, unless `new_source`.
 
     It stops, naming them, when the same source already gives an incident of that date and country (the same
     command run twice made a silent second incident), or when an incident of an overlapping date is recorded at
-    the same district or place (likely_same); `new=True` records it anyway.
+    the same district or place and not blamed on other groups only (likely_same); `new=True` records it anyway.
 
     Returns {'key': ..., 'created_actors': [...]}.
     """
-    if not source_url and not citation:
-        raise FieldError("source_url", MISSING, f"or {option('citation')} is required: an incident needs a source")
-    date_start, precision = parse_partial_date(date, "date")
-    source = SourceRecord(
-        url=source_url, citation=citation, outlet=outlet, title=source_title,
-        published_on=parse_date(published, "published"), full_text=_article_text(text_file),
-    )
-    require_excerpt_in(excerpt, source.full_text, "the article text (--text-file)")
-    if isinstance(perpetrators, str):  # one name, not its letters
-        perpetrators = [perpetrators]
-    links = [parse_perpetrator(item, "perpetrators", source) for item in perpetrators or []]
-    record = IncidentRecord(
-        key=key, date_start=date_start, date_precision=precision, date_end=parse_date(date_end, "date_end"),
-        title=title, attack_type=attack_type, target_type=target_type, weapon_type=weapon_type,
-        suicide=suicide, summary=summary, status=parse_choice(status, "status", Status) or Status.CONFIRMED,
-        location=LocationRecord(
-            country=country_code(country), admin1=admin1, admin2=admin2, place=place,
-            latitude=parse_coordinate(latitude, "latitude", 90.0),
-            longitude=parse_coordinate(longitude, "longitude", 180.0),
-            geo_precision=parse_choice(geo_precision, "geo_precision", GeoPrecision),
-        ),
-        actors=links,
-        reports=[ReportRecord(
-            source=source, **stated_tolls(killed, wounded, killed_at_least, wounded_at_least),
-            preliminary=preliminary, excerpt=excerpt,
-            perpetrator_stated=links[0].name if links else None,
-            attribution=links[0].attribution if links else None,
-        )],
-    )
-    if (record.location and (record.location.latitude is None) != (record.location.longitude is None)):
-        raise FieldError("latitude", latitude, f"needs {option('longitude')} too (coordinates come in pairs)")
-    record.validate()
+    fields = {name: value for name, value in locals().items()
+              if name in recording.FIELDS and name not in ("new", "new_source") and value is not None}
+    fields["perpetrators"] = [perpetrators] if isinstance(perpetrators, str) else list(perpetrators or [])
 
     def write(session: Session) -> dict[str, Any]:
-        if key and session.scalar(select(Incident.id).where(Incident.key == key)) is not None:
-            raise FieldError("key", key, "already exists; choose another key")
-        adopt_known_url(session, record.reports[0].source)  # another spelling of a stored page's URL is that page
-        if not new:
-            refuse_a_second_record(session, record)
-        writer = Writer(session, actor_policy=actor_policy, who=who, why="incidents add")
-        writer.save(record)
-        return {"key": writer.last_key, "created_actors": writer.actors.created}
+        record = recording.record_from(session, fields)
+        return recording.save_new(session, record, new=new, actor_policy=actor_policy, who=who,
+                                  new_source=new_source)
 
     return _write(db, "incidents add", write)
+
+
+def add_many(db: DatabaseArg, path: str | Path, actor_policy: str = "create", who: str | None = None) -> dict[str, Any]:
+    """Record every row of a CSV or YAML of records (the columns or keys are `add`'s keywords), each as `add` would,
+    all or none. Rows recorded by an earlier run are skipped; see incidents.curation.recording.add_many."""
+    return _write(db, "incidents add --from", lambda session: recording.add_many(
+        session, path, actor_policy=actor_policy, who=who).as_dict())
 
 
 def report_add(
     db: DatabaseArg, key: str, *, source_url: str | None = None, citation: str | None = None, outlet: str | None = None,
     source_title: str | None = None, published: str | None = None, killed: int | str | None = None,
-    wounded: int | str | None = None, at_least: bool = False, preliminary: bool = False,
-    perpetrator: str | None = None, attribution: str | None = None, excerpt: str | None = None,
-    text_file: str | Path | None = None, who: str | None = None, why: str | None = None,
+    wounded: int | str | None = None, at_least: bool = False, perpetrators_killed: int | str | None = None,
+    preliminary: bool = False, perpetrator: str | None = None, attribution: str | None = None,
+    excerpt: str | None = None, text_file: str | Path | None = None, who: str | None = None, why: str | None = None,
+    source: int | str | None = None, new_source: bool = False,
 ) -> dict[str, Any]:
-    """Add one source's account of incident `key`; its low/best/high are recomputed at once. Returns them.
-    `text_file`: the article's text, stored with the source (its sha256 too); the excerpt must occur in it."""
-    if not source_url and not citation:
-        raise FieldError("source_url", MISSING, f"or {option('citation')} is required: a report needs its source")
-    record = ReportRecord(
-        source=SourceRecord(url=source_url, citation=citation, outlet=outlet, title=source_title,
-                            published_on=parse_date(published, "published"), full_text=_article_text(text_file)),
-        **stated_tolls(killed, wounded, killed_at_least=at_least), preliminary=preliminary,
-        perpetrator_stated=perpetrator,
-        attribution=parse_choice(attribution, "attribution", Attribution), excerpt=excerpt,
-    )
+    """Add one source's account of incident `key`; its low/best/high are recomputed at once. Returns them, and
+    'added': False when the incident has this very account already (the same command run twice adds nothing).
+    `text_file`: the article's text, stored with the source (its sha256 too); the excerpt must occur in it. The
+    source: `source_url`, `citation`, or `source`, a stored source's id."""
+    fields = {"source_url": source_url, "citation": citation, "source": source, "outlet": outlet,
+              "source_title": source_title, "published": published, "killed": killed, "wounded": wounded,
+              "killed_at_least": at_least, "perpetrators_killed": perpetrators_killed, "preliminary": preliminary,
+              "excerpt": excerpt, "text_file": text_file}
+    level = parse_choice(attribution, "attribution", Attribution)
 
     def write(session: Session) -> dict[str, Any]:
-        edits.add_report(session, key, record, who=who, why=why)
-        return incident_detail(session, key)
+        record = recording.report_from(session, fields)
+        record.perpetrator_stated, record.attribution = perpetrator, level  # as the source words it, any name
+        _, added = edits.add_report(session, key, record, who=who, why=why, new_source=new_source)
+        return incident_detail(session, key) | {"added": added}
 
     detail = _write(db, f"incidents report add {key}", write)
-    return {"key": key, "killed": detail["killed"], "wounded": detail["wounded"]}
+    return {"key": key, "killed": detail["killed"], "wounded": detail["wounded"], "added": detail["added"]}
 
 
 def set_field(db: DatabaseArg, key: str, field: str, value: str, who: str | None = None,
@@ -457,6 +438,56 @@ def set_field(db: DatabaseArg, key: str, field: str, value: str, who: str | None
     old, new = _write(db, f"incidents set {key} {field}",
                       lambda session: edits.set_field(session, key, field, value, who=who, why=why))
     return {"key": key, "field": field, "old": old, "new": new}
+
+
+def delete(db: DatabaseArg, key: str, why: str | None = None, who: str | None = None) -> dict[str, Any]:
+    """Withdraw incident `key` (never an attack, or not one to count): kept with its reports and history, shown
+    by `show` as withdrawn, left out of every listing, count, view and export. `why` is required."""
+    return _write(db, f"incidents delete {key}", lambda session: edits.withdraw(session, key, who=who, why=why))
+
+
+def restore_incident(db: DatabaseArg, key: str, why: str | None = None, who: str | None = None) -> dict[str, Any]:
+    """Undo `delete`: incident `key` counts again, as it did before."""
+    return _write(db, f"incidents restore {key}", lambda session: edits.restore(session, key, who=who, why=why))
+
+
+def report_delete(db: DatabaseArg, key: str, source: str, why: str | None = None,
+                  who: str | None = None) -> dict[str, Any]:
+    """Withdraw the report of incident `key` from `source` (its id, URL or citation): kept and shown, left out of
+    the figures, which are recomputed. `why` is required."""
+    return _write(db, f"incidents report delete {key}",
+                  lambda session: edits.withdraw_report(session, key, source, who=who, why=why))
+
+
+def report_restore(db: DatabaseArg, key: str, source: str, why: str | None = None,
+                   who: str | None = None) -> dict[str, Any]:
+    """Undo `report_delete`."""
+    return _write(db, f"incidents report restore {key}",
+                  lambda session: edits.restore_report(session, key, source, who=who, why=why))
+
+
+def perpetrator_add(db: DatabaseArg, key: str, group: str, attribution: str | None = None,
+                    source: str | None = None, who: str | None = None, why: str | None = None,
+                    new_group: bool = False) -> dict[str, Any]:
+    """Name `group` (any alias) a perpetrator of incident `key`, with the attribution (claimed, attributed,
+    suspected, denied) and the source (id, URL or citation) that gives it. An unknown name is refused with the
+    nearest ones, unless `new_group` adds it to the registry."""
+    return _write(db, f"incidents perpetrators add {key}", lambda session: edits.perpetrator_add(
+        session, key, group, attribution=attribution, source=source, who=who, why=why, new_group=new_group))
+
+
+def perpetrator_set(db: DatabaseArg, key: str, group: str, attribution: str | None = None,
+                    source: str | None = None, who: str | None = None, why: str | None = None) -> dict[str, Any]:
+    """Change the attribution and/or source of perpetrator `group` of incident `key`."""
+    return _write(db, f"incidents perpetrators set {key}", lambda session: edits.perpetrator_set(
+        session, key, group, attribution=attribution, source=source, who=who, why=why))
+
+
+def perpetrator_remove(db: DatabaseArg, key: str, group: str, who: str | None = None,
+                       why: str | None = None) -> dict[str, Any]:
+    """Remove perpetrator `group` from incident `key` (kept in the history; `--as-of` before today shows it)."""
+    return _write(db, f"incidents perpetrators remove {key}",
+                  lambda session: edits.perpetrator_remove(session, key, group, who=who, why=why))
 
 
 def duplicates(db: DatabaseArg = None, days: int = 3, km: float = 25.0, limit: int | None = 50,

@@ -241,6 +241,30 @@ class Database:
         api.unmerge(self.engine, key, who=who, why=why)
         return self.incident(key)
 
+    @_translated
+    def delete(self, key: str, *, why: str, who: str | None = None) -> Incident:
+        """Withdraw incident `key`: kept with its history, out of every listing, count, view and export."""
+        api.delete(self.engine, key, why=why, who=who)
+        return self.incident(key)
+
+    @_translated
+    def restore(self, key: str, *, why: str | None = None, who: str | None = None) -> Incident:
+        """Bring back incident `key`, withdrawn by delete."""
+        api.restore_incident(self.engine, key, why=why, who=who)
+        return self.incident(key)
+
+    @_translated
+    def add_perpetrator(self, key: str, group: str, **options: Any) -> Incident:
+        """Name `group` (any alias) a perpetrator of incident `key` (attribution, source, why, who, new_group)."""
+        api.perpetrator_add(self.engine, key, group, **options)
+        return self.incident(key)
+
+    @_translated
+    def remove_perpetrator(self, key: str, group: str, *, why: str, who: str | None = None) -> Incident:
+        """Remove perpetrator `group` from incident `key` (kept in the history)."""
+        api.perpetrator_remove(self.engine, key, group, who=who, why=why)
+        return self.incident(key)
+
     # ---- files
 
     @_translated

@@ -18,6 +18,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
+import yaml
+
 from incidents.errors import IncidentsError, NotFoundError, UsageError
 
 PART = ".part"  # the suffix of a file being written, before it is renamed into place
@@ -178,3 +180,31 @@ def write_json(handle: IO[str], data: Any, indent: int = 2) -> None:
             handle.write("".join(pieces))
             pieces.clear()
     handle.write("".join(pieces))
+
+
+# ---- YAML that remembers lines: a fixture's or a file of records' problems are named by line
+
+LINE = "__line__"  # the key under which each mapping read by load_yaml_with_lines holds its line
+LINES = "__lines__"  # ... and the line of each of its keys
+
+
+class _LineLoader(yaml.SafeLoader):
+    """SafeLoader that remembers the line of every mapping and of each of its keys."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        mapping = super().construct_mapping(node, deep=deep)
+        mapping[LINE] = node.start_mark.line + 1
+        mapping[LINES] = {key.value: key.start_mark.line + 1 for key, _ in node.value}
+        return mapping
+
+
+# Dates stay text: PyYAML's own date parsing raises a bare ValueError on 2018-11-31; ours names line and field.
+_LineLoader.add_constructor(
+    "tag:yaml.org,2002:timestamp",
+    lambda loader, node: loader.construct_scalar(node),  # type: ignore[arg-type]
+)
+
+
+def load_yaml_with_lines(text: str) -> Any:
+    """YAML text as Python data, every mapping with LINE and LINES; yaml.YAMLError on bad YAML."""
+    return yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass

@@ -285,6 +285,9 @@ class Incident(Base):
     # Set when `incidents merge` folded this record into another: it stays (with its origin id, so a
     # re-import still finds it) but every listing, timeline, summary and view leaves it out.
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id"))
+    # Set by `incidents delete KEY --why` (never an attack, or not one of ours): kept with its reports and history,
+    # shown by `show`, left out of everything else like a merged record; `incidents restore KEY` clears it.
+    withdrawn_at: Mapped[datetime | None]
 
     location: Mapped[Location | None] = relationship()
     actors: Mapped[list[IncidentActor]] = relationship(
@@ -293,6 +296,12 @@ class Incident(Base):
     reports: Mapped[list[Report]] = relationship(
         back_populates="incident", cascade="all, delete-orphan", order_by="Report.id"
     )
+
+
+def live_incidents() -> Any:
+    """SQL that keeps the incidents every listing, count, view and export shows: neither merged into another
+    record nor withdrawn (`incidents delete`)."""
+    return Incident.merged_into_id.is_(None) & Incident.withdrawn_at.is_(None)
 
 
 class IncidentActor(Base):
@@ -313,6 +322,10 @@ class IncidentActor(Base):
     # The source that makes this attribution, when one is known.
     source_id: Mapped[int | None] = mapped_column(ForeignKey("sources.id", ondelete="SET NULL"))
 
+    # When the link was made (NULL: with its incident, as every link made before this column was). `--as-of`
+    # counts a link from its source's publication, else from this.
+    created_at: Mapped[datetime | None] = mapped_column(default=utcnow)
+
     incident: Mapped[Incident] = relationship(back_populates="actors")
     actor: Mapped[Actor] = relationship()
     source: Mapped[Source | None] = relationship()
@@ -325,10 +338,12 @@ class Report(Base):
     __table_args__ = (
         UniqueConstraint("incident_id", "source_id"),
         CheckConstraint(
-            non_negative("killed", "killed_low", "killed_high", "wounded", "perpetrators_killed"),
+            non_negative("killed", "killed_low", "killed_high", "wounded", "wounded_low", "wounded_high",
+                         "perpetrators_killed"),
             name="counts_non_negative",
         ),
         CheckConstraint(ordered("killed_low", "killed", "killed_high"), name="killed_order"),
+        CheckConstraint(ordered("wounded_low", "wounded", "wounded_high"), name="wounded_order"),
         CheckConstraint(one_of("attribution", Attribution), name="attribution"),
     )
 
@@ -343,6 +358,8 @@ class Report(Base):
     killed_high: Mapped[int | None] = mapped_column(Integer)
     killed_at_least: Mapped[bool] = mapped_column(Boolean, default=False)
     wounded: Mapped[int | None] = mapped_column(Integer)
+    wounded_low: Mapped[int | None] = mapped_column(Integer)
+    wounded_high: Mapped[int | None] = mapped_column(Integer)
     wounded_at_least: Mapped[bool] = mapped_column(Boolean, default=False)
     perpetrators_killed: Mapped[int | None] = mapped_column(Integer)
     # A running tally from the first hours, later superseded: kept, but left out of low/best/high.
@@ -352,6 +369,8 @@ class Report(Base):
     excerpt: Mapped[str | None] = mapped_column(Text)
     note: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Set by `incidents report delete KEY SOURCE --why`: kept, shown by `show`, left out of the figures.
+    withdrawn_at: Mapped[datetime | None]
 
     incident: Mapped[Incident] = relationship(back_populates="reports")
     source: Mapped[Source] = relationship()

@@ -28,10 +28,36 @@ E = TypeVar("E", DatePrecision, GeoPrecision, Status, Role, Attribution, ActorKi
 # ------------------------------------------------------------------------------------------------- parsers
 
 _PARTIAL_DATE = re.compile(r"^\s*(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?\s*$")
+_MONTHS = {name.lower(): number for number, name in enumerate(calendar.month_name) if name} | {
+    name.lower(): number for number, name in enumerate(calendar.month_abbr) if name} | {"sept": 9}
+_DAY = r"(\d{1,2})(?:st|nd|rd|th)?"
+_MONTH = r"([a-z]+)\.?"
+# A date as an article writes it, in English: '30 July 2023', 'July 30, 2023', '30th of July 2023', 'July 2023'.
+_WORDED_DATES = (
+    (re.compile(rf"^{_DAY}(?:\s+of)?\s+{_MONTH},?\s+(\d{{4}})$"), ("day", "month", "year")),
+    (re.compile(rf"^{_MONTH}\s+{_DAY},?\s+(\d{{4}})$"), ("month", "day", "year")),
+    (re.compile(rf"^{_MONTH},?\s+(\d{{4}})$"), ("month", "year")),
+)
+
+
+def _worded_date(text: str) -> tuple[int, int | None, int | None] | None:
+    """(year, month, day) of a date written in words, month or day None where it gives none; None if it is not
+    one."""
+    cleaned = " ".join(text.lower().replace(" ", " ").split())
+    for pattern, names in _WORDED_DATES:
+        match = pattern.match(cleaned)
+        if match:
+            parts = dict(zip(names, match.groups(), strict=True))
+            month = _MONTHS.get(parts["month"])
+            if month is None:
+                return None
+            return int(parts["year"]), month, int(parts["day"]) if "day" in parts else None
+    return None
 
 
 def parse_partial_date(value: object, field_name: str = "date") -> tuple[date, DatePrecision]:
-    """'2023' -> (2023-01-01, year); '2023-07' -> (2023-07-01, month); '2023-07-30' -> (that day, day)."""
+    """'2023' -> (2023-01-01, year); '2023-07' or 'July 2023' -> (2023-07-01, month); '2023-07-30', '30 July 2023'
+    or 'July 30, 2023' -> (that day, day)."""
     if isinstance(value, datetime):
         return value.date(), DatePrecision.DAY
     if isinstance(value, date):
@@ -44,9 +70,11 @@ def parse_partial_date(value: object, field_name: str = "date") -> tuple[date, D
         except ValueError:
             pass  # fall through to the full parse for its message
     match = _PARTIAL_DATE.match(str(value)) if value is not None else None
-    if not match:
-        raise FieldError(field_name, value, "is not a date; use YYYY, YYYY-MM or YYYY-MM-DD")
-    year, month, day = (int(part) if part else None for part in match.groups())
+    worded = _worded_date(str(value)) if value is not None and not match and len(str(value)) < 40 else None
+    if not match and not worded:
+        raise FieldError(field_name, value, "is not a date; use YYYY, YYYY-MM or YYYY-MM-DD (or '30 July 2023', "
+                                            "'July 2023')")
+    year, month, day = worded or (int(part) if part else None for part in match.groups())  # type: ignore[union-attr]
     try:
         if month is None:
             return date(year, 1, 1), DatePrecision.YEAR  # type: ignore[arg-type]
@@ -161,30 +189,64 @@ _RANGE_SEPARATOR = re.compile(r"\s*(?:-|–|—|\bto\b|\band\b)\s*")
 
 
 def _spelled(text: str) -> int | None:
-    """'sixty' -> 60, 'sixty-two' -> 62, 'one hundred and twenty' -> 120, 'a hundred' -> 100; None if not a number
-    in words."""
-    total, current = 0, 0
-    words = [word for word in re.split(r"[\s-]+", text) if word not in ("and", "")]
-    if not words:
+    """'sixty' -> 60, 'sixty-two' -> 62, 'one hundred and twenty' -> 120, 'a hundred' -> 100, 'two thousand five
+    hundred' -> 2500; None if the words are not one number as English writes it ('sixty-two-three', 'one two')."""
+    words = [word for word in re.split(r"[\s-]+", text) if word]
+    position = 0
+
+    def word(offset: int = 0) -> str | None:
+        return words[position + offset] if position + offset < len(words) else None
+
+    def below_hundred() -> int | None:  # 'seven', 'seventeen', 'seventy', 'seventy-seven'
+        nonlocal position
+        first = word()
+        if first in _UNITS:
+            position += 1
+            return _UNITS.index(first)
+        if first in _TENS and first:
+            position += 1
+            unit = word()
+            if unit in _UNITS[1:10]:
+                position += 1
+                return 10 * _TENS.index(first) + _UNITS.index(unit)
+            return 10 * _TENS.index(first)
         return None
-    for position, word in enumerate(words):
-        if word in NUMBER_WORDS:
-            current += NUMBER_WORDS[word]
-        elif word in ("a", "an") and position == 0:
-            current += 1
-        elif word == "hundred":
-            current = max(current, 1) * 100
-        elif word == "thousand":
-            total, current = total + max(current, 1) * 1000, 0
-        else:
-            return None
-    return total + current
+
+    def below_thousand() -> int | None:  # the above, or '(a|one ... nine) hundred [and] [the above]'
+        nonlocal position
+        first = word()
+        if word(1) == "hundred" and (first in ("a", "an") or first in _UNITS[1:20]):  # twelve hundred
+            position += 2
+            hundreds = 100 * (1 if first in ("a", "an") else _UNITS.index(str(first)))
+            if word() == "and":
+                position += 1
+                rest = below_hundred()
+                return None if rest is None else hundreds + rest
+            rest = below_hundred()
+            return hundreds + (rest or 0)
+        return below_hundred()
+
+    if word() in ("a", "an") and word(1) == "thousand":
+        value: int | None = 1
+        position += 1
+    else:
+        value = below_thousand()
+    if value is not None and word() == "thousand" and value > 0:
+        position += 1
+        value *= 1000
+        if word() == "and":
+            position += 1
+        if word() is not None:
+            rest = below_thousand()
+            value = None if rest is None else value + rest
+    return value if value is not None and position == len(words) else None
 
 
 def _one_figure(text: str, field_name: str, stated: object) -> int:
     text = text.strip()
     digits = text.replace(",", "").replace("\u202f", "").replace(" ", "")
-    if digits.isdigit() and digits.isascii():
+    grouped = re.fullmatch(r"\d{1,3}([,\u202f ]\d{3})+", text) is not None  # 1,200 or 1 200, not 1,2,3 or 1,20
+    if digits.isdigit() and digits.isascii() and (grouped or text.isdigit()):
         number = parse_count(digits, field_name)
         assert number is not None
         return number
@@ -233,12 +295,9 @@ def stated_tolls(killed: object, wounded: object, killed_at_least: bool = False,
                  wounded_at_least: bool = False) -> dict[str, Any]:
     """A report's toll fields (ReportRecord's keywords) from the killed and wounded as the source states them."""
     dead, hurt = parse_toll(killed, "killed"), parse_toll(wounded, "wounded")
-    if hurt.low is not None:
-        raise FieldError("wounded", wounded, "is a range; a report keeps one figure of wounded (and a range of "
-                         "killed): give the figure the source gives, or 'at least' its lower end")
     return {"killed": dead.best, "killed_low": dead.low, "killed_high": dead.high,
-            "killed_at_least": killed_at_least or dead.at_least, "wounded": hurt.best,
-            "wounded_at_least": wounded_at_least or hurt.at_least}
+            "killed_at_least": killed_at_least or dead.at_least, "wounded": hurt.best, "wounded_low": hurt.low,
+            "wounded_high": hurt.high, "wounded_at_least": wounded_at_least or hurt.at_least}
 
 
 CURLY_QUOTES = {ord("\u2018"): "'", ord("\u2019"): "'", ord("\u201c"): '"', ord("\u201d"): '"'}
@@ -424,6 +483,8 @@ class ReportRecord:
     killed_high: int | None = None
     killed_at_least: bool = False
     wounded: int | None = None
+    wounded_low: int | None = None
+    wounded_high: int | None = None
     wounded_at_least: bool = False
     perpetrators_killed: int | None = None
     preliminary: bool = False

@@ -7,7 +7,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["ActorPart", "Added", "Change", "Figures", "Incident", "Place", "Report", "Source"]
+__all__ = ["ActorPart", "Added", "Change", "Figures", "Incident", "Place", "Report", "Source", "Withdrawal"]
 
 
 def _day(value: str | None) -> dt.date | None:
@@ -50,8 +50,9 @@ class Place:
 
 @dataclass(frozen=True)
 class Source:
-    """An article, document or dataset record."""
+    """An article, document or dataset record; `id` names it to `report delete` and `--source`."""
 
+    id: int
     url: str | None
     citation: str | None
     outlet: str | None
@@ -68,6 +69,19 @@ class Source:
 
 
 @dataclass(frozen=True)
+class Withdrawal:
+    """When, by whom and why a record or report was withdrawn (`incidents delete`, `incidents report delete`)."""
+
+    at: dt.datetime
+    by: str | None
+    why: str | None
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> Withdrawal | None:
+        return None if data is None else cls(at=dt.datetime.fromisoformat(data["at"]), by=data["by"], why=data["why"])
+
+
+@dataclass(frozen=True)
 class Report:
     """One source's account of the incident, as the source stated it."""
 
@@ -78,6 +92,8 @@ class Report:
     killed_high: int | None
     killed_at_least: bool
     wounded: int | None
+    wounded_low: int | None
+    wounded_high: int | None
     wounded_at_least: bool
     perpetrators_killed: int | None
     preliminary: bool
@@ -86,10 +102,12 @@ class Report:
     excerpt: str | None
     excerpt_verified: bool | None  # found in the source's stored text (True), not found (False), or no text (None)
     note: str | None
+    withdrawn: Withdrawal | None  # `incidents report delete`: kept, out of the figures
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Report:
-        return cls(**{**data, "source": Source.from_dict(data["source"]), "reported_on": _day(data["reported_on"])})
+        return cls(**{**data, "source": Source.from_dict(data["source"]), "reported_on": _day(data["reported_on"]),
+                      "withdrawn": Withdrawal.from_dict(data["withdrawn"])})
 
 
 @dataclass(frozen=True)
@@ -133,6 +151,7 @@ class Incident:
     reports: list[Report]
     merged_into: str | None
     merged: list[str]  # the keys of records merged into this one
+    withdrawn: Withdrawal | None  # `incidents delete`: out of every listing, count, view and export
     created_at: dt.datetime
     updated_at: dt.datetime
     as_of: dt.date | None = None
@@ -157,6 +176,7 @@ class Incident:
             actors=[ActorPart.from_dict(part) for part in data["actors"]],
             reports=[Report.from_dict(report) for report in data["reports"]],
             merged_into=data["merged_into"], merged=[item["key"] for item in data["merged"]],
+            withdrawn=Withdrawal.from_dict(data["withdrawn"]),
             created_at=dt.datetime.fromisoformat(data["created_at"]),
             updated_at=dt.datetime.fromisoformat(data["updated_at"]),
             as_of=_day(data.get("as_of")),

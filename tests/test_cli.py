@@ -117,7 +117,7 @@ def test_add_reports_new_actors_and_honours_strict(loaded: str) -> None:
 @pytest.mark.parametrize(
     "args,message",
     [
-        (["--date", "2023-07-30", "--country", "PAK"], "needs a source"),
+        (["--date", "2023-07-30", "--country", "PAK"], "needs its source"),
         (["--date", "30/07/2023", "--country", "PAK", "--citation", "c"], "--date '30/07/2023' is not a date"),
         (["--date", "2023", "--country", "Narnia", "--citation", "c"], "--country 'Narnia' is not a country"),
         (["--date", "2023", "--country", "PAK", "--citation", "c", "--killed", "-3"], "--killed '-3' is negative"),

@@ -39,12 +39,42 @@ def _km(a: tuple[float, float], b: tuple[float, float]) -> float:
     return 2 * 6371.0088 * math.asin(math.sqrt(h))
 
 
+def _interval(record: dict) -> tuple[date, date]:
+    """The days a record's date stands for: its day, or from its date to the end of its month."""
+    start = date(2021, 3, 1) + timedelta(days=record["day"])
+    if record["precision"] == "day":
+        return start, start
+    following = date(start.year + start.month // 12, start.month % 12 + 1, 1)
+    return start, following - timedelta(days=1)
+
+
+def _coarse_pair(a: dict, b: dict, km: float) -> bool:
+    """The rule for a pair with a month-dated record: overlapping dates, and, looked up from a coarse record of
+    the two, the same district, or (when that record names none) both placed within km."""
+    (start_a, end_a), (start_b, end_b) = _interval(a), _interval(b)
+    if start_a > end_b or start_b > end_a:
+        return False
+    for looker, other in ((a, b), (b, a)):
+        if looker["precision"] == "day":
+            continue
+        if looker["admin2"] is not None and looker["admin2"] == other["admin2"]:
+            return True
+        if looker["admin2"] is None and looker["coords"] and other["coords"] and _km(looker["coords"],
+                                                                                   other["coords"]) <= km:
+            return True
+    return False
+
+
 def expected_pairs(records: list[dict], days: int, km: float) -> dict[frozenset[str], int]:
     """Every pair the rules name, with its days apart, found by comparing each record with each other."""
     found = {}
     for i, a in enumerate(records):
         for b in records[i + 1:]:
-            if a["precision"] != "day" or b["precision"] != "day" or a["country"] != b["country"]:
+            if a["country"] != b["country"] or (a["dataset"] and a["dataset"] == b["dataset"]):
+                continue
+            if a["precision"] != "day" or b["precision"] != "day":
+                if _coarse_pair(a, b, km):
+                    found[frozenset((a["key"], b["key"]))] = 0
                 continue
             apart = abs(a["day"] - b["day"])
             if apart > days or (a["dataset"] and a["dataset"] == b["dataset"]):

@@ -75,9 +75,13 @@ def test_bad_edits_are_refused_clearly_and_change_nothing(db_url: str) -> None:
         result = CliRunner().invoke(cli, ["--db", url, "set", KALAYA, field, "--why", "test", "--", value])
         assert result.exit_code == UsageError.exit_code and message in result.stderr, (field, result.output)
     assert api.show(url, KALAYA) == before
+    wikipedia = next(r for r in before["reports"] if r["source"]["url"] == "https://en.wikipedia.org/wiki/2018_Orakzai_bombing")
+    other_figure = str(wikipedia["killed"] + 1)
     twice = CliRunner().invoke(cli, ["--db", url, "report", "add", KALAYA, "--source-url",
-                                     "https://en.wikipedia.org/wiki/2018_Orakzai_bombing", "--killed", "33"])
-    assert twice.exit_code == UsageError.exit_code and "one report per source" in twice.stderr
+                                     "https://en.wikipedia.org/wiki/2018_Orakzai_bombing", "--killed", other_figure])
+    assert twice.exit_code == UsageError.exit_code and "One report per source" in twice.stderr
+    assert f"killed {other_figure} (stored: {wikipedia['killed']})" in twice.stderr  # what differs, and the fix
+    assert f"incidents report delete {KALAYA}" in twice.stderr
 
 
 def test_cli_report_set_history(db_url: str) -> None:
@@ -232,7 +236,7 @@ def test_another_spelling_of_a_stored_url_is_the_same_source(db_url: str) -> Non
     assert respelled != url and url_identity(respelled) == url_identity(url)
     api.add(db_url, key="TEST-SECOND", date="2018", country="PAK", citation="test record: a second incident")
     before, total = api.sources(db_url, limit=None)
-    with pytest.raises(UsageError, match="already has a report from"):
+    with pytest.raises(UsageError, match="has a report from this source"):
         api.report_add(db_url, "PAK-2018-11-23-KALAYA", source_url=respelled, killed=1)
     api.report_add(db_url, "TEST-SECOND", source_url=respelled)
     after, total_after = api.sources(db_url, limit=None)

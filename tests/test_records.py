@@ -23,7 +23,7 @@ def test_partial_dates_keep_their_precision(text: object, expected: tuple[date, 
     assert parse_partial_date(text) == expected
 
 
-@pytest.mark.parametrize("text", ["30/07/2023", "2023-02-30", "July 2023", "", None, "2023-7-30x"])
+@pytest.mark.parametrize("text", ["30/07/2023", "2023-02-30", "Julyy 2023", "31 June 2023", "", None, "2023-7-30x"])
 def test_bad_dates_name_the_field(text: object) -> None:
     with pytest.raises(FieldError) as caught:
         parse_partial_date(text, "date")
@@ -107,6 +107,16 @@ def test_a_range_is_kept_as_a_range(low: int, width: int) -> None:
         assert parse_toll(stated, "killed") == Toll(low=low, high=high), stated
     with pytest.raises(FieldError, match="first figure is above its second"):
         parse_toll(f"{high}-{low}", "killed")
+
+
+@pytest.mark.parametrize("stated", ["one two three", "sixty sixty", "1,2,3", "1,20", "a", "thousand thousand",
+                                    "hundred", "twenty twenty", "twelve hundred and"])
+def test_words_that_are_no_one_number_are_refused(stated: str) -> None:
+    """The hostile review's cases: each was read as some number (one two three as 6, 1,2,3 as 123)."""
+    from incidents.records import parse_toll
+
+    with pytest.raises(FieldError, match="is not a figure this tool can read"):
+        parse_toll(stated, "killed")
 
 
 @pytest.mark.parametrize("stated", ["dozens", "several", "Scores of", "many", "a few", "hundreds"])

@@ -7,8 +7,10 @@ What "stood" means, row by row:
 - an analyst's best figure counts from the day it was set (a revision, or the incident's creation);
 - an actor link counts from the day its source published it, or else from the incident's recording;
 - an incident is there if it was recorded by then or a report of it had been published by then;
+- an actor link an analyst added (`incidents perpetrators add`) with no source counts from the day it was added;
 - every later change to a curated field (a revision dated after DATE) is undone, and so is every later
-  merge (or unmerge); revisions and import runs after DATE are left out.
+  merge (or unmerge), withdrawal or restoration (of an incident or a report), change of a link's attribution or
+  source, and removal of a link; revisions and import runs after DATE are left out.
 
 So for Bajaur, `--as-of 2023-07-31` gives the tolls of the first day's reports and no perpetrator (the
 claim's source appeared on 1 August), whenever the reports were typed in.
@@ -21,14 +23,16 @@ incidents at a time; before that change it held the whole database, 550 MB).
 
 from __future__ import annotations
 
+import json
 import shutil
 import tempfile
 from collections import defaultdict
 from datetime import UTC, date, datetime, time, timedelta
+from itertools import count
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, Table, and_, create_engine, insert, select
+from sqlalchemy import Engine, Table, and_, create_engine, func, insert, select
 
 from incidents.db.engine import make_engine
 from incidents.db.migrations import upgrade
@@ -38,8 +42,11 @@ from incidents.records import derive_figures
 from incidents.store.figures import choose_figures
 
 BATCH = 20_000
+# How a revision's text is read back into the column it was (incidents, reports and actor links alike).
 INT_FIELDS = {"location_id", "killed_low", "killed_best", "killed_high", "wounded_low", "wounded_best",
-              "wounded_high", "perpetrators_killed"}
+              "wounded_high", "perpetrators_killed", "killed", "wounded", "source_id"}
+BOOL_FIELDS = {"suicide", "killed_at_least", "wounded_at_least", "preliminary"}
+DATE_FIELDS = {"date_start", "date_end", "reported_on"}
 
 
 def parse_as_of(text: str | date | None) -> date | None:
@@ -68,9 +75,11 @@ def _typed(field: str, text: str | None) -> object:
         return None
     if field in INT_FIELDS:
         return int(text)
-    if field in {"date_start", "date_end"}:
+    if field in DATE_FIELDS:
         return date.fromisoformat(text)
-    if field == "suicide":
+    if field == "withdrawn_at":
+        return datetime.fromisoformat(text)
+    if field in BOOL_FIELDS:
         return text == "True"
     return text
 
@@ -116,11 +125,22 @@ def _fill(engine: Engine, as_of: date, folder: Path) -> Engine:
         copy(select(Import).where(Import.started_at < cutoff).order_by(Import.id), tables["imports"])
         copy(select(Revision).where(Revision.changed_at < cutoff).order_by(Revision.id), tables["revisions"])
 
-        later: dict[int, list[Any]] = defaultdict(list)  # incident id -> revisions after the day, newest first
+        # (table, row id) -> revisions after the day, newest first; and the links removed since, by incident
+        later: dict[tuple[str, int], list[Any]] = defaultdict(list)
+        removed: dict[int, list[tuple[int, dict[str, Any]]]] = defaultdict(list)
         for revision in source.execute(select(Revision).where(
-                Revision.table_name == "incidents", Revision.changed_at >= cutoff)
+                Revision.table_name.in_(["incidents", "reports", "incident_actors"]), Revision.changed_at >= cutoff)
                 .order_by(Revision.changed_at.desc(), Revision.id.desc())):
-            later[revision.row_id].append(revision)
+            if revision.table_name == "incident_actors" and revision.field == "link":
+                if revision.new_value is None and revision.old_value:
+                    link = json.loads(revision.old_value)
+                    removed[link["incident_id"]].append((revision.row_id, link))
+                continue
+            later[(revision.table_name, revision.row_id)].append(revision)
+        published = dict(source.execute(select(Source.id, Source.published_on).where(Source.id.in_(
+            [link["source_id"] for links in removed.values() for _, link in links if link["source_id"]]))).all())
+        # A removed link goes back under a new id (its own may have been reused), with its later changes undone.
+        spare_ids = count((source.scalar(select(func.max(IncidentActor.id))) or 0) + 1)
         best_set_by_then = {(row_id, name) for row_id, name in source.execute(select(Revision.row_id, Revision.field)
                             .where(Revision.table_name == "incidents", Revision.changed_at < cutoff,
                                    Revision.field.in_(["killed_best", "wounded_best"])))}
@@ -149,6 +169,9 @@ def _fill(engine: Engine, as_of: date, folder: Path) -> Engine:
                     incident["merged_into_id"] = merged_into[incident["id"]]
                 reports += moved_reports.get(incident["id"], [])
                 links += moved_links.get(incident["id"], [])
+                for old_id, link in removed.get(incident["id"], []):
+                    links.append(_removed_link(link, next(spare_ids), published))
+                    _undo(links[-1], later.get(("incident_actors", old_id), []))
             kept = _as_of_batch(batch, reports, links, as_of, later, best_set_by_then)
             for name, rows in zip(("incidents", "reports", "incident_actors"), kept, strict=True):
                 if rows:
@@ -162,6 +185,14 @@ def discard(copy: Engine) -> None:
     copy.dispose()
     if copy.url.database:
         shutil.rmtree(Path(copy.url.database).parent, ignore_errors=True)
+
+
+def _removed_link(link: dict[str, Any], new_id: int, published: dict[int, date | None]) -> dict[str, Any]:
+    """A link removed after the day asked about, as a row to put back."""
+    return {"id": new_id, "incident_id": link["incident_id"], "actor_id": link["actor_id"], "role": link["role"],
+            "attribution": link["attribution"], "source_id": link["source_id"],
+            "created_at": datetime.fromisoformat(link["created_at"]) if link["created_at"] else None,
+            "source_published_on": published.get(link["source_id"]) if link["source_id"] else None}
 
 
 def _links_query() -> Any:
@@ -181,26 +212,41 @@ def _moved(source: Any, query: Any, homes: dict[int, int]) -> dict[int, list[dic
     return found
 
 
+def _undo(row: dict[str, Any], revisions: list[Any]) -> None:
+    """Undo `revisions` (newest first) of one row's fields."""
+    for revision in revisions:
+        if revision.field in row:
+            row[revision.field] = _typed(revision.field, revision.old_value)
+
+
 def _as_of_batch(incidents: list[dict[str, Any]], reports: list[dict[str, Any]], links: list[dict[str, Any]],
-                 as_of: date, later: dict[int, list[Any]], best_set_by_then: set[tuple[int, str]],
+                 as_of: date, later: dict[tuple[str, int], list[Any]], best_set_by_then: set[tuple[int, str]],
                  ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
     """The incidents, reports and links of one batch as they stood at the end of `as_of`."""
     for incident in incidents:  # undo every later change to a curated field, newest first
-        for revision in later.get(incident["id"], []):
-            if revision.field in incident:
-                incident[revision.field] = _typed(revision.field, revision.old_value)
+        _undo(incident, later.get(("incidents", incident["id"]), []))
+    for report in reports:  # a later withdrawal or restoration
+        _undo(report, later.get(("reports", report["id"]), []))
     reports = sorted((r for r in reports if (r["reported_on"] or _day(r["created_at"])) <= as_of),
                      key=lambda r: r["id"])  # derive_figures breaks ties by position, as store does
     by_incident: dict[int, list[_Figures]] = defaultdict(list)
     for report in reports:
-        by_incident[report["incident_id"]].append(_Figures(report))
+        if report["withdrawn_at"] is None:
+            by_incident[report["incident_id"]].append(_Figures(report))
     known = {row["id"]: row for row in incidents if _day(row["created_at"]) <= as_of or row["id"] in by_incident}
     for incident_id, incident in known.items():
         _refigure(incident, by_incident[incident_id], as_of, best_set_by_then)
-    kept_links = []
+    kept_links, named = [], set()
     for link in links:
         owner = known.get(link["incident_id"])
-        if owner is not None and (link.pop("source_published_on") or _day(owner["created_at"])) <= as_of:
+        published = link.pop("source_published_on")
+        if owner is None:
+            continue
+        _undo(link, later.get(("incident_actors", link["id"]), []))
+        since = published or _day(link["created_at"] or owner["created_at"])
+        identity = (link["incident_id"], link["actor_id"], link["role"])
+        if since <= as_of and identity not in named:
+            named.add(identity)
             kept_links.append(link)
     return list(known.values()), [r for r in reports if r["incident_id"] in known], kept_links
 

@@ -14,7 +14,17 @@ from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from incidents.errors import DataWarning, FieldError, NotFoundError, option
-from incidents.models import Actor, ActorAlias, Attribution, Incident, IncidentActor, Location, Role, Status
+from incidents.models import (
+    Actor,
+    ActorAlias,
+    Attribution,
+    Incident,
+    IncidentActor,
+    Location,
+    Role,
+    Status,
+    live_incidents,
+)
 from incidents.records import country_code, normalize_name, parse_partial_date, period_end
 
 
@@ -90,10 +100,11 @@ def counted_link(filters: Filters) -> ColumnElement[bool]:
 def filtered_incidents(session: Session, filters: Filters) -> Select[Any]:
     """SELECT incidents.id ... with every filter applied; the shared base of listings and exports.
 
-    Records merged into another (`incidents merge`) are never in it: the one they were merged into stands for them.
+    Records merged into another (`incidents merge`) or withdrawn (`incidents delete`) are never in it: the one a
+    record was merged into stands for it.
     """
     query = (select(Incident.id).outerjoin(Location, Incident.location_id == Location.id)
-             .where(Incident.merged_into_id.is_(None)))
+             .where(live_incidents()))
     for level in filters.attribution:
         if level not in {a.value for a in Attribution}:
             raise FieldError("attribution", level, "is not one of: claimed, attributed, suspected, denied")
@@ -144,7 +155,7 @@ def check_spelling(session: Session, admin1: str) -> None:
     checked.add(admin1)
     counts: dict[str, int] = dict(session.execute(  # type: ignore[arg-type]  # admin1 IS NOT NULL below
         select(Location.admin1, func.count(Incident.id)).join(Incident, Incident.location_id == Location.id)
-        .where(Location.admin1.is_not(None), Incident.merged_into_id.is_(None)).group_by(Location.admin1)).all())
+        .where(Location.admin1.is_not(None), live_incidents()).group_by(Location.admin1)).all())
     wanted = admin1.strip().lower()
     exact = {name for name in counts if name.lower() == wanted}
     skeleton = spelling_skeleton(admin1)
@@ -167,11 +178,11 @@ def check_spelling(session: Session, admin1: str) -> None:
 def in_scope(session: Session, filters: Filters, column: Any = None) -> ColumnElement[bool]:
     """SQL that keeps the incidents matching `filters` (`column` holds incident ids; default incidents.id).
 
-    With no filter at all it only leaves out merged records, so a query over every incident is not slowed by an
-    IN (...) over all of them."""
+    With no filter at all it only leaves out merged and withdrawn records, so a query over every incident is not
+    slowed by an IN (...) over all of them."""
     if replace(filters, role=Role.PERPETRATOR.value) == Filters():  # the role matters only with --actor
         if column is None:
-            return Incident.merged_into_id.is_(None)
-        return column.not_in(select(Incident.id).where(Incident.merged_into_id.is_not(None)))
+            return live_incidents()
+        return column.not_in(select(Incident.id).where(~live_incidents()))
     column = Incident.id if column is None else column
     return column.in_(filtered_incidents(session, filters))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -19,6 +20,7 @@ from incidents.models import (
     Revision,
     Role,
     Source,
+    live_incidents,
 )
 from incidents.records import date_at_precision, excerpt_in_text
 from incidents.store.incidents import require_incident
@@ -56,7 +58,8 @@ def listing(session: Session, filters: Filters, limit: int | None = 100) -> tupl
     matching = filtered_incidents(session, filters).subquery()
     total = session.scalar(select(func.count()).select_from(matching)) or 0
     report_count = (
-        select(func.count(Report.id)).where(Report.incident_id == Incident.id).correlate(Incident).scalar_subquery()
+        select(func.count(Report.id)).where(Report.incident_id == Incident.id, Report.withdrawn_at.is_(None))
+        .correlate(Incident).scalar_subquery()
     )
     # Columns, not whole rows: an incident's raw dataset row (raw_row) can be kilobytes, and a listing of 100,000
     # incidents loaded as objects took 570 MB.
@@ -122,7 +125,9 @@ def incident_detail(session: Session, key: str) -> dict[str, Any]:
         .where(Report.incident_id == incident.id)
         .order_by(Report.preliminary, Report.reported_on.desc().nulls_last(), Report.id)
     ).all()
-    reports = [_report_dict(report, source) for report, source in report_rows]
+    reports = [_report_dict(report, source) | {"withdrawn": _withdrawal(session, "reports", report.id,
+                                                                        report.withdrawn_at)}
+               for report, source in report_rows]
     killed: dict[str, Any] = {"low": incident.killed_low, "best": incident.killed_best,
                               "high": incident.killed_high, "best_chosen_by_analyst": incident.killed_best_manual}
     wounded: dict[str, Any] = {"low": incident.wounded_low, "best": incident.wounded_best,
@@ -165,9 +170,21 @@ def incident_detail(session: Session, key: str) -> dict[str, Any]:
                 select(Incident.key, Incident.origin_dataset, Incident.origin_id)
                 .where(Incident.merged_into_id == incident.id).order_by(Incident.key))
         ],
+        "withdrawn": _withdrawal(session, "incidents", incident.id, incident.withdrawn_at),
         "created_at": incident.created_at.isoformat(),
         "updated_at": incident.updated_at.isoformat(),
     }
+
+
+def _withdrawal(session: Session, table: str, row_id: int, when: Any) -> dict[str, Any] | None:
+    """When, by whom and why a row was withdrawn (incidents delete, report delete), from its revision."""
+    if when is None:
+        return None
+    revision = session.scalars(select(Revision).where(
+        Revision.table_name == table, Revision.row_id == row_id, Revision.field == "withdrawn_at",
+        Revision.new_value.is_not(None)).order_by(Revision.id.desc())).first()
+    return {"at": when.isoformat(), "by": revision.changed_by if revision else None,
+            "why": revision.reason if revision else None}
 
 
 def source_label(source: dict[str, Any]) -> str:
@@ -180,7 +197,7 @@ def _according_to(reports: list[dict[str, Any]], measure: str, figures: dict[str
     """Which settled reports give each of low, best and high: every figure in `show` names its sources."""
     named: dict[str, list[str]] = {"low": [], "best": [], "high": []}
     for report in reports:
-        if report["preliminary"]:
+        if report["preliminary"] or report.get("withdrawn"):
             continue
         given = {"best": report[measure], "low": report.get(f"{measure}_low"), "high": report.get(f"{measure}_high")}
         given["low"] = given["best"] if given["low"] is None else given["low"]  # one figure is its own range
@@ -194,7 +211,8 @@ def _according_to(reports: list[dict[str, Any]], measure: str, figures: dict[str
 def _report_dict(report: Report, source: Source) -> dict[str, Any]:
     return {
         "source": {
-            "url": source.url, "citation": source.citation, "outlet": source.outlet, "title": source.title,
+            "id": source.id, "url": source.url, "citation": source.citation, "outlet": source.outlet,
+            "title": source.title,
             "published_on": source.published_on.isoformat() if source.published_on else None,
             "kind": source.kind, "dataset": source.dataset, "record_id": source.dataset_record_id,
             "full_text_sha256": source.full_text_sha256,
@@ -205,6 +223,8 @@ def _report_dict(report: Report, source: Source) -> dict[str, Any]:
         "killed_high": report.killed_high,
         "killed_at_least": report.killed_at_least,
         "wounded": report.wounded,
+        "wounded_low": report.wounded_low,
+        "wounded_high": report.wounded_high,
         "wounded_at_least": report.wounded_at_least,
         "perpetrators_killed": report.perpetrators_killed,
         "preliminary": report.preliminary,
@@ -222,7 +242,8 @@ def actor_registry(session: Session) -> list[dict[str, Any]]:
     counts = dict(
         session.execute(
             select(IncidentActor.actor_id, func.count(IncidentActor.id))
-            .where(IncidentActor.role == Role.PERPETRATOR.value)
+            .join(Incident, Incident.id == IncidentActor.incident_id)
+            .where(IncidentActor.role == Role.PERPETRATOR.value, live_incidents())
             .group_by(IncidentActor.actor_id)
         ).all()
     )
@@ -249,6 +270,10 @@ def history(session: Session, key: str) -> list[dict[str, object]]:
     incident = require_incident(session, key)
     report_ids = list(session.scalars(select(Report.id).where(Report.incident_id == incident.id)))
     link_ids = list(session.scalars(select(IncidentActor.id).where(IncidentActor.incident_id == incident.id)))
+    # links removed since (incidents perpetrators remove): the removal's old value is the link, with its incident
+    link_ids += session.scalars(select(Revision.row_id).where(
+        Revision.table_name == "incident_actors", Revision.field == "link",
+        Revision.old_value.startswith(f'{{"incident_id": {incident.id}, ')))
     rows = list(session.scalars(
         select(Revision).where(
             ((Revision.table_name == "incidents") & (Revision.row_id == incident.id))
@@ -265,6 +290,8 @@ def history(session: Session, key: str) -> list[dict[str, object]]:
     def shown(field: str, value: str | None) -> str | None:
         if field == "location_id" and value is not None and value.isdigit() and int(value) in places:
             return f"{places[int(value)]} (#{value})"
+        if field == "link" and value is not None and value.startswith("{"):
+            return str(json.loads(value)["words"])
         return value
 
     return [{"when": r.changed_at.isoformat(), "table": r.table_name, "row": r.row_id, "field": r.field,

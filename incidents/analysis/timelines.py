@@ -184,7 +184,8 @@ def event_log(session: Session, filters: Filters | None = None) -> pd.DataFrame:
     with attribution, attack type, killed low/best/high, wounded best, and the number of sources."""
     filters = filters or Filters()
     scope = in_scope(session, filters)
-    sources = (select(func.count(distinct(Report.source_id))).where(Report.incident_id == Incident.id)
+    sources = (select(func.count(distinct(Report.source_id))).where(Report.incident_id == Incident.id,
+                                                                    Report.withdrawn_at.is_(None))
                .correlate(Incident).scalar_subquery())
     rows = session.execute(
         select(Incident, Location, sources.label("sources"))

@@ -240,10 +240,16 @@ def show(ctx: click.Context, key: str, as_json: bool, as_of: str | None) -> None
 
 
 @cli.command()
-@click.option("--date", required=True, help="YYYY, YYYY-MM or YYYY-MM-DD; sets the date precision.")
-@click.option("--country", required=True, help="ISO code or English name.")
+@click.option("--date", help="As the source gives it: 2023, 2023-07, 2023-07-30, '30 July 2023', 'July 2023'; sets "
+                             "the date precision. Required (but with --from).")
+@click.option("--country", help="ISO code or English name. Required (but with --from).")
+@click.option("--from", "from_file", type=click.Path(),
+              help="A CSV or YAML of several records, one per row, its columns named as these options (source_url, "
+                   "date, country, killed, perpetrators ...): each recorded as this command would, all or none.")
 @click.option("--source-url", help="URL of the article that reports it (this or --citation is required).")
 @click.option("--citation", help="Citation text for a source without a URL.")
+@click.option("--source", help="A stored source by its id (`incidents sources`, `show`), instead of a URL or citation.")
+@click.option("--new-source", is_flag=True, help="The citation is near a stored source's but names another source.")
 @click.option("--outlet", help="The source's outlet (Dawn, Reuters, ...).")
 @click.option("--source-title", help="The source's headline.")
 @click.option("--published", help="The source's publication date, YYYY-MM-DD.")
@@ -270,14 +276,33 @@ def show(ctx: click.Context, key: str, as_json: bool, as_of: str | None) -> None
 @click.option("--perpetrator", "perpetrators", multiple=True, metavar="NAME[=ATTRIBUTION]",
               help=f"A perpetrator by any alias, optionally with how sure: {ATTRIBUTIONS}. Repeatable.")
 @click.option("--killed", help="Killed, as the source states it: 60, sixty, 'at least 60', 60+, 50-60.")
-@click.option("--wounded", help="Wounded, as the source states it: 40, forty, 'at least 40', 40+.")
+@click.option("--wounded", help="Wounded, as the source states it: 40, forty, 'at least 40', 40+, 30-40.")
 @click.option("--at-least", "killed_at_least", is_flag=True, help="The source says 'at least' N killed.")
+@click.option("--perpetrators-killed", help="Attackers killed, where the source counts them apart.")
 @click.option("--preliminary", is_flag=True, help="A running tally from the first hours.")
 @click.option("--actors", "actor_policy", type=click.Choice(["create", "strict"]), default="create",
               show_default=True, help="Unknown perpetrator names: create them, or refuse.")
 @click.pass_context
-def add(ctx: click.Context, **options: Any) -> None:
-    """Record a new incident and the source that reports it."""
+def add(ctx: click.Context, from_file: str | None, **options: Any) -> None:
+    """Record a new incident and the source that reports it.
+
+    Before it records anything it looks for the incident this may be (the same source on that date; an
+    overlapping date at the same district or place, not blamed on other groups only); if it finds one it stops
+    and names it, with the `report add` command that adds this source's account to it. --new records it anyway."""
+    if from_file:
+        given = [name for name, value in options.items() if value not in (None, False, (), "confirmed", "create")]
+        if given:
+            raise click.UsageError(f"--from takes the records from the file; give --{given[0].replace('_', '-')} "
+                                   "in its rows instead")
+        batch = api.add_many(_db(ctx), from_file, actor_policy=options["actor_policy"])
+        output.say(f"Recorded {len(batch['added'])} incidents from {from_file}"
+                   + (f": {', '.join(batch['added'])}" if batch["added"] else "")
+                   + (f"; added reports to {', '.join(batch['reported'])}" if batch["reported"] else "")
+                   + (f"; {len(batch['already'])} rows were recorded before ({', '.join(batch['already'])}), "
+                      "nothing added for them" if batch["already"] else "") + ".")
+        if batch["created_actors"]:
+            output.say(f"New actors created: {', '.join(batch['created_actors'])}")
+        return
     result = api.add(_db(ctx), **options)
     output.console.print(f"Added incident [cyan]{escape(result['key'])}[/cyan].")
     if result["created_actors"]:
@@ -407,12 +432,15 @@ def report() -> None:
 @click.argument("key")
 @click.option("--source-url", help="URL of the article (this or --citation is required).")
 @click.option("--citation", help="Citation text for a source without a URL.")
+@click.option("--source", help="A stored source by its id (`incidents sources`, `show`), instead of a URL or citation.")
+@click.option("--new-source", is_flag=True, help="The citation is near a stored source's but names another source.")
 @click.option("--outlet")
 @click.option("--title", "source_title", help="The source's headline.")
 @click.option("--published", help="The source's publication date, YYYY-MM-DD.")
 @click.option("--killed", help="Killed, as the source states it: 60, sixty, 'at least 60', 60+, 50-60.")
-@click.option("--wounded", help="Wounded, as the source states it: 40, forty, 'at least 40', 40+.")
+@click.option("--wounded", help="Wounded, as the source states it: 40, forty, 'at least 40', 40+, 30-40.")
 @click.option("--at-least", is_flag=True, help="The source says 'at least' N killed.")
+@click.option("--perpetrators-killed", help="Attackers killed, where the source counts them apart.")
 @click.option("--preliminary", is_flag=True, help="A running tally from the first hours; left out of the range.")
 @click.option("--perpetrator", help="Who the source says did it, as it says it.")
 @click.option("--attribution", type=click.Choice(["claimed", "attributed", "suspected", "denied"]))
@@ -426,7 +454,8 @@ def report_add(ctx: click.Context, key: str, **options: Any) -> None:
     """Add one source's account of incident KEY; its killed and wounded ranges are recomputed at once."""
     result = api.report_add(_db(ctx), key, **options)
     killed = result["killed"]
-    output.console.print(f"Added the report to {escape(key)}. Killed now: best {killed['best']}, "
+    done = "Added the report to" if result["added"] else "Nothing added: this source's report is recorded already for"
+    output.console.print(f"{done} {escape(key)}. Killed now: best {killed['best']}, "
                          f"range {killed['low']}-{killed['high']}.")
 
 
@@ -443,7 +472,114 @@ def set_(ctx: click.Context, key: str, field: str, value: str, why: str, who: st
     (2023, 2023-07 or 2023-07-30) and date_end; the place: country, admin1, admin2, place, coordinates
     ('34.6, 71.5', or '' for none) and geo_precision."""
     result = api.set_field(_db(ctx), key, field, value, who=who, why=why)
-    output.console.print(f"{escape(key)}: {field} {result['old']} -> {result['new']}.")
+    output.say(f"{key}: {field} {result['old']} -> {result['new']}.")
+
+
+@cli.command()
+@click.argument("key")
+@click.option("--why", required=True, help="Why it is withdrawn (kept in the history, shown by `show`).")
+@who_option
+@click.pass_context
+def delete(ctx: click.Context, key: str, why: str, who: str | None) -> None:
+    """Withdraw incident KEY (never an attack, or not one to count): it leaves every listing, count, view and
+    export, and stays in the database with its reports and history; `show` marks it withdrawn, `incidents
+    restore KEY` brings it back. A re-import of its dataset does not bring it back."""
+    api.delete(_db(ctx), key, why=why, who=who)
+    output.say(f"Withdrew {key}; `incidents restore {key}` brings it back.")
+
+
+@cli.command()
+@click.argument("key")
+@why_option
+@who_option
+@click.pass_context
+def restore(ctx: click.Context, key: str, why: str | None, who: str | None) -> None:
+    """Bring back incident KEY, withdrawn by `incidents delete`: counted again, as before."""
+    api.restore_incident(_db(ctx), key, why=why, who=who)
+    output.say(f"Restored {key}.")
+
+
+@report.command(name="delete")
+@click.argument("key")
+@click.argument("source")
+@click.option("--why", required=True, help="Why the report is withdrawn (kept in the history).")
+@who_option
+@click.pass_context
+def report_delete(ctx: click.Context, key: str, source: str, why: str, who: str | None) -> None:
+    """Withdraw the report of incident KEY from SOURCE (its id as `show` gives it, its URL or its citation): kept
+    and shown, left out of the figures, which are recomputed at once."""
+    result = api.report_delete(_db(ctx), key, source, why=why, who=who)
+    killed = result["killed"]
+    output.say(f"Withdrew the report of {key} from source #{result['source_id']}. Killed now: best {killed['best']}, "
+               f"range {killed['low']}-{killed['high']}.")
+
+
+@report.command(name="restore")
+@click.argument("key")
+@click.argument("source")
+@why_option
+@who_option
+@click.pass_context
+def report_restore(ctx: click.Context, key: str, source: str, why: str | None, who: str | None) -> None:
+    """Bring back the report of incident KEY from SOURCE, withdrawn by `incidents report delete`."""
+    result = api.report_restore(_db(ctx), key, source, why=why, who=who)
+    killed = result["killed"]
+    output.say(f"Restored the report of {key} from source #{result['source_id']}. Killed now: best "
+               f"{killed['best']}, range {killed['low']}-{killed['high']}.")
+
+
+@cli.group()
+def perpetrators() -> None:
+    """Add, change or remove an incident's perpetrator groups, each with its attribution and source."""
+
+
+source_option = click.option("--source", help="The source that gives it: an id (`incidents sources`), a URL or a "
+                                              "citation.")
+
+
+@perpetrators.command(name="add")
+@click.argument("key")
+@click.argument("group")
+@click.option("--attribution", type=click.Choice(["claimed", "attributed", "suspected", "denied"]),
+              help="How sure: the group claimed it, others attributed it, it is suspected, or it denied it.")
+@click.option("--new-group", is_flag=True, help="GROUP is in no registry entry: add it as a new group.")
+@source_option
+@who_option
+@why_option
+@click.pass_context
+def perpetrators_add(ctx: click.Context, key: str, group: str, **options: Any) -> None:
+    """Name GROUP (by any alias) a perpetrator of incident KEY."""
+    result = api.perpetrator_add(_db(ctx), key, group, **options)
+    output.say(f"{key}: perpetrator {result['perpetrator']}.")
+    if result["created_actors"]:
+        output.say(f"New group in the registry: {', '.join(result['created_actors'])}.")
+
+
+@perpetrators.command(name="set")
+@click.argument("key")
+@click.argument("group")
+@click.option("--attribution", type=click.Choice(["claimed", "attributed", "suspected", "denied"]))
+@source_option
+@who_option
+@why_option
+@click.pass_context
+def perpetrators_set(ctx: click.Context, key: str, group: str, **options: Any) -> None:
+    """Change the attribution and/or source of perpetrator GROUP of incident KEY."""
+    result = api.perpetrator_set(_db(ctx), key, group, **options)
+    output.say(f"{key}: perpetrator {result['perpetrator']}.")
+
+
+@perpetrators.command(name="remove")
+@click.argument("key")
+@click.argument("group")
+@click.option("--why", required=True, help="Why GROUP is not a perpetrator (kept in the history).")
+@who_option
+@click.pass_context
+def perpetrators_remove(ctx: click.Context, key: str, group: str, why: str, who: str | None) -> None:
+    """Remove GROUP from the perpetrators of incident KEY; the history keeps it, and `--as-of` an earlier day
+    shows it."""
+    result = api.perpetrator_remove(_db(ctx), key, group, who=who, why=why)
+    output.say(f"{key}: removed {result['removed']}.")
 
 
 @cli.command()
@@ -498,19 +634,60 @@ def unmerge(ctx: click.Context, key: str, who: str | None, why: str | None) -> N
                          f"{result['reports_moved_back']} reports and {result['links_moved_back']} actor links back.")
 
 
-@cli.command()
+@cli.group(invoke_without_command=True)
 @click.option("--search", help="Keep sources whose URL, citation, outlet or title holds this (any case).")
 @click.option("--limit", type=click.IntRange(min=1, max=10**9), default=100, show_default=True,
               help="Show at most this many.")
 @json_option
 @click.pass_context
 def sources(ctx: click.Context, search: str | None, limit: int, as_json: bool) -> None:
-    """The stored sources, most reported first: reports each, and whether the article's text is stored."""
+    """The stored sources, most reported first: reports each, and whether the article's text is stored.
+    `incidents sources merge KEEP OTHER` folds one article stored twice into one."""
+    if ctx.invoked_subcommand is not None:
+        return
     rows, total = api.sources(_db(ctx), search=search, limit=limit if as_json else min(limit, output.MAX_TABLE_ROWS))
     if as_json:
         output.print_json({"total": total, "sources": rows})
     else:
         output.source_table(rows, total)
+
+
+@sources.command(name="merge")
+@click.argument("keep", type=int)
+@click.argument("other", type=int)
+@click.option("--why", required=True, help="Why they are one source (kept in the history).")
+@who_option
+@click.pass_context
+def sources_merge(ctx: click.Context, keep: int, other: int, why: str, who: str | None) -> None:
+    """Fold source OTHER into KEEP (ids, as `incidents sources` lists them): one article stored twice. OTHER's
+    reports and actor links move to KEEP, which takes the particulars it lacks; OTHER is deleted."""
+    result = api.source_merge(_db(ctx), keep, other, why=why, who=who)
+    output.say(f"Merged source #{other} into #{keep}: {result['reports_moved']} reports and {result['links_moved']} "
+               "actor links moved" + (f"; #{keep} took its {', '.join(result['took'])}" if result["took"] else "")
+               + ".")
+
+
+@sources.command(name="delete")
+@click.argument("source", type=int)
+@click.option("--why", required=True, help="Why its reports are withdrawn (kept in the history).")
+@who_option
+@click.pass_context
+def sources_delete(ctx: click.Context, source: int, why: str, who: str | None) -> None:
+    """Withdraw every report of source SOURCE (its id), found unreliable: kept and shown, out of the figures,
+    which are recomputed; `incidents sources restore SOURCE` brings them back."""
+    result = api.source_delete(_db(ctx), source, why=why, who=who)
+    output.say(f"Withdrew source #{source}'s reports of {', '.join(result['incidents'])}.")
+
+
+@sources.command(name="restore")
+@click.argument("source", type=int)
+@why_option
+@who_option
+@click.pass_context
+def sources_restore(ctx: click.Context, source: int, why: str | None, who: str | None) -> None:
+    """Bring back the withdrawn reports of source SOURCE."""
+    result = api.source_restore(_db(ctx), source, why=why, who=who)
+    output.say(f"Restored source #{source}'s reports of {', '.join(result['incidents'])}.")
 
 
 @cli.command(name="not-duplicate")

@@ -92,8 +92,17 @@ def incident_table(rows: list[dict[str, Any]], total: int, title: str = "Inciden
         console.print("[dim]No incident matches these filters.[/dim]")
 
 
+def _withdrawn_words(withdrawn: dict[str, Any]) -> str:
+    return (f"WITHDRAWN {withdrawn['at'][:10]}" + (f" by {withdrawn['by']}" if withdrawn["by"] else "")
+            + (f": {withdrawn['why']}" if withdrawn["why"] else ""))
+
+
 def incident_detail(detail: dict[str, Any]) -> None:
     console.print(f"[bold cyan]{escape(detail['key'])}[/bold cyan]  {escape(detail['title'] or '')}")
+    if detail.get("withdrawn"):
+        console.print(f"[bold red]{escape(_withdrawn_words(detail['withdrawn']))}[/bold red]. It is left out of "
+                      f"every listing, count, view and export; `incidents restore {escape(detail['key'])}` brings "
+                      "it back.", highlight=False)
     location = detail["location"] or {}
     place = ", ".join(str(location[k]) for k in ("place", "admin2", "admin1", "country") if location.get(k))
     coords = (
@@ -141,9 +150,11 @@ def incident_detail(detail: dict[str, Any]) -> None:
 
     reports = detail["reports"]
     preliminary = sum(1 for r in reports if r["preliminary"])
+    withdrawn = sum(1 for r in reports if r.get("withdrawn"))
     console.print(
         f"\n[bold]Reports[/bold] ({len(reports)}"
-        + (f"; {preliminary} preliminary, left out of the range" if preliminary else "") + ")"
+        + (f"; {preliminary} preliminary, left out of the range" if preliminary else "")
+        + (f"; {withdrawn} withdrawn, left out of the figures" if withdrawn else "") + ")"
     )
     for number, report in enumerate(reports, start=1):
         source = report["source"]
@@ -157,15 +168,19 @@ def incident_detail(detail: dict[str, Any]) -> None:
         if report["perpetrator_stated"] or report["attribution"]:
             figures.append(f"{report['attribution'] or 'names'}: {report['perpetrator_stated'] or '?'}")
         flag = " [yellow](preliminary)[/yellow]" if report["preliminary"] else ""
-        console.print(f"{number:>2}. [bold]{escape(label or where)}[/bold]  {report['reported_on'] or 'undated'}{flag}",
-                      highlight=False)
+        if report.get("withdrawn"):
+            flag += f" [red]({escape(_withdrawn_words(report['withdrawn']))})[/red]"
+        console.print(f"{number:>2}. [bold]{escape(label or where)}[/bold]  {report['reported_on'] or 'undated'}"
+                      f"{flag}  [dim]source #{source['id']}[/dim]", highlight=False)
         if label:
             console.print("    " + escape(where), style="dim", highlight=False)
         console.print("    " + escape(" | ".join(figures)), highlight=False)
         if report["excerpt"]:
             checked = {True: " (found in the stored text)", False: " (NOT found in the stored text)"}.get(
-                report.get("excerpt_verified"), "")
+                report.get("excerpt_verified"), " (no stored text to check it against)")
             console.print(escape(f'    "{report["excerpt"]}"{checked}'), style="italic", highlight=False)
+        elif source.get("kind") != "dataset_record":
+            console.print("    (no excerpt recorded)", style="dim", highlight=False)
         if report["note"]:
             console.print(escape(f"    note: {report['note']}"), style="dim", highlight=False)
 
@@ -426,7 +441,8 @@ def duplicate_table(pairs: list[dict[str, Any]], asked: int = 0) -> None:
     for pair in pairs:
         km = "-" if pair["km_apart"] is None else f"{pair['km_apart']:.1f}"
         killed = f"{_cell(pair['killed_a'])} / {_cell(pair['killed_b'])}"
-        table.add_row(f"{pair['score']:.2f}", escape(pair["a"]), escape(pair["b"]), str(pair["days_apart"]), km,
+        days = f"in {pair['coarse_date']}" if pair.get("coarse_date") else str(pair["days_apart"])
+        table.add_row(f"{pair['score']:.2f}", escape(pair["a"]), escape(pair["b"]), days, km,
                       escape(", ".join(pair["shared_perpetrators"]) or "-"), killed)
     console.print(table)
     console.print("Compare with `incidents show KEY`; fold one into the other with `incidents merge KEEP OTHER`.")

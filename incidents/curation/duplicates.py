@@ -14,6 +14,13 @@ Each pair is scored from 0 to 1, the weighted sum of four similarities:
                 0 if both name perpetrators and none is shared, 0.5 if either names none
                 (an "Unknown"/unidentified actor names none)
   toll   0.20   1 - |a - b| / max(a, b) on the best killed figures; 0.5 if either is unknown
+
+Records dated only to a month or a year (a source's "in 2023, a bombing in Bajaur killed 60") are compared
+with every record whose date falls in their interval, or whose own interval overlaps it, whatever `days` is,
+in the same district (admin2), or, for a coarse record that names no district, within `km`: a province holds
+too many attacks a year to pair by it. Their
+date similarity is 0.5 for a month and 0.25 for a year (the dates agree, loosely); `coarse_date` names the
+coarser date, and days_apart is 0.
 """
 
 from __future__ import annotations
@@ -35,6 +42,7 @@ from incidents.errors import FieldError, UsageError, option
 from incidents.models import (
     Actor,
     ActorKind,
+    Attribution,
     DatePrecision,
     Incident,
     IncidentActor,
@@ -42,8 +50,10 @@ from incidents.models import (
     NotDuplicate,
     Report,
     Role,
+    live_incidents,
 )
 from incidents.records import date_at_precision, normalize_name, period_end
+from incidents.store.actors import ActorResolver
 from incidents.store.sources import find_source
 
 WEIGHTS = {"date": 0.30, "place": 0.30, "actor": 0.20, "toll": 0.20}
@@ -67,6 +77,7 @@ class Pair:
     place_score: float
     actor_score: float
     toll_score: float
+    coarse_date: str | None = None  # a pair with a month- or year-dated record: its date (2023, 2023-07)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -103,23 +114,16 @@ def candidate_pairs(session: Session, days: int = 3, km: float = 25.0, limit: in
         raise FieldError("km", km, f"is not a distance above 0 and at most {MAX_KM} km")
     if not 0 <= min_score <= 1:  # NaN is neither
         raise FieldError("min_score", min_score, "is not a score from 0 to 1")
-    frame = frame_of(session, select(
-        Incident.id, Incident.key, Incident.date_start, Incident.origin_dataset, Incident.killed_best,
-        Location.country, Location.admin1, Location.admin2, Location.latitude, Location.longitude,
-    ).join(Location, Location.id == Incident.location_id)
-     .where(Incident.merged_into_id.is_(None), Incident.date_precision == "day"),
-        ["id", "key", "date", "dataset", "killed", "country", "admin1", "admin2", "lat", "lon"])
+    frame = _located(session, Incident.date_precision == "day")
+    judged = {tuple(pair) for pair in session.execute(select(NotDuplicate.incident_a_id, NotDuplicate.incident_b_id))}
+    coarse = _coarse_pairs(session, frame, km, judged)
+    coarse = [pair for pair in coarse if pair.score >= min_score]
     if frame.empty:
-        return []
-    frame["date"] = pd.to_datetime(frame["date"].astype(str).str[:10], format="%Y-%m-%d")
-    frame["area1"] = frame["admin1"].map(_area)
-    frame["area2"] = frame["admin2"].map(_area)
-    frame["dataset"] = frame["dataset"].fillna("")
+        return sorted(coarse, key=lambda p: (-p.score, p.a, p.b))[:limit]
 
     # Candidates are found as row positions only (a few bytes a pair); the rows' columns are looked up for the
     # pairs found, so memory follows the answer, not the search.
     a, b, apart = _nearby_pairs(frame, days, km)
-    judged = {tuple(pair) for pair in session.execute(select(NotDuplicate.incident_a_id, NotDuplicate.incident_b_id))}
     if judged:  # pairs an analyst judged two attacks (incidents not-duplicate) are left out
         ids = frame["id"].to_numpy()
         kept = np.fromiter(((min(x, y), max(x, y)) not in judged for x, y in zip(ids[a], ids[b], strict=True)),
@@ -160,7 +164,7 @@ def candidate_pairs(session: Session, days: int = 3, km: float = 25.0, limit: in
         pairs = pairs.head(limit)
     pairs["shared"] = [sorted(perpetrators.get(x, set()) & perpetrators.get(y, set()))
                        for x, y in zip(pairs["id_a"], pairs["id_b"], strict=True)]
-    return [
+    found = [
         Pair(score=float(r.score), a=r.key_a, b=r.key_b, days_apart=int(r.days_apart),
              km_apart=None if pd.isna(r.km_apart) else round(float(r.km_apart), 1), same_admin2=bool(r.same2),
              shared_perpetrators=list(r.shared),
@@ -170,6 +174,92 @@ def candidate_pairs(session: Session, days: int = 3, km: float = 25.0, limit: in
              actor_score=float(r.actor_score), toll_score=round(float(r.toll_score), 3))
         for r in pairs.itertuples()
     ]
+    if coarse:
+        found = sorted(found + coarse, key=lambda p: (-p.score, p.a, p.b))[:limit]
+    return found
+
+
+def _located(session: Session, which: Any) -> pd.DataFrame:
+    """The live incidents `which` selects, with their date interval, dataset, best killed and place."""
+    frame = frame_of(session, select(
+        Incident.id, Incident.key, Incident.date_start, Incident.date_end, Incident.date_precision,
+        Incident.origin_dataset, Incident.killed_best, Location.country, Location.admin1, Location.admin2,
+        Location.latitude, Location.longitude,
+    ).join(Location, Location.id == Incident.location_id).where(live_incidents(), which),
+        ["id", "key", "date", "date_end", "precision", "dataset", "killed", "country", "admin1", "admin2", "lat",
+         "lon"])
+    frame["date"] = pd.to_datetime(frame["date"].astype(str).str[:10], format="%Y-%m-%d")
+    frame["area1"] = frame["admin1"].map(_area)
+    frame["area2"] = frame["admin2"].map(_area)
+    frame["dataset"] = frame["dataset"].fillna("")
+    return frame
+
+
+COARSE_DATE_SCORE = {"month": 0.5, "year": 0.25}
+
+
+def _coarse_pairs(session: Session, days: pd.DataFrame, km: float, judged: set[tuple[Any, ...]]) -> list[Pair]:
+    """Pairs of a month- or year-dated record with a record its interval covers or overlaps, in the same district
+    or within `km` (the module doc). Looked up per coarse record in blocks of one country and district, so the
+    work follows the coarse records, which are few beside the day-dated ones."""
+    coarse = _located(session, Incident.date_precision != "day")
+    if coarse.empty:
+        return []
+    coarse["end"] = [pd.Timestamp(end) if end is not None and not pd.isna(end)
+                     else pd.Timestamp(period_end(start.date(), DatePrecision(precision)))
+                     for start, end, precision in zip(coarse["date"], coarse["date_end"], coarse["precision"],
+                                                      strict=True)]
+    days = days.assign(end=days["date"], precision="day")
+    rows = pd.concat([days, coarse], ignore_index=True)
+    by_district = rows.groupby(["country", "area2"]).indices  # row positions; a record with no district looks by km
+    by_country = rows.groupby("country").indices
+    starts, ends = rows["date"].to_numpy(), rows["end"].to_numpy()
+    lat, lon = rows["lat"].to_numpy("float64", na_value=np.nan), rows["lon"].to_numpy("float64", na_value=np.nan)
+    ids, countries = rows["id"].to_numpy(), rows["country"].to_numpy()
+    datasets, area2 = rows["dataset"].to_numpy(), rows["area2"].to_numpy()
+    found: dict[tuple[int, int], tuple[bool, float]] = {}
+    most = limits.limit("CANDIDATE_PAIRS")
+    for i in range(len(days), len(rows)):  # the coarse records
+        # by district when it names one; else by distance, over its country's records in its interval
+        blocks = [by_district[(countries[i], area2[i])] if area2[i] else by_country[countries[i]]]
+        for block in blocks:
+            block = block[(block != i) & (starts[block] <= ends[i]) & (ends[block] >= starts[i])]
+            if datasets[i]:  # not two rows of one dataset
+                block = block[datasets[block] != datasets[i]]
+            distance = _haversine_km(lat[i], lon[i], lat[block], lon[block])
+            for j, d in zip(block, distance, strict=True):
+                in_district = bool(area2[i]) and area2[j] == area2[i]
+                pair = (min(i, j), max(i, j))
+                if (in_district or d <= km) and pair not in found and (
+                        min(ids[i], ids[j]), max(ids[i], ids[j])) not in judged:
+                    found[pair] = (bool(in_district), float(d))
+        if len(found) > most:
+            raise UsageError(f"Records dated only to a month or a year pair with more than {most:,} others; "
+                             "give them districts, or raise INCIDENTS_MAX_CANDIDATE_PAIRS")
+    if not found:
+        return []
+    perpetrators = _perpetrators(session, {ids[k] for pair in found for k in pair})
+    pairs = []
+    for (i, j), (in_district, apart_km) in found.items():
+        first, second = rows.iloc[i], rows.iloc[j]
+        coarser = max((first, second), key=lambda r: ("day", "month", "year").index(r["precision"]))
+        date_score = COARSE_DATE_SCORE[coarser["precision"]]
+        place_score = 1.0 if in_district else max(0.0, 1 - apart_km / km)
+        left, right = perpetrators.get(ids[i], set()), perpetrators.get(ids[j], set())
+        actor_score = _actor_score(left, right)
+        toll_a, toll_b = (None if pd.isna(r["killed"]) else int(r["killed"]) for r in (first, second))
+        toll_score = 0.5 if toll_a is None or toll_b is None else 1 - abs(toll_a - toll_b) / max(toll_a, toll_b, 1)
+        score: float = round(WEIGHTS["date"] * date_score + WEIGHTS["place"] * place_score
+                      + WEIGHTS["actor"] * actor_score + WEIGHTS["toll"] * toll_score, 3)
+        a, b = sorted((first["key"], second["key"]))
+        pairs.append(Pair(
+            score=score, a=a, b=b, days_apart=0, km_apart=None if math.isnan(apart_km) else round(apart_km, 1),
+            same_admin2=in_district, shared_perpetrators=sorted(left & right),
+            killed_a=toll_a if a == first["key"] else toll_b, killed_b=toll_b if a == first["key"] else toll_a,
+            date_score=date_score, place_score=round(place_score, 3), actor_score=actor_score,
+            toll_score=round(toll_score, 3),
+            coarse_date=date_at_precision(coarser["date"].date(), coarser["precision"])))
+    return pairs
 
 
 def _codes(values: pd.Series) -> np.ndarray:
@@ -282,10 +372,12 @@ def _perpetrators(session: Session, ids: set[int]) -> dict[int, set[str]]:
     """The top-level perpetrators each incident of `ids` names (a denial and an "Unknown" name no one)."""
     roots = _roots(session)
     perpetrators: dict[int, set[str]] = {}
-    for incident_id, actor_id in session.execute(
-            select(IncidentActor.incident_id, IncidentActor.actor_id).join(Actor, Actor.id == IncidentActor.actor_id)
-            .where(IncidentActor.role == Role.PERPETRATOR.value, counted_link(Filters()),  # a denial names no one
-                   Actor.kind != ActorKind.UNIDENTIFIED.value)):  # two "Unknown"s are no evidence of one attack
+    query = (select(IncidentActor.incident_id, IncidentActor.actor_id).join(Actor, Actor.id == IncidentActor.actor_id)
+             .where(IncidentActor.role == Role.PERPETRATOR.value, counted_link(Filters()),  # a denial names no one
+                    Actor.kind != ActorKind.UNIDENTIFIED.value))  # two "Unknown"s are no evidence of one attack
+    if len(ids) <= 1000:  # a few (add's search): looked up, not scanned
+        query = query.where(IncidentActor.incident_id.in_([int(i) for i in ids]))  # numpy's ints do not bind
+    for incident_id, actor_id in session.execute(query):
         if incident_id in ids:  # filtered here: an IN (...) of every candidate could pass SQLite's variable limit
             perpetrators.setdefault(incident_id, set()).add(roots[actor_id][1])
     return perpetrators
@@ -297,8 +389,11 @@ def _actor_score(left: set[str], right: set[str]) -> float:
 
 def likely_same(session: Session, record: Any, most: int = 5) -> list[dict[str, Any]]:
     """Live incidents a new record (an IncidentRecord) may be: in its country, with a date interval that overlaps
-    its own (a record dated '2023' overlaps every day of 2023), and named by the same district or place (the
-    same province, when the record names no district or place). The search `add` makes before it creates."""
+    its own (a record dated '2023' overlaps every day of 2023), and named by the same district or place. When
+    the record names no district or place, the same province will do, unless both name perpetrators and share
+    no top-level group (sub-groups count as their parent; a denial names no one): a province holds many attacks
+    a year. A group never rules out a match by district or place, since early reports often blame the wrong one
+    (Bajaur 2023: the TTP, then ISKP's claim). The search `add` makes before it creates."""
     location = record.location
     if location is None:
         return []
@@ -309,10 +404,10 @@ def likely_same(session: Session, record: Any, most: int = 5) -> list[dict[str, 
     start = record.date_start
     end = record.date_end or period_end(start, DatePrecision(record.date_precision))
     rows = session.execute(
-        select(Incident.key, Incident.date_start, Incident.date_end, Incident.date_precision, Location.admin1,
-               Location.admin2, Location.place)
+        select(Incident.id, Incident.key, Incident.date_start, Incident.date_end, Incident.date_precision,
+               Location.admin1, Location.admin2, Location.place)
         .join(Location, Location.id == Incident.location_id)
-        .where(Incident.merged_into_id.is_(None), Location.country == location.country,
+        .where(live_incidents(), Location.country == location.country,
                Incident.date_start <= end, Incident.date_start >= date(start.year - 1, 1, 1))
     ).all()
     found = []
@@ -322,9 +417,43 @@ def likely_same(session: Session, record: Any, most: int = 5) -> list[dict[str, 
             continue
         theirs = {_area(row.place), _area(row.admin2)} - {""}
         if names & theirs or (province and _area(row.admin1) == province):
-            found.append({"key": row.key, "date": date_at_precision(row.date_start, row.date_precision),
+            found.append({"id": row.id, "key": row.key, "by_province": not names & theirs,
+                          "date": date_at_precision(row.date_start, row.date_precision),
                           "place": ", ".join(part for part in (row.place, row.admin2, row.admin1) if part)})
+    if found:
+        groups = _perpetrators(session, {item["id"] for item in found})
+        named = _named_groups(session, record)
+        for item in found:
+            item["groups"] = sorted(groups.get(item.pop("id"), set()))
+        found = [item for item in found if not item.pop("by_province") or _actor_score(named, set(item["groups"])) > 0]
     return sorted(found, key=lambda item: item["key"])[:most]
+
+
+def _named_groups(session: Session, record: Any) -> set[str]:
+    """The top-level groups a new record names as perpetrators (a denial, or a name not in the registry, names
+    no group here)."""
+    resolver = ActorResolver(session, "strict")
+    roots = _roots(session)
+    found = set()
+    for link in record.actors:
+        if link.role is Role.PERPETRATOR and link.attribution is not Attribution.DENIED:
+            actor_id = resolver.find(link.name)
+            if actor_id is not None:
+                found.add(roots[actor_id][1])
+    return found
+
+
+def incident_from_source(session: Session, source_id: int, record: Any) -> str | None:
+    """The key of a live incident source `source_id` reports on the new record's date (and precision) in its
+    country, if there is one: the record was made already (by this command run before)."""
+    if record.location is None:
+        return None
+    return session.scalar(
+        select(Incident.key).join(Report, Report.incident_id == Incident.id)
+        .join(Location, Location.id == Incident.location_id)
+        .where(Report.source_id == source_id, live_incidents(), Incident.date_start == record.date_start,
+               Incident.date_precision == record.date_precision.value,
+               Location.country == record.location.country).order_by(Incident.key).limit(1))
 
 
 def refuse_a_second_record(session: Session, record: Any) -> None:
@@ -332,21 +461,16 @@ def refuse_a_second_record(session: Session, record: Any) -> None:
     recorded: its source already gives a live incident of the same date and country (the same command run
     twice), or likely_same finds one. The message names them and the command that adds to one."""
     source = find_source(session, record.reports[0].source)
-    if source is not None and record.location is not None:
-        found = session.execute(
-            select(Incident.key, Incident.date_start, Incident.date_precision)
-            .join(Report, Report.incident_id == Incident.id).join(Location, Location.id == Incident.location_id)
-            .where(Report.source_id == source.id, Incident.merged_into_id.is_(None),
-                   Incident.date_start == record.date_start, Location.country == record.location.country)
-        ).first()
-        if found is not None:
-            raise UsageError(f"{record.reports[0].source.describe()} already gives {found.key} "
-                             f"({date_at_precision(found.date_start, found.date_precision)}); add what else it says "
-                             f"to it with `incidents report add {found.key} ...`, or give {option('new')} to record a "
-                             "second incident from this source")
+    found = None if source is None else incident_from_source(session, source.id, record)
+    if found is not None:
+        day = date_at_precision(record.date_start, record.date_precision)
+        raise UsageError(f"{record.reports[0].source.describe()} already gives {found} ({day}); add what else it "
+                         f"says to it with `incidents report add {found} ...`, or give {option('new')} to record a "
+                         "second incident from this source")
     matches = likely_same(session, record)
     if matches:
-        named = "; ".join(f"{match['key']} ({match['date']}, {match['place']})" for match in matches)
+        named = "; ".join(f"{match['key']} ({match['date']}, {match['place']}"
+                          + (f"; {', '.join(match['groups'])}" if match["groups"] else "") + ")" for match in matches)
         raise UsageError(f"This may be an incident already recorded: {named}. Add this source's account to it with "
                          f"`incidents report add {matches[0]['key']} ...`, or give {option('new')} if it is another "
                          "attack")

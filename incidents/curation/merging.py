@@ -38,6 +38,8 @@ def merge(session: Session, keep_key: str, other_key: str, who: str | None = Non
     keep = require_incident(session, keep_key, for_update=True)
     other = require_incident(session, other_key, for_update=True)
     for incident in (keep, other):
+        if incident.withdrawn_at is not None:
+            raise UsageError(f"{incident.key} is withdrawn; restore it first (incidents restore {incident.key}).")
         if incident.merged_into_id is not None:
             into = session.get(Incident, incident.merged_into_id)
             raise UsageError(f"{incident.key} is already merged into {into.key if into else '?'}; "
@@ -49,7 +51,7 @@ def merge(session: Session, keep_key: str, other_key: str, who: str | None = Non
     saved = {name: getattr(keep, name) for name in FIGURES}
 
     kept_sources = set(session.scalars(select(Report.source_id).where(Report.incident_id == keep.id)))
-    reports = [r for r in reports_of(session, other.id) if r.source_id not in kept_sources]
+    reports = [r for r in reports_of(session, other.id, withdrawn=True) if r.source_id not in kept_sources]
     kept_links = {(link.actor_id, link.role): link for link in session.scalars(
         select(IncidentActor).where(IncidentActor.incident_id == keep.id))}
     other_links = list(session.scalars(select(IncidentActor).where(IncidentActor.incident_id == other.id)
@@ -82,7 +84,7 @@ def merge(session: Session, keep_key: str, other_key: str, who: str | None = Non
     revisions.record_changes(keep, before)
     session.flush()
     return {"kept": keep.key, "merged": other.key, "reports_moved": len(report_ids), "links_moved": len(link_ids),
-            "reports_left": len(reports_of(session, other.id)),
+            "reports_left": len(reports_of(session, other.id, withdrawn=True)),
             "killed": {"low": keep.killed_low, "best": keep.killed_best, "high": keep.killed_high}}
 
 
@@ -100,7 +102,9 @@ def unmerge(session: Session, key: str, who: str | None = None, why: str | None 
     report_ids, link_ids = record.moved["reports"], record.moved["links"]
     _move(session, report_ids, link_ids, other.id)
     for kept_id, other_id in record.moved.get("swapped", []):  # the stronger word goes back where it came from
-        kept_link, other_link = session.get_one(IncidentActor, kept_id), session.get_one(IncidentActor, other_id)
+        kept_link, other_link = session.get(IncidentActor, kept_id), session.get(IncidentActor, other_id)
+        if kept_link is None or other_link is None:  # removed since (incidents perpetrators remove)
+            continue
         revisions_swapped = (kept_link.attribution, other_link.attribution)
         _swap(kept_link, other_link)
         session.flush()

@@ -63,7 +63,8 @@ def _report_json(report: Report, source: Source) -> dict[str, Any]:
             ("dataset_release", source.dataset_release), ("record_id", source.dataset_record_id),
         ) if value is not None
     }}
-    for key in ("killed", "killed_low", "killed_high", "wounded", "perpetrators_killed", "perpetrator_stated",
+    for key in ("killed", "killed_low", "killed_high", "wounded", "wounded_low", "wounded_high", "perpetrators_killed",
+                "perpetrator_stated",
                 "attribution", "excerpt", "note"):
         value = getattr(report, key)
         if value is not None:
@@ -107,7 +108,7 @@ def incident_rows(session: Session, filters: Filters) -> Iterator[dict[str, Any]
         reports: dict[int, list[dict[str, Any]]] = {}
         for report, source in session.execute(
             select(Report, Source).join(Source, Source.id == Report.source_id)
-            .where(Report.incident_id.in_(batch)).order_by(Report.id)
+            .where(Report.incident_id.in_(batch), Report.withdrawn_at.is_(None)).order_by(Report.id)
         ):
             reports.setdefault(report.incident_id, []).append(_report_json(report, source))
         order = {incident_id: position for position, incident_id in enumerate(batch)}

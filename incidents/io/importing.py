@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
 from incidents.db.engine import for_writing, retrying, session_factory, take_bulk_lock
 from incidents.errors import FieldError, InputError, UsageError, named, option
@@ -24,6 +24,7 @@ from incidents.files import atomic_write
 from incidents.io.exports import spreadsheet_safe
 from incidents.io.importers import acled, gtd, native, ucdp
 from incidents.io.importers.reading import Table, encoding_error, open_table, skip_hxl_row
+from incidents.models import Incident
 from incidents.records import IncidentRecord
 from incidents.store.bulk import BulkItem, BulkWriter
 from incidents.store.imports import finish_import, start_import
@@ -254,6 +255,11 @@ def _import_once(engine: Engine, path: Path, options: ImportOptions, progress: P
         result.inserted, result.updated, result.unchanged = (writer.counts[k] for k in ("inserted", "updated",
                                                                                        "unchanged"))
         result.created_actors = list(writer.actors.created)
+        if writer.withdrawn:
+            shown = ", ".join(session.scalars(select(Incident.key).where(Incident.id.in_(writer.withdrawn[:5]))
+                                              .order_by(Incident.key))) + (", ..." if len(writer.withdrawn) > 5 else "")
+            result.notes.append(f"rows of incidents withdrawn here (incidents delete): {len(writer.withdrawn)} "
+                                f"({shown}); they stay withdrawn (`incidents restore KEY` brings one back)")
         new = set(result.created_actors)
         for name in result.created_actors[:MAX_SUGGESTED]:
             close = writer.actors.closest(name, exclude=new)

@@ -40,14 +40,14 @@ def _columns(model: Any, leave_out: tuple[str, ...] = ()) -> list[str]:
 
 
 # Column lists come from the models, so a new column cannot be forgotten here (tests/test_bulk_columns.py).
-INCIDENT_COLUMNS = _columns(Incident, ("created_at", "updated_at", "merged_into_id"))
+INCIDENT_COLUMNS = _columns(Incident, ("created_at", "updated_at", "merged_into_id", "withdrawn_at"))
 FULL_SOURCE_COLUMNS = _columns(Source, ("created_at",))
 # A staged source carries every column but an article's own text and particulars; a source that has any of
 # those is written apart (rich_sources below).
 RICH_SOURCE_COLUMNS = ("author", "language", "accessed_on", "full_text", "full_text_sha256")
 SOURCE_COLUMNS = [name for name in FULL_SOURCE_COLUMNS if name not in RICH_SOURCE_COLUMNS]
-REPORT_COLUMNS = _columns(Report, ("id", "created_at"))
-LINK_COLUMNS = _columns(IncidentActor, ("id",))
+REPORT_COLUMNS = _columns(Report, ("id", "created_at", "withdrawn_at"))
+LINK_COLUMNS = _columns(IncidentActor, ("id", "created_at"))  # an imported link dates from its incident
 LOCATION_COLUMNS = _columns(Location)
 # The staging row: an incident, then its first source (s_*, inserted when s_new = 1), report (r_*) and link (l_*).
 STAGE_COLUMNS = (
@@ -118,6 +118,7 @@ class BulkWriter:
         self.true: object = True if self.postgres else 1
         self.false: object = False if self.postgres else 0
         self.stage_ready = False
+        self.withdrawn: list[int] = []  # ids of stored incidents an analyst withdrew that the file holds
 
     # ---- plumbing
 
@@ -185,10 +186,11 @@ class BulkWriter:
 
     # ---- lookups
 
-    def _existing_incidents(self, items: list[BulkItem]) -> dict[tuple[Any, ...], tuple[int, str | None]]:
+    def _existing_incidents(self, items: list[BulkItem]) -> dict[tuple[Any, ...], tuple[int, str | None, bool]]:
+        """The stored incidents the items are, by origin or key: (id, row hash, withdrawn)."""
         if not self.had_incidents:
             return {}
-        found: dict[tuple[Any, ...], tuple[int, str | None]] = {}
+        found: dict[tuple[Any, ...], tuple[int, str | None, bool]] = {}
         by_origin: dict[str, list[str]] = {}
         keys = []
         for item in items:
@@ -199,16 +201,17 @@ class BulkWriter:
                 keys.append(record.key)
         for dataset, origin_ids in by_origin.items():
             for batch in _batches(origin_ids):
-                for incident_id, origin_id, row_hash in self.session.execute(
-                    select(Incident.id, Incident.origin_id, Incident.row_hash)
+                for incident_id, origin_id, row_hash, withdrawn in self.session.execute(
+                    select(Incident.id, Incident.origin_id, Incident.row_hash, Incident.withdrawn_at.is_not(None))
                     .where(Incident.origin_dataset == dataset, Incident.origin_id.in_(batch))
                 ):
-                    found[("origin", dataset, origin_id)] = (incident_id, row_hash)
+                    found[("origin", dataset, origin_id)] = (incident_id, row_hash, bool(withdrawn))
         for batch in _batches(keys):
-            for incident_id, key, row_hash in self.session.execute(
-                select(Incident.id, Incident.key, Incident.row_hash).where(Incident.key.in_(batch))
+            for incident_id, key, row_hash, withdrawn in self.session.execute(
+                select(Incident.id, Incident.key, Incident.row_hash, Incident.withdrawn_at.is_not(None))
+                .where(Incident.key.in_(batch))
             ):
-                found[("key", key)] = (incident_id, row_hash)
+                found[("key", key)] = (incident_id, row_hash, bool(withdrawn))
         return found
 
     def _stored_sources(self, identities: list[tuple[Any, ...]]) -> dict[tuple[Any, ...], int]:
@@ -250,6 +253,8 @@ class BulkWriter:
             identity = (("origin", record.origin_dataset, record.origin_id)
                         if record.origin_dataset and record.origin_id else ("key", record.key))
             stored = existing.get(identity)
+            if stored is not None and stored[2]:  # withdrawn here: updated or not, it stays withdrawn
+                self.withdrawn.append(stored[0])
             if stored is None:
                 fresh.append(item)
             elif stored[1] == item.row_hash:

@@ -17,7 +17,8 @@ def report_values(record: ReportRecord) -> dict[str, Any]:
         "reported_on": record.reported_on,
         "killed": record.killed, "killed_low": record.killed_low, "killed_high": record.killed_high,
         "killed_at_least": record.killed_at_least,
-        "wounded": record.wounded, "wounded_at_least": record.wounded_at_least,
+        "wounded": record.wounded, "wounded_low": record.wounded_low, "wounded_high": record.wounded_high,
+        "wounded_at_least": record.wounded_at_least,
         "perpetrators_killed": record.perpetrators_killed, "preliminary": record.preliminary,
         "perpetrator_stated": record.perpetrator_stated,
         "attribution": record.attribution.value if record.attribution else None,
@@ -25,6 +26,10 @@ def report_values(record: ReportRecord) -> dict[str, Any]:
     }
 
 
-def reports_of(session: Session, incident_id: int) -> list[Report]:
-    """Every report of one incident, in the order they were recorded (what the figures are derived from)."""
-    return list(session.scalars(select(Report).where(Report.incident_id == incident_id).order_by(Report.id)))
+def reports_of(session: Session, incident_id: int, withdrawn: bool = False) -> list[Report]:
+    """The reports of one incident that stand, in the order they were recorded (what the figures are derived
+    from); `withdrawn=True` adds the withdrawn ones (`incidents report delete`)."""
+    query = select(Report).where(Report.incident_id == incident_id)
+    if not withdrawn:
+        query = query.where(Report.withdrawn_at.is_(None))
+    return list(session.scalars(query.order_by(Report.id)))

@@ -14,6 +14,7 @@ CURATED_FIELDS = (
     "title", "date_start", "date_end", "date_precision", "location_id", "attack_type", "target_type",
     "weapon_type", "suicide", "summary", "status", "killed_low", "killed_best", "killed_high",
     "wounded_low", "wounded_best", "wounded_high", "perpetrators_killed", "origin_dataset", "origin_id",
+    "withdrawn_at",
 )
 
 

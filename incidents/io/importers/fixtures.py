@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from incidents.db.engine import take_bulk_lock, write
 from incidents.errors import FieldError, InputError, NotFoundError, UsageError
+from incidents.files import LINE, LINES, load_yaml_with_lines
 from incidents.limits import limit, override
 from incidents.models import ActorKind, Attribution, DatePrecision, GeoPrecision, Role, Status
 from incidents.records import (
@@ -33,6 +34,7 @@ from incidents.records import (
     parse_count,
     parse_date,
     parse_partial_date,
+    parse_toll,
 )
 from incidents.store.actors import ActorSpec, fold_into_registry
 from incidents.store.imports import finish_import, start_import
@@ -42,25 +44,6 @@ FIXTURES_DIR = Path(__file__).resolve().parents[3] / "fixtures"  # the repositor
 REGISTRY_FIXTURE = "actors.yaml"  # the bundled actor registry, installed by `incidents init`
 DEMO_FIXTURES = (REGISTRY_FIXTURE, "seed_incidents.yaml")
 
-LINE = "__line__"
-LINES = "__lines__"
-
-
-class _LineLoader(yaml.SafeLoader):
-    """SafeLoader that remembers the line of every mapping and of each of its keys."""
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        mapping = super().construct_mapping(node, deep=deep)
-        mapping[LINE] = node.start_mark.line + 1
-        mapping[LINES] = {key.value: key.start_mark.line + 1 for key, _ in node.value}
-        return mapping
-
-
-# Dates stay text: PyYAML's own date parsing raises a bare ValueError on 2018-11-31; ours names line and field.
-_LineLoader.add_constructor(
-    "tag:yaml.org,2002:timestamp",
-    lambda loader, node: loader.construct_scalar(node),  # type: ignore[arg-type]
-)
 
 
 @dataclass
@@ -297,6 +280,18 @@ class _Reader:
             self.problem(item, "latitude", "latitude and longitude come together or not at all")
         return record
 
+    def tolls(self, item: dict[str, Any]) -> dict[str, Any]:
+        """killed and wounded as the source states them ('at least 60', '50-60', 'sixty'; see parse_toll)."""
+        found: dict[str, Any] = {}
+        for measure in ("killed", "wounded"):
+            toll = self.get(item, measure, parse_toll)
+            at_least = bool(self.get(item, f"{measure}_at_least", parse_bool))
+            if toll is not None:
+                found |= {measure: toll.best, f"{measure}_low": toll.low, f"{measure}_high": toll.high}
+                at_least = at_least or toll.at_least
+            found[f"{measure}_at_least"] = at_least
+        return found
+
     def report(self, item: Any) -> ReportRecord | None:
         if not isinstance(item, dict):
             self.problems.append(f"{self.path.name}: a report must be a mapping, not {item!r}")
@@ -311,10 +306,7 @@ class _Reader:
         return ReportRecord(
             source=source,
             reported_on=self.get(item, "reported_on", parse_date),
-            killed=self.get(item, "killed", parse_count),
-            killed_at_least=bool(self.get(item, "killed_at_least", parse_bool)),
-            wounded=self.get(item, "wounded", parse_count),
-            wounded_at_least=bool(self.get(item, "wounded_at_least", parse_bool)),
+            **self.tolls(item),
             perpetrators_killed=self.get(item, "perpetrators_killed", parse_count),
             preliminary=bool(self.get(item, "preliminary", parse_bool)),
             perpetrator_stated=self.text(item, "perpetrator"),
@@ -333,7 +325,7 @@ def read_fixture(path: Path) -> Fixture:
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"Cannot read {path}: {exc}") from None
     try:
-        data = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
+        data = load_yaml_with_lines(text)
     except yaml.YAMLError as exc:
         raise InputError(f"{path.name} is not valid YAML: {exc}") from None
     if not isinstance(data, dict) or not ({"actors", "incidents", "sources"} & set(data)):

@@ -132,6 +132,8 @@ def _reports_from_json(cell: str) -> list[ReportRecord]:
             killed_high=parse_count(item.get("killed_high"), "reports"),
             killed_at_least=bool(parse_bool(item.get("killed_at_least"), "reports")),
             wounded=parse_count(item.get("wounded"), "reports"),
+            wounded_low=parse_count(item.get("wounded_low"), "reports"),
+            wounded_high=parse_count(item.get("wounded_high"), "reports"),
             wounded_at_least=bool(parse_bool(item.get("wounded_at_least"), "reports")),
             perpetrators_killed=parse_count(item.get("perpetrators_killed"), "reports"),
             preliminary=bool(parse_bool(item.get("preliminary"), "reports")),  # "false" is false
@@ -140,9 +142,11 @@ def _reports_from_json(cell: str) -> list[ReportRecord]:
             excerpt=item.get("excerpt"), note=item.get("note"),
         ))
         report = reports[-1]
-        if report.killed_low is not None and report.killed_high is not None and report.killed_low > report.killed_high:
-            raise FieldError("reports", cell[:80], f"has a report whose killed_low {report.killed_low} is above its "
-                             f"killed_high {report.killed_high}")
+        for measure in ("killed", "wounded"):
+            low, high = getattr(report, f"{measure}_low"), getattr(report, f"{measure}_high")
+            if low is not None and high is not None and low > high:
+                raise FieldError("reports", cell[:80], f"has a report whose {measure}_low {low} is above its "
+                                 f"{measure}_high {high}")
         if not (reports[-1].source.url or reports[-1].source.citation or reports[-1].source.dataset):
             raise FieldError("reports", cell[:80], "has a report whose source has no url, citation or dataset")
     return reports
