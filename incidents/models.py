@@ -170,6 +170,9 @@ class Location(Base):
     key: Mapped[str] = mapped_column(String(600), unique=True)
     country: Mapped[str] = mapped_column(String(3), index=True)
     admin1: Mapped[str | None] = mapped_column(String(200), index=True)
+    # The ISO 3166-2 code of admin1, by any spelling the gazetteer knows (incidents.gazetteer); NULL when it does
+    # not know it. Derived, never typed: admin1 keeps the text as the source gave it.
+    admin1_code: Mapped[str | None] = mapped_column(String(10), index=True)
     admin2: Mapped[str | None] = mapped_column(String(200))
     place: Mapped[str | None] = mapped_column(String(300))
     latitude: Mapped[float | None] = mapped_column(Float)

@@ -14,6 +14,7 @@ from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from incidents.errors import DataWarning, FieldError, NotFoundError, option
+from incidents.gazetteer import resolve_admin1, spellings_near, successors
 from incidents.models import (
     Actor,
     ActorAlias,
@@ -36,6 +37,9 @@ class Filters:
     include_subgroups: bool = False
     country: str | None = None
     admin1: str | None = None
+    # With admin1: count units since merged into the one named under it (FATA under Khyber Pakhtunkhwa). Off by
+    # default: the datasets record FATA's events as FATA's, and a province's figures should say what they say.
+    as_today: bool = False
     since: str | None = None
     until: str | None = None
     attribution: tuple[str, ...] = ()  # perpetrator attribution levels to keep; empty keeps all
@@ -118,8 +122,7 @@ def filtered_incidents(session: Session, filters: Filters) -> Select[Any]:
         conditions.append(counted_link(filters))
         query = query.where(exists().where(and_(*conditions)))
     if filters.admin1:
-        query = query.where(func.lower(Location.admin1) == filters.admin1.strip().lower())
-        check_spelling(session, filters.admin1)
+        query = query.where(admin1_condition(session, filters))
     if filters.status:
         query = query.where(Incident.status.in_(filters.status))
     if filters.attack_type:
@@ -135,6 +138,22 @@ def filtered_incidents(session: Session, filters: Filters) -> Select[Any]:
     if since and until and since > until:
         raise FieldError("since", filters.since, f"is after {option('until')} {filters.until!r}")
     return query
+
+
+def admin1_condition(session: Session, filters: Filters) -> ColumnElement[bool]:
+    """SQL for --admin1: by ISO 3166-2 code when the gazetteer knows the name or code (every spelling of the unit,
+    and with --as-today the units merged into it since); else by the text as stored, with check_spelling's
+    suggestions."""
+    assert filters.admin1 is not None
+    country = country_code(filters.country) if filters.country else None
+    units = resolve_admin1(filters.admin1, country)
+    if units:
+        codes = set().union(*(successors(unit.code) if filters.as_today else {unit.code} for unit in units))
+        return Location.admin1_code.in_(sorted(codes))
+    if filters.as_today:
+        raise FieldError("as_today", True, f"needs a province the gazetteer knows; {filters.admin1!r} is none")
+    check_spelling(session, filters.admin1)
+    return func.lower(Location.admin1) == filters.admin1.strip().lower()
 
 
 def spelling_skeleton(name: str) -> str:
@@ -167,7 +186,9 @@ def check_spelling(session: Session, admin1: str) -> None:
             raise NotFoundError(f"No incident has the province (admin1) {admin1!r}; the database spells it {shown}. "
                                 "Name one of these.")
         known = ", ".join(repr(name) for name in sorted(counts, key=lambda name: -counts[name])[:12])
+        near = spellings_near(admin1)
         raise NotFoundError(f"No incident has the province (admin1) {admin1!r}. "
+                            + (f"Did you mean {', '.join(near)}? " if near else "")
                             + (f"The provinces with most incidents: {known}." if known else "No incident has one."))
     if near:
         warnings.warn(f"{option('admin1')} {admin1!r} leaves out near spellings of it that hold incidents too: "

@@ -21,6 +21,7 @@ from incidents.analysis.sql import (
     later_coarse,
     year_of,
 )
+from incidents.gazetteer import unit_name
 from incidents.models import DatePrecision, Incident, Location, Role
 
 COLUMNS = [
@@ -116,14 +117,16 @@ def group_summary(
         counts = shares[shares["attribution"] == level].set_index("group")["links"]
         frame[f"{level}_share"] = frame["group"].map((counts / totals).round(3)).fillna(0.0)
 
-    # Provinces and attack types in one scan; the result is bounded by their numbers, not by incidents.
+    # Provinces (by coded unit) and attack types in one scan; the result is bounded by their numbers.
+    province = func.coalesce(Location.admin1_code, Location.admin1)
     places = frame_of(session,
-        select(groups.c.group_id, Location.admin1, Incident.attack_type, func.count(Incident.id))
+        select(groups.c.group_id, province, Incident.attack_type, func.count(Incident.id))
         .join(groups, groups.c.incident_id == Incident.id)
         .outerjoin(Location, Location.id == Incident.location_id)
-        .where(scope).group_by(groups.c.group_id, Location.admin1, Incident.attack_type),
+        .where(scope).group_by(groups.c.group_id, province, Incident.attack_type),
         ["group", "admin1", "attack_type", "incidents"])
     places["group"] = places["group"].map(names)
+    places["admin1"] = places["admin1"].map(unit_name)  # the unit's name, however each source spelt it
     for column_name, source in (("top_provinces", "admin1"), ("top_attack_types", "attack_type")):
         ranked = (places.dropna(subset=[source]).groupby(["group", source], as_index=False)["incidents"].sum()
                   .sort_values(["group", "incidents", source], ascending=[True, False, True]))

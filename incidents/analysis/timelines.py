@@ -32,6 +32,7 @@ from incidents.analysis.sql import (
     year_of,
 )
 from incidents.errors import FieldError, option
+from incidents.gazetteer import unit
 from incidents.limits import limit, override
 from incidents.models import Actor, Incident, IncidentActor, Location, Report, Role
 
@@ -57,8 +58,11 @@ def _grouped(session: Session, query: Select[Any], by: str | None, filters: Filt
     if by == "actor":
         groups = actor_groups(session, filters, rollup, role).subquery()
         return query.join(groups, groups.c.incident_id == Incident.id), groups.c.group_id
-    if by in ("country", "admin1"):
-        return query.outerjoin(Location, Location.id == Incident.location_id), getattr(Location, by)
+    if by == "admin1":  # by the coded unit, however spelt; the text as stored where the gazetteer knows none
+        return (query.outerjoin(Location, Location.id == Incident.location_id),
+                func.coalesce(Location.admin1_code, Location.admin1))
+    if by == "country":
+        return query.outerjoin(Location, Location.id == Incident.location_id), Location.country
     if by == "attack_type":
         return query, Incident.attack_type
     return query, None
@@ -107,6 +111,8 @@ def timeline(
     frame = rows[rows["coarser"] == ""].drop(columns=["coarser"])
     if by == "actor":
         frame["group"] = frame["group"].map(group_names(session))
+    if by == "admin1":
+        frame = _units_named(frame, filters.as_today)
 
     since, until = filters.date_bounds()
     frame = _zero_fill(frame, freq, since, until, group is not None)
@@ -132,6 +138,25 @@ def timeline(
             frame[measure + suffix] = frame[measure + suffix].astype("Int64").mask(all_unknown)
     frame.attrs.update({"freq": freq, "by": by, "rollup": rollup, "unplaced": unplaced})
     return frame
+
+
+def _units_named(frame: pd.DataFrame, as_today: bool) -> pd.DataFrame:
+    """A frame grouped by admin1 code (or text) with each code written as its unit's name, FATA's under Khyber
+    Pakhtunkhwa with `as_today`, and rows that come to name one unit summed (a toll stays unknown when all
+    its parts are)."""
+    def name(value: Any) -> Any:
+        found = unit(value) if isinstance(value, str) else None
+        if found is None:
+            return value
+        if as_today and found.merged_into:
+            found = unit(found.merged_into) or found
+        return found.name
+
+    frame = frame.assign(group=frame["group"].map(name))
+    if frame.empty:
+        return frame
+    return (frame.groupby(["period", "group"], as_index=False, dropna=False, sort=False)
+            .agg({measure: lambda values: values.sum(min_count=1) for measure in MEASURES}))
 
 
 def _whole(value: Any) -> int | None:

@@ -46,7 +46,11 @@ def filter_options(command: Any) -> Any:
         click.option("--country", help="Country: ISO code (PAK) or English name (Pakistan)."),
         click.option("--since", help="From this date: YYYY, YYYY-MM or YYYY-MM-DD."),
         click.option("--until", help="Up to this date, inclusive: YYYY, YYYY-MM or YYYY-MM-DD (2018 = to 31 Dec)."),
-        click.option("--admin1", help="Province or state, as stored (case-insensitive)."),
+        click.option("--admin1", help="Province or state by any spelling or ISO 3166-2 code (Baluchistan, "
+                                      "'Balochistan province' and PK-BA are one)."),
+        click.option("--as-today", is_flag=True,
+                     help="With --admin1: count units since merged into it (FATA, until 2018, under Khyber "
+                          "Pakhtunkhwa)."),
         click.option("--attribution", multiple=True,
                      type=click.Choice(["claimed", "attributed", "suspected", "denied"]),
                      help="Keep incidents whose perpetrator link has this attribution. Repeatable."),

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from incidents.errors import NotFoundError, UsageError, option
+from incidents.gazetteer import admin1_code
 from incidents.models import Location, Source, SourceKind
 from incidents.records import LocationRecord, SourceRecord, normalize_name, url_identity
 
@@ -29,7 +30,8 @@ def source_values(record: SourceRecord) -> dict[str, Any]:
 def location_values(record: LocationRecord) -> dict[str, Any]:
     """The columns of the locations row `record` becomes (all but id)."""
     return {
-        "key": record.key, "country": record.country, "admin1": record.admin1, "admin2": record.admin2,
+        "key": record.key, "country": record.country, "admin1": record.admin1,
+        "admin1_code": admin1_code(record.country, record.admin1), "admin2": record.admin2,
         "place": record.place, "latitude": record.latitude, "longitude": record.longitude,
         "geo_precision": record.geo_precision.value if record.geo_precision else None,
     }
