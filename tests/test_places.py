@@ -107,3 +107,17 @@ def test_a_timeline_by_province_groups_by_the_unit_not_the_spelling(url: str) ->
 def test_a_groups_top_provinces_are_units_not_spellings(url: str) -> None:
     named = {province for provinces in api.summary(url)["top_provinces"] for province in provinces}
     assert named and named <= set(NAMES.values())  # never UCDP's 'Khyber Pakhtunkwa' beside 'Khyber Pakhtunkhwa'
+
+
+def test_a_district_is_found_with_or_without_its_agency_or_district_word(url: str) -> None:
+    import yaml
+
+    with UCDP_FILE.open(encoding="utf-8", newline="") as handle:
+        ucdp = sum(1 for row in csv.DictReader(handle) if row["adm_2"] in ("Bajaur agency", "Bajaur district"))
+    seed = sum(1 for incident in yaml.safe_load(SEED_FILE.read_text(encoding="utf-8"))["incidents"]
+               if incident["location"].get("admin2") == "Bajaur")
+    assert ucdp and seed
+    for name in ("Bajaur", "bajaur agency", "Bajaur District"):
+        assert api.incidents(url, admin2=name, limit=1)[1] == ucdp + seed, name
+    with pytest.raises(NotFoundError, match="Did you mean: Bajaur"):
+        api.incidents(url, admin2="Bajur")

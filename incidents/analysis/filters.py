@@ -40,6 +40,7 @@ class Filters:
     # With admin1: count units since merged into the one named under it (FATA under Khyber Pakhtunkhwa). Off by
     # default: the datasets record FATA's events as FATA's, and a province's figures should say what they say.
     as_today: bool = False
+    admin2: str | None = None  # a district, with or without 'district' / 'agency' ('Bajaur' is 'Bajaur agency')
     since: str | None = None
     until: str | None = None
     attribution: tuple[str, ...] = ()  # perpetrator attribution levels to keep; empty keeps all
@@ -123,6 +124,8 @@ def filtered_incidents(session: Session, filters: Filters) -> Select[Any]:
         query = query.where(exists().where(and_(*conditions)))
     if filters.admin1:
         query = query.where(admin1_condition(session, filters))
+    if filters.admin2:
+        query = query.where(admin2_condition(session, filters.admin2))
     if filters.status:
         query = query.where(Incident.status.in_(filters.status))
     if filters.attack_type:
@@ -154,6 +157,25 @@ def admin1_condition(session: Session, filters: Filters) -> ColumnElement[bool]:
         raise FieldError("as_today", True, f"needs a province the gazetteer knows; {filters.admin1!r} is none")
     check_spelling(session, filters.admin1)
     return func.lower(Location.admin1) == filters.admin1.strip().lower()
+
+
+DISTRICT_SUFFIXES = ("district", "agency", "tehsil", "division")
+SUGGESTED_FROM = 20_000  # stored district names a suggestion looks through, at most
+
+
+def admin2_condition(session: Session, admin2: str) -> ColumnElement[bool]:
+    """SQL for --admin2: the district as stored, case aside, with or without a word such as 'district' or
+    'agency' after it (UCDP's 'Bajaur agency', the seeds' 'Bajaur'). A name no incident has is an error naming
+    the nearest districts the database holds."""
+    base = " ".join(word for word in admin2.lower().split() if word not in DISTRICT_SUFFIXES)
+    condition = func.lower(Location.admin2).in_([base, *(f"{base} {word}" for word in DISTRICT_SUFFIXES)])
+    if session.scalar(select(Location.id).where(condition).limit(1)) is None:
+        stored = [str(name) for (name,) in session.execute(select(Location.admin2).where(Location.admin2.is_not(None))
+                                                      .distinct().limit(SUGGESTED_FROM))]
+        close = difflib.get_close_matches(admin2, stored, n=5, cutoff=0.6)
+        raise NotFoundError(f"No incident has the district (admin2) {admin2!r}."
+                            + (f" Did you mean: {', '.join(close)}?" if close else ""))
+    return condition
 
 
 def spelling_skeleton(name: str) -> str:

@@ -48,6 +48,8 @@ def filter_options(command: Any) -> Any:
         click.option("--until", help="Up to this date, inclusive: YYYY, YYYY-MM or YYYY-MM-DD (2018 = to 31 Dec)."),
         click.option("--admin1", help="Province or state by any spelling or ISO 3166-2 code (Baluchistan, "
                                       "'Balochistan province' and PK-BA are one)."),
+        click.option("--admin2", help="District, with or without 'district' or 'agency' (Bajaur finds UCDP's "
+                                      "'Bajaur agency')."),
         click.option("--as-today", is_flag=True,
                      help="With --admin1: count units since merged into it (FATA, until 2018, under Khyber "
                           "Pakhtunkhwa)."),
