@@ -100,9 +100,12 @@ def resolve_admin1(text: str, country: str | None = None) -> list[Unit]:
                   key=lambda unit: unit.code)
 
 
-def unit_name(value: object) -> object:
-    """A stored admin1_code as its unit's name ('PK-BA' -> 'Balochistan'); anything else as it is."""
+def unit_name(value: object, as_today: bool = False) -> object:
+    """A stored admin1_code as its unit's name ('PK-BA' -> 'Balochistan'), with `as_today` the name of the unit a
+    former one joined (PK-TA -> 'Khyber Pakhtunkhwa'); anything else as it is."""
     found = unit(value) if isinstance(value, str) else None
+    if found is not None and as_today and found.merged_into:
+        found = unit(found.merged_into) or found
     return value if found is None else found.name
 
 

@@ -32,7 +32,7 @@ from incidents.analysis.sql import (
     year_of,
 )
 from incidents.errors import FieldError, option
-from incidents.gazetteer import unit
+from incidents.gazetteer import unit_name
 from incidents.limits import limit, override
 from incidents.models import Actor, Incident, IncidentActor, Location, Report, Role
 
@@ -144,15 +144,7 @@ def _units_named(frame: pd.DataFrame, as_today: bool) -> pd.DataFrame:
     """A frame grouped by admin1 code (or text) with each code written as its unit's name, FATA's under Khyber
     Pakhtunkhwa with `as_today`, and rows that come to name one unit summed (a toll stays unknown when all
     its parts are)."""
-    def name(value: Any) -> Any:
-        found = unit(value) if isinstance(value, str) else None
-        if found is None:
-            return value
-        if as_today and found.merged_into:
-            found = unit(found.merged_into) or found
-        return found.name
-
-    frame = frame.assign(group=frame["group"].map(name))
+    frame = frame.assign(group=frame["group"].map(lambda value: unit_name(value, as_today)))
     if frame.empty:
         return frame
     return (frame.groupby(["period", "group"], as_index=False, dropna=False, sort=False)
