@@ -25,6 +25,7 @@ from incidents.db.url import database_url, describe
 from incidents.errors import FieldError, NotFoundError, UsageError, option
 from incidents.files import input_file, output_file
 from incidents.io.exports import export_incidents, frame_rows, write_export
+from incidents.io.geojson import Written, write_geojson
 from incidents.io.importers.fixtures import DEMO_FIXTURES, FIXTURES_DIR, REGISTRY_FIXTURE, LoadResult, load_fixtures
 from incidents.io.importing import ImportOptions, ImportResult, Progress, run_import
 from incidents.models import Actor, Attribution, Incident, Location, Report, Source
@@ -140,16 +141,19 @@ def import_file(db: DatabaseArg, path: str | Path, progress: Progress | None = N
         return run_import(engine, source, ImportOptions(**options), progress)
 
 
-EXPORT_SUFFIXES = {".csv": "csv", ".xlsx": "xlsx", ".json": "json"}
+EXPORT_SUFFIXES = {".csv": "csv", ".xlsx": "xlsx", ".json": "json", ".geojson": "geojson"}
 
 
 def export(db: DatabaseArg, what: str, out: str | Path, fmt: str | None = None, excel: bool = False,
            freq: str = "month", by: str | None = None, rollup: bool = False, as_of: str | date | None = None,
-           **filters: Any) -> int:
+           **filters: Any) -> int | Written:
     """Write an export and its datapackage.json; returns the number of rows.
 
-    what: incidents (the native format, re-importable as CSV), events (the event log), timeline, groups.
-    fmt: csv, xlsx or json; by default the file name's (.csv, .xlsx, .json), else csv. A format the file name
+    what: incidents (the native format, re-importable as CSV), events (the event log), timeline, groups,
+    provinces (figures per province keyed by ISO 3166-2 code, for maps).
+    fmt: csv, xlsx, json or geojson (incidents and events: one point per incident, see incidents.io.geojson, and
+    the result is a geojson.Written, which also lists the incidents without coordinates); by default the file
+    name's (.csv, .xlsx, .json, .geojson), else csv. A format the file name
     contradicts (--format xlsx --out groups.csv) is refused. `by` and `freq` shape timelines only, `rollup`
     timelines and groups; given to another export they are refused rather than silently ignored.
     """
@@ -164,8 +168,13 @@ def export(db: DatabaseArg, what: str, out: str | Path, fmt: str | None = None, 
         raise FieldError("by", by, f"shapes timeline exports only, not {what}")
     if rollup and what not in ("timeline", "groups"):
         raise FieldError("rollup", True, f"applies to timeline and groups exports, not {what}")
+    if fmt == "geojson" and what not in ("incidents", "events"):
+        raise FieldError("fmt", fmt, f"is for incidents and events (points on a map), not {what}; "
+                                     "export provinces as csv and join it to province outlines by admin1_code")
     with connected(db, as_of) as engine, engines.session_factory(engine)() as session:
         chosen = Filters(**filters)
+        if fmt == "geojson":
+            return write_geojson(session, chosen, what, path)
         if what == "incidents":
             return export_incidents(session, chosen, path, excel=excel, fmt=fmt)
         if what == "events":
@@ -174,8 +183,10 @@ def export(db: DatabaseArg, what: str, out: str | Path, fmt: str | None = None, 
             frame = timelines.timeline(session, chosen, freq=freq, by=by, rollup=rollup)
         elif what == "groups":
             frame = summaries.group_summary(session, chosen, rollup=rollup, as_of=parse_as_of(as_of))
+        elif what == "provinces":
+            frame = summaries.province_figures(session, chosen)
         else:
-            raise UsageError(f"export {what!r} is not one of: incidents, events, timeline, groups")
+            raise UsageError(f"export {what!r} is not one of: incidents, events, timeline, groups, provinces")
     return write_export(frame_rows(frame), path, what, list(frame.columns), fmt, excel)
 
 

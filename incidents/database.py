@@ -268,9 +268,10 @@ class Database:
     # ---- files
 
     @_translated
-    def export(self, what: str, out: str | Path, **options: Any) -> int:
-        """Write incidents, events, timeline or groups as CSV, XLSX or JSON with a datapackage.json beside it;
-        returns the number of rows."""
+    def export(self, what: str, out: str | Path, **options: Any) -> int | api.Written:
+        """Write incidents, events, timeline, groups or provinces as CSV, XLSX or JSON with a datapackage.json
+        beside it, returning the number of rows; or incidents and events as GeoJSON (fmt='geojson' or a .geojson
+        file), returning what it wrote (features, and the incidents without coordinates)."""
         return api.export(self.engine, what, out, **options)
 
     @_translated

@@ -59,6 +59,13 @@ class GeoPrecision(enum.StrEnum):
     DISTRICT = "district"
     PROVINCE = "province"
     COUNTRY = "country"
+    # Coordinates the gazetteer gave a location named without any (docs/places.md): a town's, or a district's
+    # most populous town's. Never typed: they follow the place when it is edited.
+    GAZETTEER_PLACE = "gazetteer_place"
+    GAZETTEER_DISTRICT = "gazetteer_district"
+
+
+GAZETTEER_PRECISIONS = {GeoPrecision.GAZETTEER_PLACE, GeoPrecision.GAZETTEER_DISTRICT}
 
 
 class Status(enum.StrEnum):
@@ -174,6 +181,9 @@ class Location(Base):
     # not know it. Derived, never typed: admin1 keeps the text as the source gave it.
     admin1_code: Mapped[str | None] = mapped_column(String(10), index=True)
     admin2: Mapped[str | None] = mapped_column(String(200))
+    # The gazetteer's district code ('PK-KP:bajaur': province code, colon, folded name), by any spelling of admin2
+    # it knows; NULL when it knows none. Derived, never typed, as admin1_code.
+    admin2_code: Mapped[str | None] = mapped_column(String(120), index=True)
     place: Mapped[str | None] = mapped_column(String(300))
     latitude: Mapped[float | None] = mapped_column(Float)
     longitude: Mapped[float | None] = mapped_column(Float)

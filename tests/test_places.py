@@ -5,15 +5,25 @@ raw files' own province columns, through a spelling table written here, not the 
 from __future__ import annotations
 
 import csv
+import math
 from collections import Counter
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 
 from incidents import api
 from incidents.db.engine import make_engine
-from incidents.errors import NotFoundError
-from incidents.gazetteer import admin1_code, resolve_admin1, successors
+from incidents.errors import FieldError, InputError, NotFoundError
+from incidents.gazetteer import (
+    admin1_code,
+    district,
+    district_code,
+    nearest,
+    resolve_admin1,
+    resolve_place,
+    successors,
+)
 
 from .conftest import FIXTURES
 
@@ -30,13 +40,24 @@ SPELLINGS = {
 }
 
 
+# UCDP rows with no adm_1 whose point is finer than the country: their province, read here from the row's own
+# where_description ('Bannu-Miran Shah road in North Waziristan', a district of Khyber Pakhtunkhwa since 2018; the
+# event is of 2020). The gazetteer must find the same from the coordinates alone.
+PROVINCE_FROM_DESCRIPTION = {"340167": "PK-KP"}
+UCDP_COUNTRY_ONLY = "6"  # where_prec 6: only the country is known, so no province may be given
+
+
 def raw_counts() -> Counter[str]:
     """Incidents per ISO code, from the raw files: UCDP's adm_1, GTD's provstate, the seed fixture's admin1."""
     import yaml
 
     counts: Counter[str] = Counter()
     with UCDP_FILE.open(encoding="utf-8", newline="") as handle:
-        counts.update(SPELLINGS[row["adm_1"]] for row in csv.DictReader(handle) if row["adm_1"])
+        for row in csv.DictReader(handle):
+            if row["adm_1"]:
+                counts[SPELLINGS[row["adm_1"]]] += 1
+            elif row["where_prec"] != UCDP_COUNTRY_ONLY:
+                counts[PROVINCE_FROM_DESCRIPTION[row["id"]]] += 1
     with GTD_FILE.open(encoding="latin-1", newline="") as handle:
         counts.update(SPELLINGS[row["provstate"]] for row in csv.DictReader(handle) if row["provstate"])
     seed = yaml.safe_load(SEED_FILE.read_text(encoding="utf-8"))
@@ -60,8 +81,15 @@ def test_every_province_is_coded_and_counted_as_the_raw_files_count_it(url: str)
         uncoded = connection.execute(text(
             "SELECT DISTINCT l.admin1 FROM incidents i JOIN locations l ON l.id = i.location_id "
             "WHERE l.admin1 IS NOT NULL AND l.admin1_code IS NULL")).scalars().all()
+        no_code = connection.execute(text(
+            "SELECT i.origin_id FROM incidents i JOIN locations l ON l.id = i.location_id "
+            "WHERE l.admin1_code IS NULL ORDER BY i.origin_id")).scalars().all()
     engine.dispose()
     assert uncoded == []
+    with UCDP_FILE.open(encoding="utf-8", newline="") as handle:
+        country_only = sorted(row["id"] for row in csv.DictReader(handle)
+                              if not row["adm_1"] and row["where_prec"] == UCDP_COUNTRY_ONLY)
+    assert no_code == country_only and len(country_only) == 2  # every other Pakistan incident has a code
     expected = raw_counts()
     for code, count in expected.items():
         assert api.incidents(url, admin1=code, limit=1)[1] == count, code
@@ -121,3 +149,227 @@ def test_a_district_is_found_with_or_without_its_agency_or_district_word(url: st
         assert api.incidents(url, admin2=name, limit=1)[1] == ucdp + seed, name
     with pytest.raises(NotFoundError, match="Did you mean: Bajaur"):
         api.incidents(url, admin2="Bajur")
+
+
+# ----------------------------------------------------------------------- districts, towns, points, GeoJSON
+
+TOWNS_FILE = FIXTURES / "geonames_towns_pk_af.csv"
+
+
+def town_row(name: str) -> dict[str, str]:
+    """The gazetteer file's row for the one Pakistani town `name`, read here from the file itself."""
+    with TOWNS_FILE.open(encoding="utf-8", newline="") as handle:
+        rows = [row for row in csv.DictReader(handle) if row["country"] == "PK" and row["name"] == name]
+    assert len(rows) == 1
+    return rows[0]
+
+
+def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    h = math.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
+    return 2 * 6371.0088 * math.asin(math.sqrt(h))
+
+
+def raw_points() -> list[tuple[str, float, float]]:
+    """(place, latitude, longitude) of every incident of the three files that gives coordinates."""
+    import yaml
+
+    points = []
+    with UCDP_FILE.open(encoding="utf-8", newline="") as handle:
+        points += [(row["where_coordinates"], float(row["latitude"]), float(row["longitude"]))
+                   for row in csv.DictReader(handle) if row["latitude"]]
+    with GTD_FILE.open(encoding="latin-1", newline="") as handle:
+        points += [(row["city"], float(row["latitude"]), float(row["longitude"]))
+                   for row in csv.DictReader(handle) if row["latitude"]]
+    for incident in yaml.safe_load(SEED_FILE.read_text(encoding="utf-8"))["incidents"]:
+        location = incident["location"]
+        if location.get("latitude") is not None:
+            points.append((location.get("place") or "", location["latitude"], location["longitude"]))
+    return points
+
+
+def test_resolve_place_finds_the_town_in_its_district() -> None:
+    khar = town_row("Khar")
+    found = resolve_place("Khar, Bajaur")
+    assert found is not None and found.kind == "town" and found.score == 1.0
+    assert (found.admin1_code, found.admin2_code) == ("PK-KP", "PK-KP:bajaur")
+    assert (found.latitude, found.longitude) == (float(khar["latitude"]), float(khar["longitude"]))
+    assert resolve_place("Khar, Balochistan") is None  # the context contradicts the only Khar
+    assert resolve_place("Quetta district").kind == "district"  # type: ignore[union-attr]
+    assert resolve_place("Baluchistan").admin1_code == "PK-BA"  # type: ignore[union-attr]
+    near = resolve_place("Kharr, Bajaur")  # a near spelling scores less than the name itself
+    assert near is not None and near.name == "Khar" and 0.85 <= near.score < 1.0
+    assert resolve_place("Xyzzyville") is None
+
+
+def test_a_district_is_one_code_however_spelt_and_a_timeline_groups_by_it(url: str) -> None:
+    import yaml
+
+    assert district_code("PAK", "PK-TA", "Bajaur agency") == district_code("PAK", "PK-KP", "Bajaur") == "PK-KP:bajaur"
+    assert district_code("PAK", "PK-BA", "Killa Abdullah district") == "PK-BA:qila-abdullah"  # GeoNames: Qila
+    assert district_code("PAK", "PK-BA", "Bajaur") is None  # not a district of Balochistan
+    with UCDP_FILE.open(encoding="utf-8", newline="") as handle:
+        ucdp = sum(1 for row in csv.DictReader(handle) if row["adm_2"] == "Bajaur agency")
+    seed = sum(1 for incident in yaml.safe_load(SEED_FILE.read_text(encoding="utf-8"))["incidents"]
+               if incident["location"].get("admin2") == "Bajaur")
+    frame = api.timeline(url, freq="year", by="admin2")
+    totals = frame.groupby("group")["incidents"].sum()
+    assert int(totals[district("PK-KP:bajaur").name]) == ucdp + seed  # type: ignore[union-attr]
+
+
+def test_typed_coordinates_are_kept_and_a_named_place_gets_the_gazetteers(url: str) -> None:
+    engine = make_engine(url)
+    with engine.connect() as connection:
+        stored = {(row.origin_id, row.latitude, row.longitude, row.geo_precision) for row in connection.execute(text(
+            "SELECT i.origin_id, l.latitude, l.longitude, l.geo_precision FROM incidents i "
+            "JOIN locations l ON l.id = i.location_id WHERE i.origin_dataset = 'ucdp'"))}
+    with UCDP_FILE.open(encoding="utf-8", newline="") as handle:
+        raw = {row["id"]: (float(row["latitude"]), float(row["longitude"])) for row in csv.DictReader(handle)}
+    assert {origin: (lat, lon) for origin, lat, lon, _ in stored} == raw  # not one point moved
+    assert not any(precision and precision.startswith("gazetteer") for *_, precision in stored)
+
+    # Recorded from an article naming the town and district but no coordinates: the gazetteer's point, said so.
+    khar = town_row("Khar")
+    key = api.add(url, date="2019-03-01", country="PAK", admin1="Khyber Pakhtunkhwa", admin2="Bajaur",
+                  place="Khar", citation="A test note, not a source of facts", new=True)["key"]
+    place = api.show(url, key)["location"]
+    assert (place["latitude"], place["longitude"]) == (float(khar["latitude"]), float(khar["longitude"]))
+    assert place["geo_precision"] == "gazetteer_place"
+    # The gazetteer's point follows the place when it is edited; typed coordinates replace it and are kept.
+    mastung = town_row("Mastung")
+    api.set_field(url, key, "place", "Mastung", why="test")
+    api.set_field(url, key, "admin2", "", why="test")
+    api.set_field(url, key, "admin1", "Balochistan", why="test")
+    place = api.show(url, key)["location"]
+    assert (place["latitude"], place["longitude"], place["geo_precision"]) == (
+        float(mastung["latitude"]), float(mastung["longitude"]), "gazetteer_place")
+    api.set_field(url, key, "coordinates", "29.8, 66.85", why="test")
+    place = api.show(url, key)["location"]
+    assert (place["latitude"], place["longitude"], place["geo_precision"]) == (29.8, 66.85, None)
+    engine.dispose()
+
+
+def test_near_counts_what_lies_within_the_radius_as_the_raw_files_put_it(url: str) -> None:
+    quetta = town_row("Quetta")
+    lat, lon = float(quetta["latitude"]), float(quetta["longitude"])
+    for km in (10, 50, 150):
+        expected = sum(1 for _, y, x in raw_points() if haversine_km(lat, lon, y, x) <= km)
+        assert expected > 0
+        assert api.incidents(url, near="Quetta", km=km, limit=1)[1] == expected, km
+        assert api.incidents(url, near=f"{lat},{lon}", km=km, limit=1)[1] == expected, km
+    inside = api.incidents(url, near="Quetta", km=50, admin1="Balochistan", limit=1)[1]
+    assert inside <= api.incidents(url, near="Quetta", km=50, limit=1)[1]
+    with pytest.raises(FieldError, match="province"):
+        api.incidents(url, near="Balochistan")
+    with pytest.raises(FieldError, match="km"):
+        api.incidents(url, near="Quetta", km="-3")
+    with pytest.raises(FieldError, match="needs near"):
+        api.incidents(url, km=5)
+
+
+def test_place_finds_the_place_as_the_sources_name_it(url: str) -> None:
+    import re
+
+    # UCDP writes 'Quetta town'; the importer keeps the name without a trailing town, village, district or
+    # province (docs/formats.md), so that is the place as the sources name it.
+    names = [re.sub(r"\s+(province|district|town|village)$", "", place.strip(), flags=re.IGNORECASE)
+             for place, _, _ in raw_points()]
+    expected = sum(1 for name in names if name.lower() == "quetta")
+    assert expected > 0
+    assert api.incidents(url, place="quetta", limit=1)[1] == expected
+    with pytest.raises(NotFoundError, match="Did you mean: Quetta"):
+        api.incidents(url, place="Quettta")
+
+
+def test_reverse_geocoding_agrees_with_ucdps_own_provinces() -> None:
+    """The province of the town nearest each precise UCDP point against the row's own adm_1 (FATA's points are
+    Khyber Pakhtunkhwa's today, as GeoNames files them)."""
+    agree = same_country = total = 0
+    with UCDP_FILE.open(encoding="utf-8", newline="") as handle:
+        for row in csv.DictReader(handle):
+            if row["adm_1"] and row["where_prec"] in ("1", "2"):
+                found = nearest(float(row["latitude"]), float(row["longitude"]))
+                assert found is not None
+                total += 1
+                same_country += found[0] == "PAK"  # a point by the Afghan border may be nearer an Afghan town
+                agree += SPELLINGS[row["adm_1"]] in successors(found[1] or "")
+    assert total > 500 and same_country / total >= 0.98 and agree / total >= 0.95, (same_country, agree, total)
+    assert nearest(0.0, -150.0) is None  # the Pacific: no country is guessed
+    assert nearest(28.6139, 77.209)[0] == "IND"  # type: ignore[index]  # New Delhi
+
+
+def test_a_gtd_file_with_no_country_column_takes_each_rows_from_its_point(db_url: str, tmp_path: Path) -> None:
+    with GTD_FILE.open(encoding="latin-1", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    header = [name for name in rows[0] if name not in ("country", "country_txt")]
+    copy = tmp_path / "gtd_no_country.csv"
+    with copy.open("w", encoding="latin-1", newline="") as handle:
+        writer = csv.DictWriter(handle, header, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+    result = api.import_file(db_url, copy, format="gtd")
+    assert result.inserted == len(rows)
+    assert any("no country column" in note for note in result.notes)  # the summary says how countries were told
+    listed, total = api.incidents(db_url, limit=None)
+    assert total == len(rows)
+    assert {api.show(db_url, row["key"])["location"]["country"] for row in listed} == \
+        {"PAK" for row in rows if row["country_txt"] == "Pakistan"}
+    # A row without coordinates, or at sea, cannot say its country: the whole file is refused, naming line and
+    # field.
+    rows[3]["latitude"] = rows[3]["longitude"] = ""
+    with copy.open("w", encoding="latin-1", newline="") as handle:
+        writer = csv.DictWriter(handle, header, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+    rows[4]["latitude"], rows[4]["longitude"] = "0.0", "-150.0"  # the Pacific
+    with copy.open("w", encoding="latin-1", newline="") as handle:
+        writer = csv.DictWriter(handle, header, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+    with pytest.raises(InputError, match=r"csv:5: column latitude: .*country(.|\n)*csv:6: column latitude: .*"
+                                         r"no country's outline"):
+        api.import_file(db_url, copy, format="gtd")
+    assert api.incidents(db_url, limit=1)[1] == total  # nothing half-done
+
+
+def test_geojson_is_valid_rfc7946_and_leaves_no_incident_out_unsaid(url: str, tmp_path: Path) -> None:
+    import json
+
+    import shapely.geometry
+
+    out = tmp_path / "incidents.geojson"
+    written = api.export(url, "incidents", out)
+    collection = json.loads(out.read_text(encoding="utf-8"))
+    assert collection["type"] == "FeatureCollection" and "crs" not in collection
+    listed, total = api.incidents(url, limit=None)
+    assert written.features + len(written.without_coordinates) == total
+    assert sorted(collection["without_coordinates"]) == sorted(written.without_coordinates)
+    points = {(round(y, 6), round(x, 6)) for _, y, x in raw_points()}
+    for feature in collection["features"]:
+        shape = shapely.geometry.shape(feature["geometry"])
+        assert shape.geom_type == "Point" and shape.is_valid
+        assert -180 <= shape.x <= 180 and -90 <= shape.y <= 90
+        assert (round(shape.y, 6), round(shape.x, 6)) in points  # longitude first, as RFC 7946 says
+        assert {"geo_precision", "killed_low", "killed_best", "killed_high", "wounded_best"} <= set(
+            feature["properties"])
+    by_key = {row["key"]: row for row in listed}
+    feature = collection["features"][0]
+    assert feature["properties"]["killed_best"] == by_key[feature["id"]]["killed_best"]
+    with pytest.raises(FieldError, match="provinces"):
+        api.export(url, "groups", tmp_path / "groups.geojson")
+
+
+def test_the_province_table_is_keyed_by_iso_code_and_counts_as_the_raw_files(url: str, tmp_path: Path) -> None:
+    out = tmp_path / "provinces.csv"
+    api.export(url, "provinces", out)
+    with out.open(encoding="utf-8", newline="") as handle:
+        table = {row["admin1_code"]: int(row["incidents"]) for row in csv.DictReader(handle)}
+    expected = raw_counts()
+    assert {code: count for code, count in table.items() if code} == dict(expected)
+    assert table[""] == 2  # UCDP's two country-only events: no province is made up for them
+    with (tmp_path / "today.csv").open("w"):
+        pass
+    api.export(url, "provinces", tmp_path / "today.csv", as_today=True)
+    with (tmp_path / "today.csv").open(encoding="utf-8", newline="") as handle:
+        today = {row["admin1_code"]: int(row["incidents"]) for row in csv.DictReader(handle)}
+    assert "PK-TA" not in today and today["PK-KP"] == expected["PK-KP"] + expected["PK-TA"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import math
 import re
 import unicodedata
 import warnings
@@ -10,11 +11,11 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, case, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from incidents.errors import DataWarning, FieldError, NotFoundError, option
-from incidents.gazetteer import resolve_admin1, spellings_near, successors
+from incidents.gazetteer import KM_PER_DEGREE, resolve_admin1, resolve_places, spellings_near, successors
 from incidents.models import (
     Actor,
     ActorAlias,
@@ -41,6 +42,9 @@ class Filters:
     # default: the datasets record FATA's events as FATA's, and a province's figures should say what they say.
     as_today: bool = False
     admin2: str | None = None  # a district, with or without 'district' / 'agency' ('Bajaur' is 'Bajaur agency')
+    place: str | None = None  # the place (town, village) as stored, case aside
+    near: str | None = None  # 'LAT,LON' or a place the gazetteer knows ('Quetta'); with km
+    km: float | str | None = None  # radius for near, in km (default NEAR_KM)
     since: str | None = None
     until: str | None = None
     attribution: tuple[str, ...] = ()  # perpetrator attribution levels to keep; empty keeps all
@@ -126,6 +130,10 @@ def filtered_incidents(session: Session, filters: Filters) -> Select[Any]:
         query = query.where(admin1_condition(session, filters))
     if filters.admin2:
         query = query.where(admin2_condition(session, filters.admin2))
+    if filters.place:
+        query = query.where(place_condition(session, filters.place))
+    if filters.near is not None or filters.km is not None:
+        query = query.where(near_condition(filters))
     if filters.status:
         query = query.where(Incident.status.in_(filters.status))
     if filters.attack_type:
@@ -176,6 +184,70 @@ def admin2_condition(session: Session, admin2: str) -> ColumnElement[bool]:
         raise NotFoundError(f"No incident has the district (admin2) {admin2!r}."
                             + (f" Did you mean: {', '.join(close)}?" if close else ""))
     return condition
+
+
+def place_condition(session: Session, place: str) -> ColumnElement[bool]:
+    """SQL for --place: the place (town, village) as stored, case aside. A name no incident has is an error naming
+    the nearest places the database holds, and pointing to --near for what happened around it."""
+    condition = func.lower(Location.place) == place.strip().lower()
+    if session.scalar(select(Location.id).where(condition).limit(1)) is None:
+        stored = [str(name) for (name,) in session.execute(select(Location.place).where(Location.place.is_not(None))
+                                                      .distinct().limit(SUGGESTED_FROM))]
+        close = difflib.get_close_matches(place, stored, n=5, cutoff=0.6)
+        raise NotFoundError(f"No incident has the place {place!r}."
+                            + (f" Did you mean: {', '.join(close)}?" if close else "")
+                            + f" For incidents around a place: {option('near')} {place!r} {option('km')} 25.")
+    return condition
+
+
+NEAR_KM = 25.0  # --near without --km
+
+
+def near_point(near: str) -> tuple[float, float]:
+    """The point --near names: 'LAT,LON' (decimal degrees) or a town or district the gazetteer knows."""
+    parts = near.replace(";", ",").split(",")
+    if len(parts) == 2:
+        try:
+            latitude, longitude = float(parts[0]), float(parts[1])
+        except ValueError:
+            latitude = longitude = math.nan
+        if not (math.isnan(latitude) and math.isnan(longitude)):
+            if not -90 <= latitude <= 90 or not -180 <= longitude <= 180:
+                raise FieldError("near", near, "is not a point: latitude -90..90, longitude -180..180")
+            return latitude, longitude
+    found = resolve_places(near)
+    if not found or found[0].latitude is None or found[0].longitude is None or found[0].score < 0.85:
+        named = [f"{p.name} ({p.kind}, {p.admin2_code or p.admin1_code or p.country})" for p in found
+                 if p.latitude is not None]
+        if found and found[0].latitude is None:
+            what = f"names a {found[0].kind}, which has no single point; use {option('admin1')} or {option('country')}"
+        else:
+            what = "is not 'LAT,LON' nor a town or district the gazetteer knows"
+        raise FieldError("near", near, what + (f" (did you mean {', '.join(named)}?)" if named else ""))
+    return found[0].latitude, found[0].longitude
+
+
+def near_condition(filters: Filters) -> ColumnElement[bool]:
+    """SQL for --near/--km: incidents whose coordinates lie within km of the point (great-circle distance,
+    haversine, in SQL on both engines). Incidents without coordinates are left out."""
+    if filters.near is None:
+        raise FieldError("km", filters.km, f"needs {option('near')} LAT,LON or a place")
+    try:
+        km = NEAR_KM if filters.km is None else float(filters.km)
+    except ValueError:
+        raise FieldError("km", filters.km, "is not a number of kilometres") from None
+    if not 0 < km <= 20_050:  # also refuses nan
+        raise FieldError("km", filters.km, "is not a distance between 0 and 20,050 km")
+    latitude, longitude = near_point(filters.near)
+    degrees = km / KM_PER_DEGREE
+    radians = math.pi / 180
+    dlat = (Location.latitude - latitude) * radians / 2
+    dlon = (Location.longitude - longitude) * radians / 2
+    h = (func.sin(dlat) * func.sin(dlat)
+         + math.cos(latitude * radians) * func.cos(Location.latitude * radians) * func.sin(dlon) * func.sin(dlon))
+    return and_(Location.latitude.is_not(None),
+                Location.latitude.between(latitude - degrees, latitude + degrees),  # an index-friendly first cut
+                2 * 6371.0088 * func.asin(func.sqrt(case((h > 1.0, 1.0), else_=h))) <= km)  # h > 1: rounding
 
 
 def spelling_skeleton(name: str) -> str:

@@ -21,7 +21,7 @@ from incidents.analysis.sql import (
     later_coarse,
     year_of,
 )
-from incidents.gazetteer import unit_name
+from incidents.gazetteer import unit, unit_name
 from incidents.models import DatePrecision, Incident, Location, Role
 
 COLUMNS = [
@@ -143,3 +143,40 @@ def group_summary(
     frame = frame.sort_values(["incidents", "group"], ascending=[False, True]).reset_index(drop=True)
     return frame[COLUMNS]
 
+
+
+PROVINCE_COLUMNS = ["country", "admin1_code", "province", "incidents", "killed_best", "killed_low", "killed_high",
+                    "unknown_killed", "wounded_best", "unknown_wounded"]
+NO_PROVINCE = "(no province known)"
+
+
+def province_figures(session: Session, filters: Filters | None = None) -> pd.DataFrame:
+    """Incidents and tolls per country and province, keyed by ISO 3166-2 code (admin1_code) so a map of province
+    outlines can join it; with filters.as_today a former unit's incidents count under the one it joined (FATA's
+    under PK-KP). Incidents whose province the gazetteer does not know are one row per country with admin1_code
+    empty and province '(no province known)'; sums are NA when no toll in them is known, never 0."""
+    filters = filters or Filters()
+    rows = frame_of(session,
+        select(Location.country, Location.admin1_code, func.count(Incident.id),
+               func.sum(Incident.killed_best), func.sum(Incident.killed_low), func.sum(Incident.killed_high),
+               func.sum(case((Incident.killed_best.is_(None), 1), else_=0)), func.sum(Incident.wounded_best),
+               func.sum(case((Incident.wounded_best.is_(None), 1), else_=0)))
+        .select_from(Incident).outerjoin(Location, Location.id == Incident.location_id)
+        .where(in_scope(session, filters)).group_by(Location.country, Location.admin1_code),
+        ["country", "admin1_code", "incidents", "killed_best", "killed_low", "killed_high", "unknown_killed",
+         "wounded_best", "unknown_wounded"])
+    if rows.empty:
+        return pd.DataFrame(columns=PROVINCE_COLUMNS)
+    if filters.as_today:
+        def today(code: Any) -> Any:
+            found = unit(code) if isinstance(code, str) else None
+            return found.merged_into if found is not None and found.merged_into else code
+
+        rows["admin1_code"] = rows["admin1_code"].map(today)
+    measures = PROVINCE_COLUMNS[3:]
+    frame = (rows.groupby(["country", "admin1_code"], as_index=False, dropna=False, sort=False)
+             .agg({name: lambda values: values.sum(min_count=1) for name in measures}))
+    frame["province"] = [unit_name(code) if isinstance(code, str) else NO_PROVINCE for code in frame["admin1_code"]]
+    frame = frame.astype({name: "Int64" for name in measures})
+    return frame.sort_values(["country", "incidents", "province"], ascending=[True, False, True],
+                             na_position="last").reset_index(drop=True)[PROVINCE_COLUMNS]

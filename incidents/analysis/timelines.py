@@ -41,7 +41,7 @@ PLACEABLE = {
     "day": ("day",), "week": ("day",), "month": ("day", "month"), "quarter": ("day", "month"),
     "year": ("day", "month", "year"),
 }
-GROUPINGS = (None, "actor", "country", "admin1", "attack_type")
+GROUPINGS = (None, "actor", "country", "admin1", "admin2", "attack_type")
 MEASURES = ["incidents", "killed_best", "killed_low", "killed_high", "unknown_killed", "wounded_best",
             "unknown_wounded"]
 # Each summed toll with the count of incidents whose toll is unknown: a sum over incidents none of whose tolls is
@@ -54,13 +54,16 @@ def _grouped(session: Session, query: Select[Any], by: str | None, filters: Filt
              role: str) -> tuple[Select[Any], Any]:
     """Add the `by` dimension to a query over incidents; returns (query, group column)."""
     if by not in GROUPINGS:
-        raise FieldError("by", by, "is not one of: actor, country, admin1, attack_type")
+        raise FieldError("by", by, "is not one of: actor, country, admin1, admin2, attack_type")
     if by == "actor":
         groups = actor_groups(session, filters, rollup, role).subquery()
         return query.join(groups, groups.c.incident_id == Incident.id), groups.c.group_id
     if by == "admin1":  # by the coded unit, however spelt; the text as stored where the gazetteer knows none
         return (query.outerjoin(Location, Location.id == Incident.location_id),
                 func.coalesce(Location.admin1_code, Location.admin1))
+    if by == "admin2":  # by the gazetteer's district, however spelt; the text as stored where it knows none
+        return (query.outerjoin(Location, Location.id == Incident.location_id),
+                func.coalesce(Location.admin2_code, Location.admin2))
     if by == "country":
         return query.outerjoin(Location, Location.id == Incident.location_id), Location.country
     if by == "attack_type":
@@ -111,7 +114,7 @@ def timeline(
     frame = rows[rows["coarser"] == ""].drop(columns=["coarser"])
     if by == "actor":
         frame["group"] = frame["group"].map(group_names(session))
-    if by == "admin1":
+    if by in ("admin1", "admin2"):
         frame = _units_named(frame, filters.as_today)
 
     since, until = filters.date_bounds()
@@ -141,7 +144,7 @@ def timeline(
 
 
 def _units_named(frame: pd.DataFrame, as_today: bool) -> pd.DataFrame:
-    """A frame grouped by admin1 code (or text) with each code written as its unit's name, FATA's under Khyber
+    """A frame grouped by admin1 or admin2 code (or text) with each code written as its unit's name, FATA's under Khyber
     Pakhtunkhwa with `as_today`, and rows that come to name one unit summed (a toll stays unknown when all
     its parts are)."""
     frame = frame.assign(group=frame["group"].map(lambda value: unit_name(value, as_today)))

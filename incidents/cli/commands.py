@@ -50,6 +50,11 @@ def filter_options(command: Any) -> Any:
                                       "'Balochistan province' and PK-BA are one)."),
         click.option("--admin2", help="District, with or without 'district' or 'agency' (Bajaur finds UCDP's "
                                       "'Bajaur agency')."),
+        click.option("--place", help="Place (town, village) as the source named it, case aside."),
+        click.option("--near", metavar="LAT,LON|PLACE",
+                     help="Incidents within --km of this point: 'LAT,LON' or a town or district the gazetteer knows "
+                          "(Quetta). Incidents without coordinates are left out."),
+        click.option("--km", type=float, help="With --near: the radius in km (default 25)."),
         click.option("--as-today", is_flag=True,
                      help="With --admin1: count units since merged into it (FATA, until 2018, under Khyber "
                           "Pakhtunkhwa)."),
@@ -118,21 +123,33 @@ def import_(ctx: click.Context, file: str, as_json: bool, **options: Any) -> Non
 
 
 @cli.command()
-@click.argument("what", type=click.Choice(["incidents", "events", "timeline", "groups"]))
+@click.argument("what", type=click.Choice(["incidents", "events", "timeline", "groups", "provinces"]))
 @filter_options
-@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "json"]),
-              help="Default: the --out file's (.csv, .xlsx, .json), else csv.")
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "json", "geojson"]),
+              help="Default: the --out file's (.csv, .xlsx, .json, .geojson), else csv. geojson: incidents and "
+                   "events as points on a map.")
 @click.option("--excel", is_flag=True, help="CSV: add a byte-order mark so Excel reads it as UTF-8.")
 @click.option("--freq", type=click.Choice(["day", "week", "month", "quarter", "year"]), default="month",
               show_default=True, help="timeline: the period.")
-@click.option("--by", type=click.Choice(["actor", "country", "admin1", "attack_type"]), help="timeline: series.")
+@click.option("--by", type=click.Choice(["actor", "country", "admin1", "admin2", "attack_type"]),
+              help="timeline: series.")
 @click.option("--rollup", is_flag=True, help="timeline, groups: count sub-groups under their parent.")
 @click.option("--out", required=True, type=click.Path(), help="File to write.")
 @click.pass_context
 def export(ctx: click.Context, what: str, out: str, **options: Any) -> None:
-    """Export WHAT (incidents, events, timeline, groups) as CSV, XLSX or JSON, with a datapackage.json
-    describing it. `export incidents` writes the native format that `incidents import` reads back losslessly."""
+    """Export WHAT (incidents, events, timeline, groups, provinces) as CSV, XLSX or JSON, with a datapackage.json
+    describing it, or incidents and events as GeoJSON points. `export incidents` writes the native format that
+    `incidents import` reads back losslessly; `export provinces` the figures per province keyed by ISO 3166-2
+    code, for a map to join."""
     count = api.export(_db(ctx), what, out, **options)
+    if isinstance(count, api.Written):
+        output.say(f"Wrote {count.features} {what} as points to {out} (GeoJSON).")
+        if count.without_coordinates:
+            shown = ", ".join(count.without_coordinates[:10])
+            more = f" and {len(count.without_coordinates) - 10} more" if len(count.without_coordinates) > 10 else ""
+            output.say(f"{len(count.without_coordinates)} incidents have no coordinates and are not on the map: "
+                       f"{shown}{more} (all listed in the file's without_coordinates).")
+        return
     output.say(f"Wrote {count} {what} rows to {out}, described in datapackage.json beside it.")
 
 
@@ -141,7 +158,7 @@ def export(ctx: click.Context, what: str, out: str, **options: Any) -> None:
 @filter_options
 @click.option("--freq", type=click.Choice(["day", "week", "month", "quarter", "year"]), default="year",
               show_default=True, help="timeline: the period.")
-@click.option("--by", type=click.Choice(["actor", "country", "admin1", "attack_type"]), default="actor",
+@click.option("--by", type=click.Choice(["actor", "country", "admin1", "admin2", "attack_type"]), default="actor",
               show_default=True, help="timeline: one line per value.")
 @click.option("--rollup", is_flag=True, help="Count sub-groups under their top-level parent.")
 @click.option("--out", required=True, type=click.Path(), help="A .png or .svg file.")
@@ -156,7 +173,8 @@ def chart(ctx: click.Context, what: str, out: str, **options: Any) -> None:
 @filter_options
 @click.option("--freq", type=click.Choice(["day", "week", "month", "quarter", "year"]), default="month",
               show_default=True)
-@click.option("--by", type=click.Choice(["actor", "country", "admin1", "attack_type"]), help="One series per value.")
+@click.option("--by", type=click.Choice(["actor", "country", "admin1", "admin2", "attack_type"]),
+              help="One series per value.")
 @click.option("--rollup", is_flag=True, help="With --by actor: count sub-groups under their top-level parent.")
 @click.option("--role", type=click.Choice(["perpetrator", "party", "target"]), default="perpetrator",
               show_default=True, help="With --by actor: which links count.")

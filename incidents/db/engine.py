@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import os
 import random
 import sqlite3
@@ -10,7 +11,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
@@ -59,6 +60,10 @@ def busy_timeout_ms() -> int:
     return int(os.environ.get("INCIDENTS_BUSY_TIMEOUT_MS", SQLITE_BUSY_TIMEOUT_MS))
 
 
+def _null_safe(function: Any) -> Any:
+    return lambda value: None if value is None else function(value)
+
+
 def _sqlite_pragmas(dbapi_connection: sqlite3.Connection, _record: object) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
@@ -68,6 +73,11 @@ def _sqlite_pragmas(dbapi_connection: sqlite3.Connection, _record: object) -> No
     cursor.execute("PRAGMA synchronous=NORMAL")
     # temp_store stays at its default: MEMORY made reporting GROUP BYs 44% slower (bench_reporting, 1M rows)
     # and did not speed up the import's staging table.
+    try:  # --near's distance needs sin, cos, asin and sqrt: built in when SQLite has its math functions
+        cursor.execute("SELECT sin(0), cos(0), asin(0), sqrt(0)")
+    except sqlite3.OperationalError:
+        for name, function in (("sin", math.sin), ("cos", math.cos), ("asin", math.asin), ("sqrt", math.sqrt)):
+            dbapi_connection.create_function(name, 1, _null_safe(function), deterministic=True)
     cursor.close()
 
 

@@ -212,13 +212,16 @@ FIELDS: dict[str, tuple[str, str]] = {
     "suspected_share": ("number", "Share of the group's links that are suspicions"),
     "top_provinces": ("string", "Provinces with most incidents, ';'-separated"),
     "top_attack_types": ("string", "Most frequent attack types, ';'-separated"),
+    "admin1_code": ("string", "ISO 3166-2 code of the province (empty when the gazetteer knows none)"),
+    "province": ("string", "The province's name (the gazetteer's), or '(no province known)'"),
     "year": ("integer", "The year asked about (--year, else that of the --as-of or --until day, else this year)"),
     "year_incidents": ("integer", "Incidents in that year"),
     "previous_year_incidents": ("integer", "Incidents in the year before"),
     "change_vs_previous": ("integer", "Change in incidents against the year before"),
 }
 # A timeline per group has one row per period and group, so both make its key.
-PRIMARY_KEYS = {"incidents": ["key"], "events": ["key"], "timeline": ["period", "group"], "groups": ["group"]}
+PRIMARY_KEYS = {"incidents": ["key"], "events": ["key"], "timeline": ["period", "group"], "groups": ["group"],
+                "provinces": ["country", "province"]}
 
 
 def _field(name: str) -> dict[str, Any]:

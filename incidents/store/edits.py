@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from incidents.errors import FieldError, NotFoundError, UsageError, option
 from incidents.models import (
+    GAZETTEER_PRECISIONS,
     Actor,
     Attribution,
     GeoPrecision,
@@ -189,6 +190,8 @@ def _set_place(session: Session, incident: Incident, name: str, value: str) -> N
         country=current.country, admin1=current.admin1, admin2=current.admin2, place=current.place,
         latitude=current.latitude, longitude=current.longitude,
         geo_precision=GeoPrecision(current.geo_precision) if current.geo_precision else None)
+    if place.geo_precision in GAZETTEER_PRECISIONS:  # the gazetteer's point follows the place; it was never typed
+        place = replace(place, latitude=None, longitude=None, geo_precision=None)
     if name == "country":
         if text is None:
             raise FieldError(name, value, "is blank; an incident's place has a country")

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from incidents.errors import NotFoundError, UsageError, option
-from incidents.gazetteer import admin1_code
+from incidents.gazetteer import normalise
 from incidents.models import Location, Source, SourceKind
 from incidents.records import LocationRecord, SourceRecord, normalize_name, url_identity
 
@@ -28,12 +28,15 @@ def source_values(record: SourceRecord) -> dict[str, Any]:
 
 
 def location_values(record: LocationRecord) -> dict[str, Any]:
-    """The columns of the locations row `record` becomes (all but id)."""
+    """The columns of the locations row `record` becomes (all but id): the text as the source gave it, with the
+    gazetteer's codes beside it and its coordinates where the source gave none (incidents.gazetteer.normalise)."""
+    found = normalise(record.country, record.admin1, record.admin2, record.place, record.latitude,
+                      record.longitude, record.geo_precision.value if record.geo_precision else None)
     return {
         "key": record.key, "country": record.country, "admin1": record.admin1,
-        "admin1_code": admin1_code(record.country, record.admin1), "admin2": record.admin2,
-        "place": record.place, "latitude": record.latitude, "longitude": record.longitude,
-        "geo_precision": record.geo_precision.value if record.geo_precision else None,
+        "admin1_code": found.admin1_code, "admin2": record.admin2, "admin2_code": found.admin2_code,
+        "place": record.place, "latitude": found.latitude, "longitude": found.longitude,
+        "geo_precision": found.geo_precision,
     }
 
 

@@ -22,6 +22,7 @@ import re
 from datetime import date, datetime
 
 from incidents.errors import FieldError, UsageError, option
+from incidents.gazetteer import COAST_KM, nearest
 from incidents.io.importers.common import DatasetMapper, missing_columns, text
 from incidents.models import Attribution, DatePrecision, GeoPrecision, Role, Status
 from incidents.records import (
@@ -142,23 +143,47 @@ class Mapper(DatasetMapper):
 
     def __init__(self, header: list[str], default_country: str | None = None) -> None:
         super().__init__(header, default_country)
-        if not default_country and "country_txt" not in header:
+        # A file with no country column (a GTD-derived copy) but coordinates: each row's country is the one whose
+        # outline holds its point (incidents.gazetteer.nearest, offline). Without coordinates either, --country.
+        self.country_from_point = (not default_country and "country_txt" not in header
+                                   and "latitude" in header and "longitude" in header)
+        if not default_country and "country_txt" not in header and not self.country_from_point:
             # Said once, before any row is read: otherwise every row would fail with the same words. GTD's own
             # `country` column holds GTD's numeric codes, which are not read as countries (see to_record).
             besides = " besides GTD's numeric country codes" if "country" in header else ""
-            raise UsageError(f"the file has no country column (country_txt){besides}; give its country with "
-                             f"{option('country')} (for example PAK), and every row is taken to be there")
+            raise UsageError(f"the file has no country column (country_txt){besides} and no coordinates to tell "
+                             f"it from; give its country with {option('country')} (for example PAK), and every "
+                             "row is taken to be there")
         self.has_eventid = "eventid" in header
-        self.note = None if self.has_eventid else (
+        notes = [] if self.has_eventid else [
             "the file has no eventid column: each row is keyed by its content, and identical rows (the "
-            "attacks of a coordinated series) are kept apart, numbered in file order"
-        )
+            "attacks of a coordinated series) are kept apart, numbered in file order"]
+        if self.country_from_point:
+            notes.append("the file has no country column: each row's country is the one whose outline holds its "
+                         "coordinates (Natural Earth 1:50m, offline; a point within a few km of a border may be "
+                         "put across it)")
+        self.note = "; ".join(notes) or None
         self.content_counts: dict[str, int] = {}
 
     def content_key(self, values: list[str]) -> str:
         digest = hashlib.blake2b("\x1f".join(values).encode(), digest_size=8).hexdigest()
         count = self.content_counts[digest] = self.content_counts.get(digest, 0) + 1
         return f"row-{digest}" + (f"-{count}" if count > 1 else "")
+
+    def country_at(self, row: dict[str, str]) -> str:
+        """The country (alpha-3) of the row's coordinates."""
+        latitude = parse_coordinate(row.get("latitude"), "latitude", 90.0)
+        longitude = parse_coordinate(row.get("longitude"), "longitude", 180.0)
+        if latitude is None or longitude is None:
+            raise FieldError("latitude", row.get("latitude") or "", "is blank, and the file has no country column: "
+                                                                   f"the row's country cannot be told; give the import "
+                                                                   f"{option('country')}")
+        found = nearest(latitude, longitude)
+        if found is None:
+            raise FieldError("latitude", f"{latitude}, {longitude}",
+                             f"lies in no country's outline and within {COAST_KM} km of no town, and the file has "
+                             f"no country column: give the import {option('country')}")
+        return found[0]
 
     def to_record(self, values: list[str], line: int) -> IncidentRecord:
         row = self.row(values)
@@ -172,6 +197,8 @@ class Mapper(DatasetMapper):
         gtd_country = text(row, "country")
         country_text = (text(row, "country_txt") or (gtd_country if gtd_country and not gtd_country.isdigit() else None)
                         or self.default_country)
+        if not country_text and self.country_from_point:
+            country_text = self.country_at(row)
         if not country_text:
             raise FieldError("country_txt", "", "is blank and the file has no country name: give the import the "
                                                 "file's country")
