@@ -340,7 +340,7 @@ def normalise(country: str, admin1: str | None, admin2: str | None, place: str |
 
 
 @lru_cache(maxsize=1)
-def _world() -> tuple[Any, Any, list[str], list[str | None], dict[tuple[int, int], Any]]:
+def _world() -> tuple[Any, Any, Any, list[str | None], dict[tuple[int, int], Any]]:
     """(latitudes, longitudes, countries alpha-3, province codes, town indices by 1-degree cell)."""
     import numpy as np
     import pandas as pd

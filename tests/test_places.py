@@ -373,3 +373,46 @@ def test_the_province_table_is_keyed_by_iso_code_and_counts_as_the_raw_files(url
     with (tmp_path / "today.csv").open(encoding="utf-8", newline="") as handle:
         today = {row["admin1_code"]: int(row["incidents"]) for row in csv.DictReader(handle)}
     assert "PK-TA" not in today and today["PK-KP"] == expected["PK-KP"] + expected["PK-TA"]
+
+
+def test_the_migration_fills_codes_and_points_and_steps_back_down(empty_db_url: str) -> None:
+    """A database at the revision before districts: its locations get district codes, the gazetteer's point where
+    they had none, and a province from a precise point; stepping down takes exactly that away again."""
+    from incidents.db.migrations import downgrade, upgrade
+    from incidents.records import location_key
+
+    engine = make_engine(empty_db_url)
+    upgrade(engine, "2ade7b1b8261")
+    rows = [  # (key, country, admin1, admin2, place, latitude, longitude, geo_precision)
+        ("a", "PAK", "Khyber Pakhtunkhwa", "Bajaur", "Khar", None, None, "place"),
+        ("b", "PAK", None, None, None, 32.93, 70.37, "place"),
+        ("c", "PAK", "Balochistan", None, "Quetta", 30.0, 67.0, "exact"),
+        ("d", "PAK", None, None, None, 30.0, 70.0, "country"),
+    ]
+    with engine.begin() as connection:
+        for row in rows:
+            row = (location_key(*row[1:7], row[7]), *row[1:])  # the key a stored location has
+            values = dict(zip(("key", "country", "admin1", "admin2", "place", "lat", "lon", "precision"), row,
+                              strict=True))
+            connection.execute(text(  # admin1_code as that revision filled it: from admin1's spelling
+                "INSERT INTO locations (key, country, admin1, admin1_code, admin2, place, latitude, longitude, "
+                "geo_precision) VALUES (:key, :country, :admin1, :code, :admin2, :place, :lat, :lon, :precision)"),
+                {**values, "code": admin1_code(row[1], row[2])})
+    query = text("SELECT place, admin1_code, admin2_code, latitude, longitude, geo_precision FROM locations "
+                 "ORDER BY id")
+    old_columns = text("SELECT key, admin1_code, latitude, longitude, geo_precision FROM locations ORDER BY id")
+    with engine.connect() as connection:
+        before = connection.execute(old_columns).all()
+    upgrade(engine)
+    khar = town_row("Khar")
+    with engine.connect() as connection:
+        after = dict(zip("abcd", connection.execute(query), strict=True))
+    assert (after["a"].admin2_code, after["a"].latitude, after["a"].longitude, after["a"].geo_precision) == (
+        "PK-KP:bajaur", float(khar["latitude"]), float(khar["longitude"]), "gazetteer_place")
+    assert after["b"].admin1_code == "PK-KP"  # from its point: between Bannu and Miran Shah
+    assert (after["c"].latitude, after["c"].longitude, after["c"].geo_precision) == (30.0, 67.0, "exact")  # typed
+    assert after["d"].admin1_code is None  # the middle of the country says no province
+    downgrade(engine, "2ade7b1b8261")
+    with engine.connect() as connection:
+        assert connection.execute(old_columns).all() == before
+    engine.dispose()

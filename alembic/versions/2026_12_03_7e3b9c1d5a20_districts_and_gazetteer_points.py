@@ -104,10 +104,12 @@ def downgrade() -> None:
     previous.drop_views()
     connection = op.get_bind()
     rows = connection.execute(sa.text(f"SELECT id, key FROM locations WHERE geo_precision IN ({GAZETTEER})")).all()
+    given = {"exact", "place", "district", "province", "country"}
     if rows:  # the key ends with the precision the source gave ('' for none)
         connection.execute(sa.text("UPDATE locations SET latitude = NULL, longitude = NULL, "
                                    "geo_precision = :precision WHERE id = :id"),
-                           [{"id": row.id, "precision": row.key.rsplit("|", 1)[-1] or None} for row in rows])
+                           [{"id": row.id, "precision": precision if (precision := row.key.rsplit("|", 1)[-1]) in given
+                             else None} for row in rows])
     # admin1_code as the revision below fills it: from admin1's spelling only, not from coordinates
     connection.execute(sa.text("UPDATE locations SET admin1_code = NULL WHERE admin1 IS NULL"))
     with op.batch_alter_table("locations", schema=None) as batch_op:
