@@ -41,7 +41,8 @@ from incidents.store.sources import merge_sources
 DatabaseArg = str | Path | Engine | None
 T = TypeVar("T")
 __all__ = [
-    "DatabaseArg", "READY", "actor_add", "actor_alias", "actor_merge", "actor_rename", "actor_set_parent", "actors",
+    "DatabaseArg", "READY", "Written", "actor_add", "actor_alias", "actor_merge", "actor_rename", "actor_set_parent",
+    "actors",
     "add", "add_many", "backup", "chart", "connected", "counts", "current", "delete", "demo", "downgrade", "duplicates",
     "event_log", "export", "gaps", "grant_reader", "history", "import_file", "incident_listing", "incidents", "init",
     "load", "merge", "not_duplicate", "perpetrator_add", "perpetrator_remove", "perpetrator_set", "report_add",
@@ -146,13 +147,13 @@ EXPORT_SUFFIXES = {".csv": "csv", ".xlsx": "xlsx", ".json": "json", ".geojson": 
 
 def export(db: DatabaseArg, what: str, out: str | Path, fmt: str | None = None, excel: bool = False,
            freq: str = "month", by: str | None = None, rollup: bool = False, as_of: str | date | None = None,
-           **filters: Any) -> int | Written:
+           **filters: Any) -> int:
     """Write an export and its datapackage.json; returns the number of rows.
 
     what: incidents (the native format, re-importable as CSV), events (the event log), timeline, groups,
     provinces (figures per province keyed by ISO 3166-2 code, for maps).
     fmt: csv, xlsx, json or geojson (incidents and events: one point per incident, see incidents.io.geojson, and
-    the result is a geojson.Written, which also lists the incidents without coordinates); by default the file
+    the count returned is a geojson.Written, which also lists the incidents without coordinates); by default the file
     name's (.csv, .xlsx, .json, .geojson), else csv. A format the file name
     contradicts (--format xlsx --out groups.csv) is refused. `by` and `freq` shape timelines only, `rollup`
     timelines and groups; given to another export they are refused rather than silently ignored.

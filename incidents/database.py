@@ -268,10 +268,11 @@ class Database:
     # ---- files
 
     @_translated
-    def export(self, what: str, out: str | Path, **options: Any) -> int | api.Written:
+    def export(self, what: str, out: str | Path, **options: Any) -> int:
         """Write incidents, events, timeline, groups or provinces as CSV, XLSX or JSON with a datapackage.json
         beside it, returning the number of rows; or incidents and events as GeoJSON (fmt='geojson' or a .geojson
-        file), returning what it wrote (features, and the incidents without coordinates)."""
+        file), returning the number of points as an api.Written, which also lists the incidents without
+        coordinates."""
         return api.export(self.engine, what, out, **options)
 
     @_translated

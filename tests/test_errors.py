@@ -293,19 +293,21 @@ def test_db_downgrade_takes_minus_one_as_written(tmp_path: Path) -> None:
 
 
 def test_a_gtd_copy_without_a_country_column_is_told_once(tmp_path: Path) -> None:
-    """A GTD-derived copy that kept no country column: one line before any row is read, not one per row."""
+    """A GTD-derived copy that kept no country column and no coordinates to tell it from (one with coordinates
+    imports: tests/test_places.py): one line before any row is read, not one per row."""
     import pandas as pd
 
     rows = pd.read_csv(ROOT / "fixtures" / "gtd_format_sample.csv", dtype=str, keep_default_na=False,
                        encoding="latin-1")
     copy = tmp_path / "gtd_without_country.csv"
-    rows.drop(columns=["country", "country_txt"]).to_csv(copy, index=False)
+    rows.drop(columns=["country", "country_txt", "latitude", "longitude"]).to_csv(copy, index=False)
     url = f"sqlite:///{tmp_path / 'incidents.db'}"
     assert CliRunner().invoke(cli, ["--db", url, "init"]).exit_code == 0
     result = CliRunner().invoke(cli, ["--db", url, "import", str(copy)])
     assert result.exit_code == UsageError.exit_code, result.output
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("Error: gtd_without_country.csv: ") and "--country" in lines[0]
+    assert "no coordinates" in lines[0]
     assert api.incidents(url, limit=None)[1] == 0
     with pytest.raises(UsageError, match=r"gtd_without_country.csv: .* with country \(for example PAK\)"):
         api.import_file(url, copy)

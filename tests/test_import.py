@@ -243,7 +243,9 @@ def test_gtd_without_eventid_keeps_identical_rows_apart(engine: Engine, tmp_path
 
 
 def test_gtd_derived_subset_needs_a_country(engine: Engine, tmp_path: Path) -> None:
-    columns = ["iyear", "imonth", "iday", "provstate", "city", "latitude", "longitude", "suicide",
+    """With coordinates, each row's country comes from its point (tests/test_places.py); without them either, the
+    file needs the import's country."""
+    columns = ["iyear", "imonth", "iday", "provstate", "city", "suicide",
                "attacktype1_txt", "targtype1_txt", "gname", "weaptype1_txt", "nkill", "nkillter", "nwound"]
     header, rows = read_rows(GTD, encoding="latin-1")
     subset = [[row[header.index(c)] for c in columns] for row in rows]

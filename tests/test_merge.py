@@ -4,6 +4,7 @@ account, and unmerge gives back exactly what was there. On both engines, on the 
 from __future__ import annotations
 
 import csv
+import math
 from pathlib import Path
 from typing import Any
 
@@ -155,7 +156,7 @@ def test_cli_duplicates_merge_unmerge(url: str) -> None:
     assert result.exit_code == 0 and "stands apart" in result.output
 
 
-def test_a_record_without_coordinates_pairs_by_province(db_url: str) -> None:
+def test_a_record_typed_without_coordinates_pairs_by_its_towns_point(db_url: str) -> None:
     api.load(db_url, [FIXTURES / "actors.yaml"])
     api.import_file(db_url, FIXTURES / "acled_format_sample.csv")
     row = next(r for r in csv.DictReader((FIXTURES / "acled_format_sample.csv").open(encoding="utf-8"))
@@ -166,7 +167,17 @@ def test_a_record_without_coordinates_pairs_by_province(db_url: str) -> None:
                     new=True)["key"]  # add would stop at the ACLED record: this test wants the pair
     pairs = api.duplicates(db_url, limit=None)
     pair = next(p for p in pairs if {p["a"], p["b"]} == {added, "ACLED-PAK99906"})
-    assert pair["km_apart"] is None and pair["toll_score"] == 1.0
+    assert pair["toll_score"] == 1.0
+    # The gazetteer gave the typed record its town's point (docs/places.md); the pair is as far apart as that
+    # point is from ACLED's, computed here from the gazetteer's file.
+    with (FIXTURES / "geonames_towns_pk_af.csv").open(encoding="utf-8", newline="") as handle:
+        town = next(t for t in csv.DictReader(handle) if t["country"] == "PK" and t["name"] == row["location"])
+    assert api.show(db_url, added)["location"]["geo_precision"] == "gazetteer_place"
+    lat1, lon1, lat2, lon2 = map(math.radians, (float(row["latitude"]), float(row["longitude"]),
+                                                float(town["latitude"]), float(town["longitude"])))
+    km = 2 * 6371.0088 * math.asin(math.sqrt(math.sin((lat2 - lat1) / 2) ** 2
+                                             + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2))
+    assert pair["km_apart"] == pytest.approx(km, abs=0.15)
 
 
 def test_a_denial_is_no_shared_perpetrator(db_url: str) -> None:

@@ -339,6 +339,7 @@ def test_geojson_is_valid_rfc7946_and_leaves_no_incident_out_unsaid(url: str, tm
 
     out = tmp_path / "incidents.geojson"
     written = api.export(url, "incidents", out)
+    assert isinstance(written, api.Written)
     collection = json.loads(out.read_text(encoding="utf-8"))
     assert collection["type"] == "FeatureCollection" and "crs" not in collection
     listed, total = api.incidents(url, limit=None)
@@ -416,3 +417,46 @@ def test_the_migration_fills_codes_and_points_and_steps_back_down(empty_db_url: 
     with engine.connect() as connection:
         assert connection.execute(old_columns).all() == before
     engine.dispose()
+
+
+def _doc_block(language: str, starting: str) -> str:
+    """The block of docs/places.md in `language` whose text starts with `starting` (the queries as written)."""
+    text_of_doc = (Path(__file__).resolve().parents[1] / "docs" / "places.md").read_text(encoding="utf-8")
+    import re
+
+    blocks = re.findall(rf"^```{language}\n(.*?)^```", text_of_doc, flags=re.M | re.S)
+    found = [line for block in blocks for line in (block.splitlines() if language == "bash" else [block])
+             if line.startswith(starting)]
+    assert len(found) == 1, (language, starting)
+    return found[0]
+
+
+@pytest.mark.parametrize("engine_name", ["sqlite"])
+def test_the_geojson_queries_in_the_docs_read_the_file(url: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    import json
+    import subprocess
+
+    from sqlalchemy.engine import make_url
+
+    out = tmp_path / "incidents.geojson"
+    written = api.export(url, "incidents", out)
+    assert isinstance(written, api.Written)
+    features = json.loads(out.read_text(encoding="utf-8"))["features"]
+    expected = sorted((f["id"], f["geometry"]["coordinates"][1], f["geometry"]["coordinates"][0]) for f in features)
+    assert len(expected) == written.features > 700
+
+    sqlite_line = _doc_block("bash", "sqlite3 :memory:")
+    result = subprocess.run(["bash", "-c", sqlite_line], cwd=tmp_path, capture_output=True, text=True, check=True)
+    rows = [line.split("|") for line in result.stdout.splitlines()]
+    assert sorted((key, float(lat), float(lon)) for key, _, lat, lon in rows) == expected
+
+    server = request.getfixturevalue("pg_server")  # psql against the test server (a failure in CI if it is down)
+    address = make_url(str(server.url.render_as_string(hide_password=False)))
+    script = tmp_path / "geojson.sql"
+    script.write_text(_doc_block("psql", "\\set geojson"), encoding="utf-8")
+    result = subprocess.run(
+        ["psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h", address.host or "127.0.0.1",
+         "-p", str(address.port or 5432), "-U", address.username or "postgres", "-d", address.database or "postgres",
+         "-f", str(script)], cwd=tmp_path, capture_output=True, text=True, check=True)
+    rows = [line.split("|") for line in result.stdout.splitlines() if line]
+    assert sorted((key, float(lat), float(lon)) for key, _, lat, lon in rows) == expected

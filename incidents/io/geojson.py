@@ -9,7 +9,6 @@ RFC 7946 section 6.1 allows) and the command says how many there are, so none is
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -30,12 +29,20 @@ INCIDENT_EXTRA = ["title", "date_end", "admin1_code", "admin2_code", "geo_precis
 EVENT_EXTRA = ["admin1_code", "admin2_code", "geo_precision"]
 
 
-@dataclass
-class Written:
-    """What a GeoJSON export wrote: the number of features, and the keys of the incidents left off the map."""
+class Written(int):
+    """What a GeoJSON export wrote: the number of features (the int itself, as other exports return their row
+    count), and the keys of the incidents left off the map for want of coordinates."""
 
-    features: int
-    without_coordinates: list[str] = field(default_factory=list)
+    without_coordinates: list[str]
+
+    def __new__(cls, features: int, without_coordinates: list[str]) -> Written:
+        written = super().__new__(cls, features)
+        written.without_coordinates = without_coordinates
+        return written
+
+    @property
+    def features(self) -> int:
+        return int(self)
 
 
 def _extra(session: Session, filters: Filters) -> dict[str, dict[str, Any]]:
