@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.generate import write  # noqa: E402
 
-INCIDENTS = [sys.executable, "-m", "incidents.cli"]
+INCIDENTS = [sys.executable, "-c", "import sys; from incidents.cli import main; sys.argv = ['incidents', *sys.argv[1:]]; main()"]
 
 
 def timed(command: list[str], env: dict[str, str] | None = None) -> float:

@@ -11,6 +11,7 @@ Nothing here reads the network.
 from __future__ import annotations
 
 import csv
+import math
 import unicodedata
 from dataclasses import dataclass, replace
 from functools import lru_cache
@@ -319,6 +320,8 @@ def normalise(country: str, admin1: str | None, admin2: str | None, place: str |
     'gazetteer_district'). Typed coordinates are kept as they are; a location with a point precise to its
     province or better but no province named gets the province of the nearest town (reverse geocoding)."""
     province = admin1_code(country, admin1)
+    if latitude is not None and longitude is not None and not (math.isfinite(latitude) and math.isfinite(longitude)):
+        latitude = longitude = None  # not a point (the importers refuse these; this is for direct callers)
     if province is None and admin1 is None and latitude is not None and longitude is not None \
             and geo_precision in PROVINCE_OR_FINER:
         found = nearest(latitude, longitude)
@@ -328,11 +331,13 @@ def normalise(country: str, admin1: str | None, admin2: str | None, place: str |
     if latitude is not None:
         return Normalised(province, code, latitude, longitude, geo_precision)
     town = find_town(country, place, province, code)
-    if town is not None:
-        return Normalised(province, code or town.admin2_code, town.latitude, town.longitude, "gazetteer_place")
+    if town is not None:  # with no province named, the town's (today's) is the location's
+        return Normalised(province or (town.admin1_code if admin1 is None else None), code or town.admin2_code,
+                          town.latitude, town.longitude, "gazetteer_place")
     seat = district(code) if code is not None else None
     if seat is not None:
-        return Normalised(province, code, seat.latitude, seat.longitude, "gazetteer_district")
+        return Normalised(province or (seat.admin1_code if admin1 is None else None), code, seat.latitude,
+                          seat.longitude, "gazetteer_district")
     return Normalised(province, code, None, None, geo_precision)
 
 
@@ -387,7 +392,16 @@ def _borders() -> list[tuple[str, tuple[float, float, float, float], Any]]:
 
     def ring(indices: list[int]) -> Any:
         parts = [arcs[i] if i >= 0 else arcs[~i][::-1] for i in indices]
-        return np.concatenate([parts[0]] + [part[1:] for part in parts[1:]])
+        points = np.concatenate([parts[0]] + [part[1:] for part in parts[1:]])
+        # A ring that crosses the 180th meridian (Russia's, Fiji's) jumps from +180 to -180: unwrapped, it runs on
+        # past 180 instead, and country_at also tries the point 360 degrees east and west. A ring round a pole
+        # (Antarctica's) does not close when unwrapped and is kept as it is.
+        steps = np.diff(points[:, 0])
+        shift = np.concatenate([[0.0], np.cumsum(np.where(np.abs(steps) > 180, -360.0 * np.sign(steps), 0.0))])
+        if shift[-1] == 0 and shift.any():
+            points = points.copy()
+            points[:, 0] += shift
+        return points
 
     borders = []
     for geometry in topology["objects"]["countries"]["geometries"]:
@@ -408,15 +422,18 @@ def country_at(latitude: float, longitude: float) -> str | None:
     """The country (alpha-3) whose outline holds the point, by Natural Earth's 1:50m boundaries (even-odd rule over
     every ring, so holes are holes); None at sea or in an outline without an ISO code. Near a border it is as
     exact as a 1:50m map: a few km."""
+    if not (math.isfinite(latitude) and math.isfinite(longitude)):
+        return None
     for country, (x0, y0, x1, y1), edges in _borders():
-        if not (x0 <= longitude <= x1 and y0 <= latitude <= y1):
+        if not y0 <= latitude <= y1:
             continue
         ax, ay, bx, by = edges[:, 0], edges[:, 1], edges[:, 2], edges[:, 3]
         straddles = (ay > latitude) != (by > latitude)
         with_dy = by - ay
         crossing = ax + (latitude - ay) * (bx - ax) / (with_dy + (with_dy == 0))
-        if int((straddles & (longitude < crossing)).sum()) % 2:
-            return country
+        for x in (longitude, longitude + 360, longitude - 360):  # unwrapped rings run past +-180
+            if x0 <= x <= x1 and int((straddles & (x < crossing)).sum()) % 2:
+                return country
     return None
 
 
@@ -429,10 +446,10 @@ def nearest(latitude: float, longitude: float) -> tuple[str, str | None, float] 
     holds it (country_at); the province is that of the nearest town of that country (GeoNames), so a point by a
     border is not given a province across it. A point in no outline (at sea, or a port's quay at this scale)
     takes the country of the nearest town within COAST_KM; None when there is none."""
-    import math
-
     import numpy as np
 
+    if not (math.isfinite(latitude) and math.isfinite(longitude)):
+        return None
     lat, lon, countries, provinces, cells = _world()
     country = country_at(latitude, longitude)
     y, x = math.floor(latitude), math.floor(longitude)
@@ -466,10 +483,23 @@ def _country_named(text: str) -> str | None:
         return None
 
 
+def districts_named(text: str, country: str | None = None) -> list[str]:
+    """The codes of the districts `text` names by any spelling the gazetteer knows ('Killa Abdullah')."""
+    return _districts_named(text, country)
+
+
 def _districts_named(text: str, country: str | None) -> list[str]:
     folded = district_fold(text)
     return sorted(code for (where, name), codes in _towns()[3].items() for code in codes
                   if name == folded and (country is None or where == country))
+
+
+def _province_abbreviation(text: str) -> set[str]:
+    """The province codes of Pakistan and Afghanistan whose last part `text` is ('KP' is PK-KP)."""
+    word = text.strip().upper()
+    if not (2 <= len(word) <= 3 and word.isalpha()):
+        return set()
+    return {code for code in (f"PK-{word}", f"AF-{word}") if unit(code) is not None}
 
 
 FUZZY_CUTOFF = 85  # rapidfuzz ratio at or above which a town's name counts as a spelling of the one given
@@ -482,6 +512,12 @@ def resolve_places(text: str, country: str | None = None, most: int = 5) -> list
     when several places fit equally the score is shared among them."""
     from rapidfuzz import fuzz
 
+    if not isinstance(text, str) or most < 1:
+        return []
+    if country is not None:
+        country = _country_named(country) if isinstance(country, str) else None
+        if country is None:
+            return []
     parts = [part.strip() for part in text.split(",") if part.strip()]
     if not parts:
         return []
@@ -490,6 +526,10 @@ def resolve_places(text: str, country: str | None = None, most: int = 5) -> list
     districts: list[set[str]] = []
     unknown = 0
     for part in context:
+        abbreviated = _province_abbreviation(part)
+        if abbreviated:  # 'KP', 'BA': a province of the gazetteer's towns' countries, before a country's code
+            provinces.append(abbreviated)
+            continue
         named = _country_named(part)
         if named is not None:
             if country is None:
@@ -545,6 +585,14 @@ def resolve_places(text: str, country: str | None = None, most: int = 5) -> list
     ties = sum(1 for score, _, _ in found if score == found[0][0])
     penalty = 0.9 ** unknown / ties
     return [replace(place, score=round(place.score * penalty, 3)) for _, _, place in found[:most]]
+
+
+def towns_near(text: str, most: int = 5) -> list[str]:
+    """Town names close to `text`, for a suggestion when it names none ('Quetah' -> Quetta)."""
+    import difflib
+
+    names = sorted({town.name for town in _towns()[0]})
+    return difflib.get_close_matches(text.strip(), names, n=most, cutoff=0.75)
 
 
 def resolve_place(text: str, country: str | None = None) -> Place | None:

@@ -371,6 +371,19 @@ def parse_choice(value: object, field_name: str, choices: type[E]) -> E | None:
         raise FieldError(field_name, value, f"is not one of: {allowed}") from None
 
 
+TYPED_PRECISIONS = ("exact", "place", "district", "province", "country")
+
+
+def parse_typed_precision(value: object, field_name: str = "geo_precision") -> GeoPrecision | None:
+    """A geo precision a person or a source gives: one of TYPED_PRECISIONS. 'gazetteer_place' and
+    'gazetteer_district' say the gazetteer gave the point, so they are never typed (docs/places.md)."""
+    precision = parse_choice(value, field_name, GeoPrecision)
+    if precision is not None and precision.value not in TYPED_PRECISIONS:
+        raise FieldError(field_name, value, f"is the gazetteer's own precision, not one to type; give one of: "
+                                            f"{', '.join(TYPED_PRECISIONS)}")
+    return precision
+
+
 def parse_perpetrator(item: str, field_name: str, source: SourceRecord | None = None) -> ActorLink:
     """'NAME' or 'NAME=ATTRIBUTION' (claimed, attributed, suspected, denied) -> a perpetrator link. The text after
     the last '=' is the attribution, so a name may itself hold '='."""

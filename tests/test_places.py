@@ -9,6 +9,7 @@ import math
 from collections import Counter
 from pathlib import Path
 
+import pycountry
 import pytest
 from sqlalchemy import text
 
@@ -17,11 +18,13 @@ from incidents.db.engine import make_engine
 from incidents.errors import FieldError, InputError, NotFoundError
 from incidents.gazetteer import (
     admin1_code,
+    country_at,
     district,
     district_code,
     nearest,
     resolve_admin1,
     resolve_place,
+    resolve_places,
     successors,
 )
 
@@ -126,7 +129,7 @@ def test_a_timeline_by_province_groups_by_the_unit_not_the_spelling(url: str) ->
     expected = raw_counts()
     frame = api.timeline(url, freq="year", by="admin1")
     by_unit = frame.groupby("group")["incidents"].sum().to_dict()
-    assert by_unit == {NAMES[code]: count for code, count in expected.items()}
+    assert by_unit == {**{NAMES[code]: count for code, count in expected.items()}, "(no province)": 2}
     today = api.timeline(url, freq="year", by="admin1", as_today=True).groupby("group")["incidents"].sum()
     assert int(today["Khyber Pakhtunkhwa"]) == expected["PK-KP"] + expected["PK-TA"]
     assert "Federally Administered Tribal Areas" not in today.index
@@ -261,6 +264,8 @@ def test_near_counts_what_lies_within_the_radius_as_the_raw_files_put_it(url: st
     assert inside <= api.incidents(url, near="Quetta", km=50, limit=1)[1]
     with pytest.raises(FieldError, match="province"):
         api.incidents(url, near="Balochistan")
+    with pytest.raises(FieldError, match="did you mean Quetta"):
+        api.incidents(url, near="Quetah")
     with pytest.raises(FieldError, match="km"):
         api.incidents(url, near="Quetta", km="-3")
     with pytest.raises(FieldError, match="needs near"):
@@ -460,3 +465,97 @@ def test_the_geojson_queries_in_the_docs_read_the_file(url: str, tmp_path: Path,
          "-f", str(script)], cwd=tmp_path, capture_output=True, text=True, check=True)
     rows = [line.split("|") for line in result.stdout.splitlines() if line]
     assert sorted((key, float(lat), float(lon)) for key, _, lat, lon in rows) == expected
+
+
+# ------------------------------------------------------------- what a hostile review of the places work found
+
+
+def test_a_points_country_agrees_with_geonames_the_world_over() -> None:
+    """Every 40th GeoNames town of the world against the country its outline says (Russia's and Fiji's outlines
+    cross the 180th meridian: before, every point of their latitudes, Iceland's and Finland's too, was theirs)."""
+    import gzip
+
+    with gzip.open(FIXTURES / "geonames_world_points.csv.gz", "rt", encoding="utf-8", newline="") as handle:
+        towns = list(csv.DictReader(handle))[::40]
+    placed = agree = 0
+    for town in towns:
+        found = country_at(float(town["latitude"]), float(town["longitude"]))
+        if found is not None:  # a coastal town may lie outside a 1:50m outline
+            placed += 1
+            agree += found == getattr(pycountry.countries.get(alpha_2=town["country"]), "alpha_3", None)
+    assert placed > 0.95 * len(towns) and agree > 0.98 * placed, (len(towns), placed, agree)
+    iceland = [t for t in towns if t["country"] == "IS"]
+    assert iceland and all(country_at(float(t["latitude"]), float(t["longitude"])) in ("ISL", None) for t in iceland)
+    assert nearest(math.nan, 0.0) is None and nearest(0.0, math.inf) is None
+
+
+def test_odd_names_and_values_get_an_answer_not_an_exception() -> None:
+    assert resolve_place(None) is None and resolve_place(123) is None and resolve_place(" , ,") is None  # type: ignore[arg-type]
+    assert resolve_places("Quetta", country="pak")[0].name == "Quetta"
+    assert resolve_places("Quetta", country="Atlantis") == [] and resolve_places("Quetta", most=0) == []
+    peshawar = resolve_place("Peshawar, KP")  # KP is Khyber Pakhtunkhwa here, not North Korea
+    assert peshawar is not None and peshawar.admin1_code == "PK-KP" and peshawar.score == 1.0
+
+
+def test_a_place_given_without_a_province_gets_the_gazetteers(url: str) -> None:
+    before = api.incidents(url, admin1="PK-BA", limit=1)[1]
+    key = api.add(url, date="2019-03-02", country="PAK", place="Quetta", citation="A test note, not a source",
+                  new=True)["key"]
+    location = api.show(url, key)["location"]
+    assert location["geo_precision"] == "gazetteer_place"
+    assert api.incidents(url, admin1="PK-BA", limit=1)[1] == before + 1  # counted in Balochistan
+
+
+def test_the_gazetteers_precision_is_never_typed_and_its_point_comes_back_after_a_round_trip(
+        url: str, tmp_path: Path) -> None:
+    with pytest.raises(FieldError, match="gazetteer's own precision"):
+        api.add(url, date="2019-03-03", country="PAK", place="Quetta", latitude=30.5, longitude=67.5,
+                geo_precision="gazetteer_place", citation="A test note, not a source", new=True)
+    key = api.add(url, date="2019-03-03", country="PAK", admin1="Punjab", place="Lahore",
+                  citation="A test note, not a source", new=True)["key"]
+    with pytest.raises(FieldError, match="gazetteer's own precision"):
+        api.set_field(url, key, "geo_precision", "gazetteer_district", why="test")
+    for bad in ("30,", ",67", "30"):
+        with pytest.raises(FieldError, match="coordinates"):
+            api.set_field(url, key, "coordinates", bad, why="test")
+    shown = api.show(url, key)["location"]
+    out = tmp_path / "all.csv"
+    api.export(url, "incidents", out)
+    copy = f"sqlite:///{tmp_path / 'copy.db'}"
+    api.init(copy)
+    api.import_file(copy, out)
+    again = api.show(copy, key)["location"]
+    assert {k: again[k] for k in ("latitude", "longitude", "geo_precision")} == \
+        {k: shown[k] for k in ("latitude", "longitude", "geo_precision")} and shown["geo_precision"] == "gazetteer_place"
+    engine = make_engine(copy)
+    with engine.connect() as connection:
+        codes = connection.execute(text("SELECT DISTINCT l.admin2_code FROM incidents i JOIN locations l "
+                                        "ON l.id = i.location_id WHERE i.key = :key"), {"key": key}).scalars().all()
+    engine.dispose()
+    assert codes == ["PK-PB:lahore"]
+
+
+def test_near_takes_no_near_spelling_and_blank_filters_are_refused(url: str) -> None:
+    with pytest.raises(FieldError, match="near"):
+        api.incidents(url, near="Delhi")  # no Pakistani or Afghan town is Delhi; Dehi is not taken for it
+    with pytest.raises(FieldError, match="blank"):
+        api.incidents(url, place="  ")
+    with pytest.raises(FieldError, match="blank"):
+        api.incidents(url, admin1="")
+    with pytest.raises(FieldError, match="blank"):
+        api.incidents(url, admin2=" ")
+
+
+def test_a_timeline_by_district_leaves_no_incident_out(url: str) -> None:
+    total = api.incidents(url, limit=1)[1]
+    for by in ("admin1", "admin2"):
+        frame = api.timeline(url, freq="year", by=by)
+        assert int(frame["incidents"].sum()) == total, by
+
+
+def test_a_district_is_found_by_the_gazetteers_spelling_too(url: str) -> None:
+    with UCDP_FILE.open(encoding="utf-8", newline="") as handle:
+        killa = sum(1 for row in csv.DictReader(handle) if row["adm_2"] == "Killa Abdullah district")
+    assert killa > 0
+    assert api.incidents(url, admin2="Qila Abdullah", limit=1)[1] == killa  # GeoNames' spelling of UCDP's district
+    assert api.incidents(url, admin2="Killa Abdullah", limit=1)[1] == killa

@@ -15,7 +15,15 @@ from sqlalchemy import ColumnElement, Select, and_, case, exists, func, or_, sel
 from sqlalchemy.orm import Session
 
 from incidents.errors import DataWarning, FieldError, NotFoundError, option
-from incidents.gazetteer import KM_PER_DEGREE, resolve_admin1, resolve_places, spellings_near, successors
+from incidents.gazetteer import (
+    KM_PER_DEGREE,
+    districts_named,
+    resolve_admin1,
+    resolve_places,
+    spellings_near,
+    successors,
+    towns_near,
+)
 from incidents.models import (
     Actor,
     ActorAlias,
@@ -117,6 +125,10 @@ def filtered_incidents(session: Session, filters: Filters) -> Select[Any]:
     for level in filters.attribution:
         if level not in {a.value for a in Attribution}:
             raise FieldError("attribution", level, "is not one of: claimed, attributed, suspected, denied")
+    for name in ("actor", "country", "admin1", "admin2", "place", "attack_type"):
+        value = getattr(filters, name)
+        if value is not None and not str(value).strip():  # '' would otherwise filter nothing and answer everything
+            raise FieldError(name, value, "is blank; leave the filter out to keep every incident")
     for value in filters.status:
         if value not in {s.value for s in Status}:
             raise FieldError("status", value, "is not one of: confirmed, provisional, disputed")
@@ -176,7 +188,11 @@ def admin2_condition(session: Session, admin2: str) -> ColumnElement[bool]:
     'agency' after it (UCDP's 'Bajaur agency', the seeds' 'Bajaur'). A name no incident has is an error naming
     the nearest districts the database holds."""
     base = " ".join(word for word in admin2.lower().split() if word not in DISTRICT_SUFFIXES)
-    condition = func.lower(Location.admin2).in_([base, *(f"{base} {word}" for word in DISTRICT_SUFFIXES)])
+    condition: ColumnElement[bool] = func.lower(Location.admin2).in_(
+        [base, *(f"{base} {word}" for word in DISTRICT_SUFFIXES)])
+    codes = districts_named(admin2)
+    if codes:  # also by the gazetteer's district, whichever spelling the source used ('Qila' for 'Killa')
+        condition = or_(condition, Location.admin2_code.in_(codes))
     if session.scalar(select(Location.id).where(condition).limit(1)) is None:
         stored = [str(name) for (name,) in session.execute(select(Location.admin2).where(Location.admin2.is_not(None))
                                                       .distinct().limit(SUGGESTED_FROM))]
@@ -210,19 +226,22 @@ def near_point(near: str) -> tuple[float, float]:
         try:
             latitude, longitude = float(parts[0]), float(parts[1])
         except ValueError:
-            latitude = longitude = math.nan
-        if not (math.isnan(latitude) and math.isnan(longitude)):
-            if not -90 <= latitude <= 90 or not -180 <= longitude <= 180:
+            pass  # a name such as 'Khar, Bajaur'
+        else:
+            if not -90 <= latitude <= 90 or not -180 <= longitude <= 180:  # also refuses nan
                 raise FieldError("near", near, "is not a point: latitude -90..90, longitude -180..180")
             return latitude, longitude
     found = resolve_places(near)
-    if not found or found[0].latitude is None or found[0].longitude is None or found[0].score < 0.85:
+    # Only a name the gazetteer knows as such, and only one place by it: a near spelling ('Delhi' ~ Dehi) is
+    # suggested, not taken.
+    if not found or found[0].latitude is None or found[0].longitude is None or found[0].score < 1.0:
         named = [f"{p.name} ({p.kind}, {p.admin2_code or p.admin1_code or p.country})" for p in found
                  if p.latitude is not None]
         if found and found[0].latitude is None:
             what = f"names a {found[0].kind}, which has no single point; use {option('admin1')} or {option('country')}"
         else:
             what = "is not 'LAT,LON' nor a town or district the gazetteer knows"
+            named = named or towns_near(near)
         raise FieldError("near", near, what + (f" (did you mean {', '.join(named)}?)" if named else ""))
     return found[0].latitude, found[0].longitude
 

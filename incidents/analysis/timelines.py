@@ -42,6 +42,10 @@ PLACEABLE = {
     "year": ("day", "month", "year"),
 }
 GROUPINGS = (None, "actor", "country", "admin1", "admin2", "attack_type")
+# The series of the incidents that have no value to group by (an incident with no perpetrator has no actor series:
+# it is no group's attack).
+NONE_OF = {"country": "(no country)", "admin1": "(no province)", "admin2": "(no district)",
+           "attack_type": "(no attack type)"}
 MEASURES = ["incidents", "killed_best", "killed_low", "killed_high", "unknown_killed", "wounded_best",
             "unknown_wounded"]
 # Each summed toll with the count of incidents whose toll is unknown: a sum over incidents none of whose tolls is
@@ -112,6 +116,8 @@ def timeline(
         for precision, part in rows[rows["coarser"] != ""].groupby("coarser")
     }
     frame = rows[rows["coarser"] == ""].drop(columns=["coarser"])
+    if by in NONE_OF:  # an incident with no province (or district ...) is a series of its own, never left out
+        frame["group"] = frame["group"].astype(object).where(frame["group"].notna(), NONE_OF[by])
     if by == "actor":
         frame["group"] = frame["group"].map(group_names(session))
     if by in ("admin1", "admin2"):

@@ -18,7 +18,7 @@ from incidents.curation.duplicates import refuse_a_second_record
 from incidents.errors import MISSING, FieldError, InputError, NotFoundError, UsageError, option
 from incidents.files import LINE, LINES, input_file, load_yaml_with_lines, read_text
 from incidents.limits import limit
-from incidents.models import GeoPrecision, Incident, SourceKind, Status
+from incidents.models import Incident, SourceKind, Status
 from incidents.records import (
     IncidentRecord,
     LocationRecord,
@@ -33,6 +33,7 @@ from incidents.records import (
     parse_date,
     parse_partial_date,
     parse_perpetrator,
+    parse_typed_precision,
     require_excerpt_in,
     stated_tolls,
 )
@@ -148,7 +149,7 @@ def record_from(session: Session, fields: dict[str, Any]) -> IncidentRecord:
             country=country_code(str(get("country"))), admin1=get("admin1") or None, admin2=get("admin2") or None,
             place=get("place") or None, latitude=parse_coordinate(latitude, "latitude", 90.0),
             longitude=parse_coordinate(longitude, "longitude", 180.0),
-            geo_precision=parse_choice(get("geo_precision") or None, "geo_precision", GeoPrecision),
+            geo_precision=parse_typed_precision(get("geo_precision") or None),
         ),
         actors=links,
         reports=[report],

@@ -196,7 +196,7 @@ FIELDS: dict[str, tuple[str, str]] = {
     "raw_row": ("string", "The original dataset row, as JSON"),
     "sources": ("integer", "Number of sources"),
     "period": ("date", "First day of the period"),
-    "group": ("string", "Group (actor, country, province or attack type)"),
+    "group": ("string", "Group (actor, country, province, district or attack type)"),
     "incidents": ("integer", "Incidents"),
     "unknown_killed": ("integer", "Incidents whose killed figure is unknown (left out of the killed sums)"),
     "unknown_wounded": ("integer", "Incidents whose wounded figure is unknown (left out of the wounded sums)"),

@@ -37,6 +37,7 @@ from incidents.records import (
     parse_count,
     parse_date,
     parse_partial_date,
+    parse_typed_precision,
     require_excerpt_in,
 )
 from incidents.store.actors import ActorResolver
@@ -198,12 +199,12 @@ def _set_place(session: Session, incident: Incident, name: str, value: str) -> N
         place = replace(place, country=country_code(text))
     elif name == "coordinates":  # 'LAT, LON', or blank for none
         parts = [part.strip() for part in (text or "").replace(";", ",").split(",")] if text else []
-        if text and len(parts) != 2:
+        if text and (len(parts) != 2 or not all(parts)):
             raise FieldError(name, value, "is not 'LATITUDE, LONGITUDE' (for example '34.6, 71.5')")
         place = replace(place, latitude=parse_coordinate(parts[0], "latitude", 90.0) if parts else None,
                         longitude=parse_coordinate(parts[1], "longitude", 180.0) if parts else None)
     elif name == "geo_precision":
-        place = replace(place, geo_precision=parse_choice(text, name, GeoPrecision))
+        place = replace(place, geo_precision=parse_typed_precision(text, name))
     elif name == "admin1":
         place = replace(place, admin1=text)
     elif name == "admin2":

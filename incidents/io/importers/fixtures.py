@@ -19,7 +19,7 @@ from incidents.db.engine import take_bulk_lock, write
 from incidents.errors import FieldError, InputError, NotFoundError, UsageError
 from incidents.files import LINE, LINES, load_yaml_with_lines
 from incidents.limits import limit, override
-from incidents.models import ActorKind, Attribution, DatePrecision, GeoPrecision, Role, Status
+from incidents.models import ActorKind, Attribution, DatePrecision, Role, Status
 from incidents.records import (
     ActorLink,
     IncidentRecord,
@@ -35,6 +35,7 @@ from incidents.records import (
     parse_date,
     parse_partial_date,
     parse_toll,
+    parse_typed_precision,
 )
 from incidents.store.actors import ActorSpec, fold_into_registry
 from incidents.store.imports import finish_import, start_import
@@ -274,7 +275,7 @@ class _Reader:
             place=self.text(item, "place"),
             latitude=self.get(item, "latitude", parse_coordinate, 90.0),
             longitude=self.get(item, "longitude", parse_coordinate, 180.0),
-            geo_precision=self.get(item, "geo_precision", parse_choice, GeoPrecision),
+            geo_precision=self.get(item, "geo_precision", parse_typed_precision),
         )
         if (record.latitude is None) != (record.longitude is None):
             self.problem(item, "latitude", "latitude and longitude come together or not at all")

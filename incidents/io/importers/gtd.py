@@ -175,9 +175,10 @@ class Mapper(DatasetMapper):
         latitude = parse_coordinate(row.get("latitude"), "latitude", 90.0)
         longitude = parse_coordinate(row.get("longitude"), "longitude", 180.0)
         if latitude is None or longitude is None:
-            raise FieldError("latitude", row.get("latitude") or "", "is blank, and the file has no country column: "
-                                                                   f"the row's country cannot be told; give the import "
-                                                                   f"{option('country')}")
+            blank = "latitude" if latitude is None else "longitude"
+            raise FieldError(blank, row.get(blank) or "", "is blank, and the file has no country column: the "
+                                                          "row's country cannot be told; give the import "
+                                                          f"{option('country')}")
         found = nearest(latitude, longitude)
         if found is None:
             raise FieldError("latitude", f"{latitude}, {longitude}",

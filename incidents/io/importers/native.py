@@ -13,7 +13,7 @@ from typing import Any
 from incidents.errors import FieldError
 from incidents.io.importers.common import coordinates, text
 from incidents.limits import limit, override
-from incidents.models import Attribution, GeoPrecision, Role, SourceKind, Status
+from incidents.models import GAZETTEER_PRECISIONS, Attribution, GeoPrecision, Role, SourceKind, Status
 from incidents.records import (
     ActorLink,
     IncidentRecord,
@@ -158,6 +158,9 @@ def to_record(row: dict[str, str]) -> IncidentRecord:
     if not country:
         raise FieldError("country", row.get("country"), "is required")
     latitude, longitude = coordinates(row)
+    precision_given = parse_choice(row.get("geo_precision"), "geo_precision", GeoPrecision)
+    if precision_given in GAZETTEER_PRECISIONS:  # an export's gazetteer point: the gazetteer gives it again
+        latitude = longitude = precision_given = None
     figures = {name: parse_count(row.get(name), name) for name in (
         "killed_low", "killed_best", "killed_high", "wounded_low", "wounded_best", "wounded_high")}
     record = IncidentRecord(
@@ -165,8 +168,7 @@ def to_record(row: dict[str, str]) -> IncidentRecord:
         date_end=parse_date(row.get("date_end"), "date_end"), title=text(row, "title"),
         location=LocationRecord(
             country=country_code(country), admin1=text(row, "admin1"), admin2=text(row, "admin2"),
-            place=text(row, "place"), latitude=latitude, longitude=longitude,
-            geo_precision=parse_choice(row.get("geo_precision"), "geo_precision", GeoPrecision),
+            place=text(row, "place"), latitude=latitude, longitude=longitude, geo_precision=precision_given,
         ),
         attack_type=text(row, "attack_type"), target_type=text(row, "target_type"),
         weapon_type=text(row, "weapon_type"), suicide=parse_bool(row.get("suicide"), "suicide"),
