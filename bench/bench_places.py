@@ -27,7 +27,8 @@ sys.path.insert(0, str(ROOT))
 
 from bench.generate import write  # noqa: E402
 
-INCIDENTS = [sys.executable, "-c", "import sys; from incidents.cli import main; sys.argv = ['incidents', *sys.argv[1:]]; main()"]
+RUN = "import sys; from incidents.cli import main; sys.argv = ['incidents', *sys.argv[1:]]; main()"
+INCIDENTS = [sys.executable, "-c", RUN]
 
 
 def timed(command: list[str], env: dict[str, str] | None = None) -> float:
