@@ -17,20 +17,22 @@ from incidents.analysis.asof import discard, parse_as_of, snapshot
 from incidents.analysis.filters import Filters, filtered_incidents
 from incidents.analysis.reads import actor_registry, incident_detail, list_incidents, listing, source_list
 from incidents.analysis.reads import history as read_history
-from incidents.curation import merging, recording
+from incidents.curation import extraction, merging, recording
 from incidents.curation.duplicates import candidate_pairs
 from incidents.db import admin, migrations
 from incidents.db import engine as engines
 from incidents.db.url import database_url, describe
 from incidents.errors import FieldError, NotFoundError, UsageError, option
-from incidents.files import input_file, output_file
+from incidents.files import input_file, output_file, read_text
 from incidents.io.exports import export_incidents, frame_rows, write_export
 from incidents.io.geojson import Written, write_geojson
 from incidents.io.importers.fixtures import DEMO_FIXTURES, FIXTURES_DIR, REGISTRY_FIXTURE, LoadResult, load_fixtures
 from incidents.io.importing import ImportOptions, ImportResult, Progress, run_import
+from incidents.limits import limit
 from incidents.models import Actor, Attribution, Incident, Location, Report, Source
 from incidents.records import (
     parse_choice,
+    parse_date,
 )
 from incidents.store import actors as registry
 from incidents.store import edits
@@ -44,7 +46,8 @@ __all__ = [
     "DatabaseArg", "READY", "Written", "actor_add", "actor_alias", "actor_merge", "actor_rename", "actor_set_parent",
     "actors",
     "add", "add_many", "backup", "chart", "connected", "counts", "current", "delete", "demo", "downgrade", "duplicates",
-    "event_log", "export", "gaps", "grant_reader", "history", "import_file", "incident_listing", "incidents", "init",
+    "event_log", "export", "extract", "gaps", "grant_reader", "history", "import_file", "incident_listing",
+    "incidents", "init",
     "load", "merge", "not_duplicate", "perpetrator_add", "perpetrator_remove", "perpetrator_set", "report_add",
     "report_delete", "report_restore", "restore", "restore_incident", "set_field", "show", "source_delete",
     "source_merge", "source_restore", "sources", "summary",
@@ -337,6 +340,23 @@ def show(db: DatabaseArg, key: str, as_of: str | date | None = None) -> dict[str
     if as_of is not None:
         detail["as_of"] = str(parse_as_of(as_of))
     return detail
+
+
+def extract(db: DatabaseArg, text: str | None = None, file: str | Path | None = None,
+            published: str | date | None = None) -> list[dict[str, Any]]:
+    """The attacks an article reports (its `text`, or the UTF-8 `file`; incidents.curation.extraction.propose),
+    each with the sentence every field rests on and `matches`: the stored incidents it may be a report of, best
+    first (empty: a new incident). `published` (YYYY-MM-DD) resolves 'on Sunday', 'last month' and the like.
+    Nothing is written."""
+    if file is not None:
+        text = read_text(file, "article", limit("FULL_TEXT_BYTES"))
+    if text is None or not text.strip():
+        raise UsageError(f"The article {file or ''} is empty".replace("  ", " "))
+    when = parse_date(published, "published") if published is not None and not isinstance(published, date) \
+        else published
+    with connected(db) as engine, engines.session_factory(engine)() as session:
+        found = extraction.propose(text, when, extraction.registry_spellings(session))
+        return [{**proposal.as_dict(), "matches": extraction.matches(session, proposal)} for proposal in found]
 
 
 def sources(db: DatabaseArg = None, search: str | None = None,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -728,6 +729,26 @@ def not_duplicate(ctx: click.Context, first: str, second: str, why: str, who: st
         output.say(f"Recorded: {first} and {second} are two attacks; duplicates leaves the pair out.")
     else:
         output.say(f"{first} and {second} were judged two attacks already, by {result['by']}: {result['why']}")
+
+
+@cli.command()
+@click.argument("file")
+@click.option("--published", metavar="YYYY-MM-DD",
+              help="The article's publication date: resolves 'on Sunday', 'last month' and the like.")
+@json_option
+@click.pass_context
+def extract(ctx: click.Context, file: str, published: str | None, as_json: bool) -> None:
+    """Propose the attacks an article (FILE, plain UTF-8 text; - reads standard input) reports: date, place,
+    tolls, type, perpetrators, each with the sentence it rests on (--json), and the stored incident each may be
+    a report of. Nothing is written (docs/extraction.md)."""
+    if file == "-":
+        proposals = api.extract(_db(ctx), text=sys.stdin.read(), published=published)
+    else:
+        proposals = api.extract(_db(ctx), file=file, published=published)
+    if as_json:
+        output.print_json(proposals)
+    else:
+        output.proposal_table(proposals)
 
 
 @cli.command()

@@ -463,3 +463,25 @@ def _figures(figures: dict[str, Any]) -> str:
     if figures["low"] == figures["high"]:
         return text + f", range {figures['low']}-{figures['high']}"
     return text + f", range {figures['low']} ({per('low')}) - {figures['high']} ({per('high')})"
+
+
+def proposal_table(proposals: list[dict[str, Any]]) -> None:
+    """What `extract` found: one row per proposed attack, with the stored incident it may be a report of."""
+    table = Table(title=f"Attacks the article reports: {len(proposals)}")
+    for column in ("#", "date", "place", "killed", "wounded", "type / target", "perpetrators", "report of"):
+        table.add_column(column)
+    for number, item in enumerate(proposals, start=1):
+        perpetrators = "; ".join(
+            f"{p['name']} ({p['attribution']}{', from context' if p['from_context'] else ''})"
+            for p in item["perpetrators"]) or "-"
+        matches = item["matches"]
+        match = f"{matches[0]['key']} ({matches[0]['score']})" if matches else "new"
+        if len(matches) > 1:
+            match += f" + {len(matches) - 1} more"
+        killed = "?" if item["killed"] is None else f"{'at least ' if item['killed_at_least'] else ''}{item['killed']}"
+        table.add_row(str(number), escape(item["date"] or "?"),
+                      escape(", ".join(str(p) for p in (item["place"], item["country"]) if p) or "?"), killed,
+                      "?" if item["wounded"] is None else str(item["wounded"]),
+                      escape(" / ".join(str(p) for p in (item["attack_type"], item["target"]) if p) or "-"),
+                      escape(perpetrators), escape(match))
+    console.print(table)
