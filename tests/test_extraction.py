@@ -91,3 +91,38 @@ def test_the_command_prints_the_attacks_and_json(url: str) -> None:
     assert result.exit_code == 0 and "Bajaur" in result.stdout and "from context" in result.stdout
     result = CliRunner().invoke(cli, ["--db", url, "extract", "/nonexistent/article.txt"])
     assert result.exit_code != 0 and "No article at" in result.stderr
+
+
+DEVSET = FIXTURES / "extraction"
+
+
+def _devset() -> list[dict]:
+    import yaml
+
+    return yaml.safe_load((DEVSET / "manifest.yaml").read_text(encoding="utf-8"))
+
+
+def test_the_development_sets_sentences_are_in_their_articles() -> None:
+    entries = _devset()
+    assert sum(1 for e in entries if e["attack"]) >= 20 and sum(1 for e in entries if not e["attack"]) >= 5
+    for entry in entries:
+        text = (DEVSET / entry["file"]).read_text(encoding="utf-8")
+        for incident in entry.get("incidents") or []:
+            for sentence in incident.get("sentences") or []:
+                assert sentence in text, (entry["file"], sentence[:60])
+
+
+def test_no_incident_comes_from_an_article_with_no_attack() -> None:
+    import sys
+    from datetime import date
+
+    sys.path.insert(0, str(FIXTURES.parent))
+    from bench.bench_extract import groups
+
+    spellings = groups()
+    for entry in _devset():
+        if entry["attack"]:
+            continue
+        text = (DEVSET / entry["file"]).read_text(encoding="utf-8")
+        published = date.fromisoformat(str(entry["published"])) if entry.get("published") else None
+        assert propose(text, published, spellings) == [], entry["file"]

@@ -18,7 +18,7 @@ from typing import Any
 
 from incidents.errors import FieldError
 from incidents.gazetteer import resolve_place
-from incidents.records import parse_toll
+from incidents.records import NUMBER_WORDS, parse_toll
 
 # ------------------------------------------------------------------------------------------------ sentences
 
@@ -124,11 +124,12 @@ NOT_AN_ATTACK = re.compile(
     r"\b(floods?|earthquakes?|quake|landslides?|cyclone|rains|would|will|plans? to|threat(?:en|ened|s)?|vow(?:ed|s)?|"
     r"warn(?:ed|s)?|no match for|operations?|raids?|militants were killed|terrorists were killed|"
     r"killed \w+ (?:militants|terrorists)|first half|so far this year|per cent|percent)\b", re.IGNORECASE)
-NUMBER = r"(?:\d[\d,]*|(?:[a-z]+)(?:[- ](?:[a-z]+))*?)"
+_WORD = "(?:" + "|".join(sorted([*NUMBER_WORDS, "hundred", "thousand"], key=len, reverse=True)) + ")"
+NUMBER = rf"(?:\d[\d,]*|{_WORD}(?:(?:[- ]|\s+and\s+){_WORD})*)"  # 60, 1,200, sixty, sixty-two, one hundred
 BOUND = r"(?:at least |more than |over )?"
 WHO = r"people|persons|civilians|soldiers|policemen|police|personnel|worshippers"
 KILLED = [
-    re.compile(rf"\b(?:killed|killing|claimed the lives of|left)\s+(?P<n>{BOUND}{NUMBER})"
+    re.compile(rf"\b(?:killed|killing|claimed the lives of|left|leaving)\s+(?P<n>{BOUND}{NUMBER})"
                rf"(?=\s*(?:{WHO}|,|\.|;|$| and| in| while|\b))", re.IGNORECASE),
     re.compile(rf"\b(?P<n>{BOUND}{NUMBER})\s+(?:\w+\s+){{0,3}}?(?:were|have been|had been|was)?\s*"
                r"(?:killed|dead|died|martyred)\b", re.IGNORECASE),
@@ -140,7 +141,8 @@ WOUNDED = [
     re.compile(rf"\b(?P<n>{BOUND}{NUMBER})\s+(?:\w+\s+){{0,3}}?(?:were|have been|was)?\s*"
                r"(?:injured|wounded|hurt)\b", re.IGNORECASE),
 ]
-PLACE = re.compile(r"\b(?:in|at|near|of)\s+(?P<name>[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+){0,2})")
+PLACE = re.compile(r"\b(?:in|at|near|of|outside|inside|through|rocked|hit|struck|targeted)\s+"
+                   r"(?P<name>[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+){0,2})")
 TARGET = re.compile(r"\b(?:at|on|and)\s+(?:a|an|the)\s+(?P<target>[a-z][a-z -]{2,40}?)\s+in\s+(?P<name>[A-Z][\w'’-]+)")
 NOT_PLACES = {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "january", "february",
               "march", "april", "may", "june", "july", "august", "september", "october", "november", "december",
@@ -207,24 +209,44 @@ def _date(text: str, published: date | None) -> tuple[str | None, str | None]:
     return None, None
 
 
+def _resolved(name: str, countries: tuple[str, ...]) -> Any:
+    for country in countries:
+        found = resolve_place(name, country)
+        if found is not None and found.score >= 0.99:
+            return found
+    return None
+
+
+POSSESSIVE = re.compile(r"[’']s\s+")
+
+
 def _places(text: str, countries: tuple[str, ...]) -> list[tuple[str, Any, re.Match[str]]]:
-    """(name, resolved place or None, match) of each place the clause names after in/at/near."""
+    """(name, resolved place or None, match) of each place the clause names after in/at/near. 'Quetta's Poodgali
+    Chowk' is Poodgali Chowk in Quetta; a name the gazetteer does not know counts only after 'in' and in one or
+    two words ('in Orakzai'), so 'of Islamic State' or 'at Police Lines' are no places."""
     found = []
     for match in PLACE.finditer(text):
-        name = match.group("name")
-        words = name.split()
+        words = match.group("name").split()
         while words and words[-1].lower() in NOT_PLACES:
             words.pop()
         if not words or words[0].lower() in NOT_PLACES:
             continue
         name = " ".join(words)
-        resolved = None
-        for country in countries:
-            resolved = resolve_place(name, country)
-            if resolved is not None and resolved.score >= 0.99:
-                break
-            resolved = None
+        parts = POSSESSIVE.split(name, maxsplit=1)
+        context = None
+        if len(parts) == 2:
+            context, name = parts[0], parts[1]
+            if not name or not name[0].isupper():
+                name, context = context, None
+        resolved = _resolved(f"{name}, {context}" if context else name, countries) or _resolved(name, countries)
+        if resolved is None and context is not None:  # 'Quetta's Poodgali Chowk': a site the gazetteer lacks
+            within = _resolved(context, countries)
+            if within is not None and within.kind != "country":
+                found.append((name, within, match))
+                continue
         if resolved is not None and resolved.kind == "country":
+            continue
+        if resolved is None and not (text[match.start():match.start() + 3].lower() == "in " and len(name.split()) <= 2):
             continue
         found.append((name, resolved, match))
     return found
@@ -255,12 +277,62 @@ def propose(text: str, published: date | None = None, groups: dict[str, str] | N
                                                lowered_groups, topic))
         if named:
             topic = named[-1]
+    proposals = _merged(proposals)
     # A place the gazetteer does not know is in the country the article's other places are in.
     known = [p.country for p in proposals if p.country]
     for proposal in proposals:
         if proposal.country is None and known:
             proposal.country = max(set(known), key=known.count)
     return proposals
+
+
+def _place_words(proposal: Proposal) -> set[str]:
+    from incidents.gazetteer import fold
+
+    return set(fold(proposal.place or "").split())
+
+
+def _same_attack(kept: Proposal, new: Proposal) -> bool:
+    """Whether `new`, later in the article, is more about the attack `kept` rather than another one: its date and
+    place do not contradict, and one place lies in the other (a province holds its towns)."""
+    if kept.date and new.date and not (kept.date.startswith(new.date) or new.date.startswith(kept.date)):
+        return False
+    if new.place is None or kept.place is None:
+        return True
+    if _place_words(new) & _place_words(kept):
+        return True
+    if new.admin2 and kept.admin2 and new.admin2 == kept.admin2:
+        return True
+    province_only = (new.admin2 is None and new.latitude is None) or (kept.admin2 is None and kept.latitude is None)
+    return bool(province_only and new.admin1 and new.admin1 == kept.admin1)
+
+
+def _merged(proposals: list[Proposal]) -> list[Proposal]:
+    """One proposal per attack: a later sentence about the same attack adds what the first lacked (the date, the
+    toll as it rose, the group), with its own evidence. A proposal with a perpetrator taken from context is not
+    merged into one without."""
+    kept: list[Proposal] = []
+    for proposal in proposals:
+        into = next((k for k in reversed(kept) if _same_attack(k, proposal)), None)
+        if into is None or (proposal.target and into.target and proposal.target != into.target):
+            kept.append(proposal)
+            continue
+        if into.date is None or (proposal.date and len(proposal.date) > len(into.date)):
+            into.date, into.date_precision = proposal.date, proposal.date_precision
+        if proposal.place and (into.place is None or (into.admin2 is None and into.latitude is None
+                                                      and proposal.latitude is not None)):
+            for name in ("place", "admin2", "admin1", "country", "latitude", "longitude", "place_score"):
+                setattr(into, name, getattr(proposal, name))
+        if proposal.killed is not None and (into.killed is None or proposal.killed > into.killed):
+            into.killed, into.killed_at_least = proposal.killed, proposal.killed_at_least
+        if proposal.wounded is not None and (into.wounded is None or proposal.wounded > into.wounded):
+            into.wounded = proposal.wounded
+        into.attack_type = into.attack_type or proposal.attack_type
+        into.target = into.target or proposal.target
+        if proposal.perpetrators and (not into.perpetrators or all(p.from_context for p in into.perpetrators)):
+            into.perpetrators = proposal.perpetrators
+        into.evidence.extend(proposal.evidence)
+    return kept
 
 
 def _clause_proposals(clause: str, sentence: Sentence, published: date | None, countries: tuple[str, ...],

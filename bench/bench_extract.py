@@ -1,0 +1,109 @@
+"""How well `incidents extract` reads articles: precision, recall and per-field accuracy on the development set
+(fixtures/extraction/manifest.yaml), and the time per article; a JSON line at the end.
+
+A proposal matches an expected incident when its date, at its precision, and its place agree (the place by any
+of the expected place, district or province words; an expected date of null takes any). Each expected incident
+is matched at most once. Articles with no attack count every proposal as a false one.
+
+    python bench/bench_extract.py [--manifest PATH] [--show]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from incidents.curation.extraction import propose  # noqa: E402
+from incidents.gazetteer import fold  # noqa: E402
+
+REGISTRY = ROOT / "fixtures" / "actors.yaml"
+
+
+def groups() -> dict[str, str]:
+    """Every spelling of every group in the bundled registry -> its name (as a database's registry has them)."""
+    data = yaml.safe_load(REGISTRY.read_text(encoding="utf-8"))
+    spellings: dict[str, str] = {}
+    for actor in data.get("actors", []):
+        if actor.get("kind", "group") != "group":
+            continue
+        for name in [actor["name"], *(alias if isinstance(alias, str) else alias.get("alias", "")
+                                      for alias in actor.get("aliases", []))]:
+            if name and len(name) >= 3:
+                spellings.setdefault(name, actor["name"])
+    return spellings
+
+
+def _words(text: str | None) -> set[str]:
+    return set(fold(text or "").split()) - {"district", "agency", "province", "city", "area"}
+
+
+def place_agrees(proposal: dict, expected: dict) -> bool:
+    got = _words(proposal.get("place"))
+    return any(words and words <= got or (got and got <= words)
+               for words in (_words(expected.get(k)) for k in ("place", "district", "province")))
+
+
+def date_agrees(proposal: dict, expected: dict) -> bool:
+    return expected.get("date") is None or proposal.get("date") == str(expected["date"])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--manifest", type=Path, default=ROOT / "fixtures" / "extraction" / "manifest.yaml")
+    parser.add_argument("--show", action="store_true", help="print each article's proposals and misses")
+    options = parser.parse_args()
+    manifest = yaml.safe_load(options.manifest.read_text(encoding="utf-8"))
+    spellings = groups()
+    expected_total = proposed_total = matched = false_from_no_attack = killed_exact = killed_known = 0
+    seconds = 0.0
+    for entry in manifest:
+        text = (options.manifest.parent / entry["file"]).read_text(encoding="utf-8")
+        published = date.fromisoformat(str(entry["published"])) if entry.get("published") else None
+        start = time.perf_counter()
+        proposals = [p.as_dict() for p in propose(text, published, spellings)]
+        seconds = max(seconds, time.perf_counter() - start)
+        expected = entry.get("incidents") or []
+        expected_total += len(expected)
+        proposed_total += len(proposals)
+        if not entry.get("attack"):
+            false_from_no_attack += len(proposals)
+        left = list(expected)
+        for proposal in proposals:
+            hit = next((e for e in left if place_agrees(proposal, e) and date_agrees(proposal, e)), None)
+            if hit is None:
+                continue
+            left.remove(hit)
+            matched += 1
+            if hit.get("killed") is not None:
+                killed_known += 1
+                killed_exact += proposal.get("killed") == hit["killed"]
+        if options.show:
+            print(f"--- {entry['file']}: {len(proposals)} proposed, {len(expected)} expected, {len(left)} missed")
+            for proposal in proposals:
+                print("   ", proposal["date"], proposal["place"], proposal["killed"], proposal["wounded"])
+            for miss in left:
+                print("    MISSED", miss.get("date"), miss.get("place"), miss.get("district"), miss.get("killed"))
+    figures = {
+        "articles": len(manifest), "expected": expected_total, "proposed": proposed_total, "matched": matched,
+        "precision": round(matched / proposed_total, 3) if proposed_total else 0.0,
+        "recall": round(matched / expected_total, 3) if expected_total else 0.0,
+        "killed_exact_of_matched": round(killed_exact / killed_known, 3) if killed_known else 0.0,
+        "proposals_from_no_attack_articles": false_from_no_attack,
+        "slowest_article_s": round(seconds, 4),
+    }
+    for name, value in figures.items():
+        print(f"{name:<36} {value}")
+    print(json.dumps(figures))
+
+
+if __name__ == "__main__":
+    main()
