@@ -133,7 +133,7 @@ KILLED = [
                rf"(?=\s*(?:{WHO}|,|\.|;|$| and| in| while|\b))", re.IGNORECASE),
     re.compile(rf"\b(?P<n>{BOUND}{NUMBER})\s+(?:\w+\s+){{0,3}}?(?:were|have been|had been|was)?\s*"
                r"(?:killed|dead|died|martyred)\b", re.IGNORECASE),
-    re.compile(r"\bdeath toll\s+(?:\w+\s+){0,3}?(?:rose|climbed|reached|jumped|increased|is|was|stood at)\s+"
+    re.compile(r"\bdeath toll\s+(?:\w+\s+){0,3}?(?:rose|climbed|reached|jumped|increased|escalated|is|was|stood at)\s+"
                rf"(?:to\s+)?(?P<n>{BOUND}{NUMBER})", re.IGNORECASE),
 ]
 WOUNDED = [
@@ -142,7 +142,9 @@ WOUNDED = [
                r"(?:injured|wounded|hurt)\b", re.IGNORECASE),
 ]
 PLACE = re.compile(r"\b(?:in|at|near|of|outside|inside|through|rocked|hit|struck|targeted)\s+"
-                   r"(?P<name>[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+){0,2})")
+                   r"(?:(?:the\s+)?(?:north|south|east|west|northern|southern|eastern|western|northwest|northwestern|"
+                   r"southwest|southwestern|northeast|northeastern|southeast|southeastern|central|restive|"
+                   r"troubled|turbulent|remote)\s+)?(?P<name>[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+){0,2})")
 TARGET = re.compile(r"\b(?:at|on|and)\s+(?:a|an|the)\s+(?P<target>[a-z][a-z -]{2,40}?)\s+in\s+(?P<name>[A-Z][\w'’-]+)")
 NOT_PLACES = {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "january", "february",
               "march", "april", "may", "june", "july", "august", "september", "october", "november", "december",
@@ -190,7 +192,20 @@ def _date(text: str, published: date | None) -> tuple[str | None, str | None]:
     if month_year:
         return f"{int(month_year.group(2)):04d}-{MONTHS[month_year.group(1)]:02d}", "month"
     if published is not None:
-        weekday = re.search(r"\b(?:on|last|this)\s+(" + "|".join(WEEKDAYS) + r")\b", lowered)
+        # 'on July 30' or '30 July' with no year: the last such day on or before the publication day
+        day_month = re.search(r"\b(" + "|".join(MONTHS) + r")\s+(\d{1,2})\b(?!,?\s*\d{4})", lowered) or re.search(
+            r"\b(\d{1,2})\s+(" + "|".join(MONTHS) + r")\b(?!,?\s*\d{4})", lowered)
+        if day_month:
+            first, second = day_month.groups()
+            month, day = (MONTHS[first], int(second)) if first in MONTHS else (MONTHS[second], int(first))
+            try:
+                when = date(published.year, month, day)
+                if when > published:
+                    when = date(published.year - 1, month, day)
+                return when.isoformat(), "day"
+            except ValueError:
+                pass
+        weekday = re.search(r"\b(?:on\s+|last\s+|this\s+)?(" + "|".join(WEEKDAYS) + r")\b", lowered)
         if weekday:
             back = (published.weekday() - WEEKDAYS.index(weekday.group(1))) % 7
             return (published - timedelta(days=back)).isoformat(), "day"
