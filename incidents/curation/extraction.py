@@ -99,6 +99,9 @@ class Proposal:
     target: str | None = None
     perpetrators: list[Perpetrator] = field(default_factory=list)
     evidence: list[Evidence] = field(default_factory=list)
+    # A sentence that gives a toll or a date but names no attack ('the death toll rose to 35'): it only adds to
+    # the attack before it, and is dropped when there is none.
+    continuation: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -126,13 +129,13 @@ NOT_AN_ATTACK = re.compile(
     r"killed \w+ (?:militants|terrorists)|first half|so far this year|per cent|percent)\b", re.IGNORECASE)
 _WORD = "(?:" + "|".join(sorted([*NUMBER_WORDS, "hundred", "thousand"], key=len, reverse=True)) + ")"
 NUMBER = rf"(?:\d[\d,]*|{_WORD}(?:(?:[- ]|\s+and\s+){_WORD})*)"  # 60, 1,200, sixty, sixty-two, one hundred
-BOUND = r"(?:at least |more than |over )?"
+BOUND = r"(?:at least |more than |over |as many as )?"
 WHO = r"people|persons|civilians|soldiers|policemen|police|personnel|worshippers"
 KILLED = [
     re.compile(rf"\b(?:killed|killing|claimed the lives of|left|leaving)\s+(?P<n>{BOUND}{NUMBER})"
                rf"(?=\s*(?:{WHO}|,|\.|;|$| and| in| while|\b))", re.IGNORECASE),
-    re.compile(rf"\b(?P<n>{BOUND}{NUMBER})\s+(?:\w+\s+){{0,3}}?(?:were|have been|had been|was)?\s*"
-               r"(?:killed|dead|died|martyred)\b", re.IGNORECASE),
+    re.compile(rf"\b(?P<n>{BOUND}{NUMBER})\s+(?:[\w-]+\s+){{0,3}}?(?:were|have been|had been|was)?\s*"
+               r"(?:killed|dead|died|martyred|lost their lives|lives were lost|embraced martyrdom)\b", re.IGNORECASE),
     re.compile(r"\bdeath toll\s+(?:\w+\s+){0,3}?(?:rose|climbed|reached|jumped|increased|escalated|is|was|stood at)\s+"
                rf"(?:to\s+)?(?P<n>{BOUND}{NUMBER})", re.IGNORECASE),
 ]
@@ -328,7 +331,12 @@ def _merged(proposals: list[Proposal]) -> list[Proposal]:
     merged into one without."""
     kept: list[Proposal] = []
     for proposal in proposals:
-        into = next((k for k in reversed(kept) if _same_attack(k, proposal)), None)
+        if proposal.continuation:
+            into = kept[-1] if kept else None
+            if into is None:
+                continue
+        else:
+            into = next((k for k in reversed(kept) if _same_attack(k, proposal)), None)
         if into is None or (proposal.target and into.target and proposal.target != into.target):
             kept.append(proposal)
             continue
@@ -354,10 +362,16 @@ def _clause_proposals(clause: str, sentence: Sentence, published: date | None, c
                       group_pattern: re.Pattern[str] | None, lowered_groups: dict[str, str],
                       topic: str | None) -> list[Proposal]:
     attack = ATTACK.search(clause)
-    if attack is None or NOT_AN_ATTACK.search(clause):
+    if NOT_AN_ATTACK.search(clause):
         return []
     killed, at_least = _first(KILLED, clause)
     wounded, _ = _first(WOUNDED, clause)
+    if attack is None:
+        if killed is None and wounded is None:
+            return []
+        return [Proposal(killed=killed, killed_at_least=at_least, wounded=wounded, continuation=True, evidence=[
+            Evidence(name, value, sentence.text, sentence.start, sentence.end)
+            for name, value in (("killed", killed), ("wounded", wounded)) if value is not None])]
     places = _places(clause, countries)
     if killed is None and wounded is None and not places:
         return []
