@@ -249,7 +249,7 @@ def _places(text: str, countries: tuple[str, ...]) -> list[tuple[str, Any, re.Ma
             words.pop()
         if not words or words[0].lower() in NOT_PLACES:
             continue
-        name = " ".join(words)
+        name = re.sub(r"[’']s$", "", " ".join(words))  # 'Pakistan's' at the end of the clause
         parts = POSSESSIVE.split(name, maxsplit=1)
         context = None
         if len(parts) == 2:
@@ -366,12 +366,24 @@ def _clause_proposals(clause: str, sentence: Sentence, published: date | None, c
         return []
     killed, at_least = _first(KILLED, clause)
     wounded, _ = _first(WOUNDED, clause)
-    if attack is None:
-        if killed is None and wounded is None:
+    if attack is None:  # more about the attack before it, if anything: its toll, or where and when 'the incident' was
+        about = re.search(r"\bthe (?:incident|attack|blast|explosion|bombing)\b", clause, re.IGNORECASE)
+        if killed is None and wounded is None and not about:
             return []
-        return [Proposal(killed=killed, killed_at_least=at_least, wounded=wounded, continuation=True, evidence=[
-            Evidence(name, value, sentence.text, sentence.start, sentence.end)
-            for name, value in (("killed", killed), ("wounded", wounded)) if value is not None])]
+        more = Proposal(killed=killed, killed_at_least=at_least, wounded=wounded, continuation=True)
+        if about:
+            more.date, more.date_precision = _date(clause, published)
+            found = _places(clause, countries)
+            if len(found) == 1 and found[0][1] is not None:
+                place_name, resolved, _ = found[0]
+                more.place, more.country, more.admin1, more.admin2 = (place_name, resolved.country,
+                                                                     resolved.admin1_code, resolved.admin2_code)
+                more.latitude, more.longitude, more.place_score = (resolved.latitude, resolved.longitude,
+                                                                   resolved.score)
+        more.evidence = [Evidence(field_name, value, sentence.text, sentence.start, sentence.end)
+                         for field_name, value in (("date", more.date), ("place", more.place), ("killed", killed),
+                                                   ("wounded", wounded)) if value is not None]
+        return [more]
     places = _places(clause, countries)
     if killed is None and wounded is None and not places:
         return []
