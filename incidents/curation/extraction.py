@@ -102,6 +102,7 @@ class Proposal:
     # A sentence that gives a toll or a date but names no attack ('the death toll rose to 35'): it only adds to
     # the attack before it, and is dropped when there is none.
     continuation: bool = False
+    toll_update: bool = False  # 'the death toll rose to 63': replaces a lower toll given before
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -346,7 +347,8 @@ def _merged(proposals: list[Proposal]) -> list[Proposal]:
                                                       and proposal.latitude is not None)):
             for name in ("place", "admin2", "admin1", "country", "latitude", "longitude", "place_score"):
                 setattr(into, name, getattr(proposal, name))
-        if proposal.killed is not None and (into.killed is None or proposal.killed > into.killed):
+        if proposal.killed is not None and (into.killed is None or (proposal.killed > into.killed and (
+                proposal.toll_update or not proposal.continuation))):
             into.killed, into.killed_at_least = proposal.killed, proposal.killed_at_least
         if proposal.wounded is not None and (into.wounded is None or proposal.wounded > into.wounded):
             into.wounded = proposal.wounded
@@ -370,11 +372,12 @@ def _clause_proposals(clause: str, sentence: Sentence, published: date | None, c
         about = re.search(r"\bthe (?:incident|attack|blast|explosion|bombing)\b", clause, re.IGNORECASE)
         if killed is None and wounded is None and not about:
             return []
-        more = Proposal(killed=killed, killed_at_least=at_least, wounded=wounded, continuation=True)
+        more = Proposal(killed=killed, killed_at_least=at_least, wounded=wounded, continuation=True,
+                        toll_update=bool(KILLED[2].search(clause)))
         if about:
             more.date, more.date_precision = _date(clause, published)
             found = _places(clause, countries)
-            if len(found) == 1 and found[0][1] is not None:
+            if found and found[0][1] is not None:  # the first place it names ('in Sibi, 200 km from Quetta')
                 place_name, resolved, _ = found[0]
                 more.place, more.country, more.admin1, more.admin2 = (place_name, resolved.country,
                                                                      resolved.admin1_code, resolved.admin2_code)
