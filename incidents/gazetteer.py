@@ -425,13 +425,15 @@ def country_at(latitude: float, longitude: float) -> str | None:
     if not (math.isfinite(latitude) and math.isfinite(longitude)):
         return None
     for country, (x0, y0, x1, y1), edges in _borders():
-        if not y0 <= latitude <= y1:
+        if not y0 <= latitude <= y1 or not (x0 <= longitude <= x1 or x0 <= longitude + 360 <= x1
+                                            or x0 <= longitude - 360 <= x1):
             continue
         ax, ay, bx, by = edges[:, 0], edges[:, 1], edges[:, 2], edges[:, 3]
         straddles = (ay > latitude) != (by > latitude)
         with_dy = by - ay
         crossing = ax + (latitude - ay) * (bx - ax) / (with_dy + (with_dy == 0))
-        for x in (longitude, longitude + 360, longitude - 360):  # unwrapped rings run past +-180
+        shifts = (longitude, longitude + 360, longitude - 360) if x0 < -180 or x1 > 180 else (longitude,)
+        for x in shifts:  # unwrapped rings run past +-180
             if x0 <= x <= x1 and int((straddles & (x < crossing)).sum()) % 2:
                 return country
     return None
