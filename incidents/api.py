@@ -23,7 +23,7 @@ from incidents.db import admin, migrations
 from incidents.db import engine as engines
 from incidents.db.url import database_url, describe
 from incidents.errors import FieldError, NotFoundError, UsageError, option
-from incidents.files import input_file, output_file, read_text
+from incidents.files import atomic_write, input_file, output_file, read_text
 from incidents.io.exports import export_incidents, frame_rows, write_export
 from incidents.io.geojson import Written, write_geojson
 from incidents.io.importers.fixtures import DEMO_FIXTURES, FIXTURES_DIR, REGISTRY_FIXTURE, LoadResult, load_fixtures
@@ -46,8 +46,8 @@ __all__ = [
     "DatabaseArg", "READY", "Written", "actor_add", "actor_alias", "actor_merge", "actor_rename", "actor_set_parent",
     "actors",
     "add", "add_many", "backup", "chart", "connected", "counts", "current", "delete", "demo", "downgrade", "duplicates",
-    "event_log", "export", "extract", "gaps", "grant_reader", "history", "import_file", "incident_listing",
-    "incidents", "init",
+    "event_log", "export", "extract", "extract_apply", "gaps", "grant_reader", "history", "import_file",
+    "incident_listing", "incidents", "init",
     "load", "merge", "not_duplicate", "perpetrator_add", "perpetrator_remove", "perpetrator_set", "report_add",
     "report_delete", "report_restore", "restore", "restore_incident", "set_field", "show", "source_delete",
     "source_merge", "source_restore", "sources", "summary",
@@ -343,11 +343,16 @@ def show(db: DatabaseArg, key: str, as_of: str | date | None = None) -> dict[str
 
 
 def extract(db: DatabaseArg, text: str | None = None, file: str | Path | None = None,
-            published: str | date | None = None) -> list[dict[str, Any]]:
+            published: str | date | None = None, review: str | Path | None = None, url: str | None = None,
+            outlet: str | None = None) -> list[dict[str, Any]]:
     """The attacks an article reports (its `text`, or the UTF-8 `file`; incidents.curation.extraction.propose),
     each with the sentence every field rests on and `matches`: the stored incidents it may be a report of, best
     first (empty: a new incident). `published` (YYYY-MM-DD) resolves 'on Sunday', 'last month' and the like.
-    Nothing is written."""
+    Nothing is written to the database; with `review` (needs `file`), the review file that `extract_apply` reads
+    is written there (docs/extraction.md)."""
+    if review is not None and file is None:
+        raise UsageError("A review file names the article's file; give the article as a file, not as text")
+    target = output_file(review, "review file") if review is not None else None
     if file is not None:
         text = read_text(file, "article", limit("FULL_TEXT_BYTES"))
     if text is None or not text.strip():
@@ -356,7 +361,20 @@ def extract(db: DatabaseArg, text: str | None = None, file: str | Path | None = 
         else published
     with connected(db) as engine, engines.session_factory(engine)() as session:
         found = extraction.propose(text, when, extraction.registry_spellings(session))
-        return [{**proposal.as_dict(), "matches": extraction.matches(session, proposal)} for proposal in found]
+        proposals = [{**proposal.as_dict(), "matches": extraction.matches(session, proposal)} for proposal in found]
+        if target is not None:
+            written = extraction.review_text(session, proposals, Path(str(file)).resolve(), text, target, when,
+                                             url, outlet)
+            with atomic_write(target, "w", encoding="utf-8") as handle:
+                handle.write(written)
+    return proposals
+
+
+def extract_apply(db: DatabaseArg, review: str | Path, who: str | None = None) -> dict[str, Any]:
+    """Write a review file of `extract --review` as a person left it: every record, all or none, through the same
+    path as `add --from` (add_many); a second apply adds nothing."""
+    return _write(db, "incidents extract --apply", lambda session: recording.add_many(
+        session, review, who=who).as_dict())
 
 
 def sources(db: DatabaseArg = None, search: str | None = None,

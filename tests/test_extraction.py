@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -126,3 +127,40 @@ def test_no_incident_comes_from_an_article_with_no_attack() -> None:
         text = (DEVSET / entry["file"]).read_text(encoding="utf-8")
         published = date.fromisoformat(str(entry["published"])) if entry.get("published") else None
         assert propose(text, published, spellings) == [], entry["file"]
+
+
+def test_a_review_applied_adds_the_article_as_a_report_to_each_and_twice_adds_nothing(
+        url: str, tmp_path: Path) -> None:
+    """The seeds hold this article's reports already; withdrawn, applying the review puts the article's account
+    back on each of the three, with its text and sha256 kept on the one stored source."""
+    review = tmp_path / "review.yaml"
+    api.extract(url, file=ARTICLE, published=PUBLISHED, review=review)
+    keys = [row["incident_id"] for row in seed_facts()]
+    first = api.extract_apply(url, review)
+    assert first["reported"] == [] and sorted(first["already"]) == sorted(keys)  # the seeds' own reports
+    source = next(r["source"]["id"] for r in api.show(url, keys[0])["reports"]
+                  if r["source"].get("citation", "").startswith("Unattributed news article"))
+    for key in keys:
+        api.report_delete(url, key, str(source), why="test: withdrawn to be applied again")
+    again = api.extract_apply(url, review)
+    assert sorted(again["reported"]) == sorted(keys)
+    assert api.extract_apply(url, review)["reported"] == []  # a second apply adds nothing
+    bajaur = next(r for r in api.show(url, keys[0])["reports"] if r["source"]["id"] == source and not r["withdrawn"])
+    assert bajaur["killed"] == 60 and bajaur["excerpt"].startswith("In 2023, a bombing in Bajaur killed 60")
+
+
+def test_an_unmatched_attack_is_applied_as_a_new_provisional_incident(db_url: str, tmp_path: Path) -> None:
+    entry = next(e for e in _devset() if e["file"].startswith("articles/01-"))
+    article = DEVSET / entry["file"]
+    api.load(db_url, [FIXTURES / "actors.yaml"])
+    review = tmp_path / "review.yaml"
+    proposals = api.extract(db_url, file=article, published=str(entry["published"]), review=review,
+                            url=entry["url"], outlet=entry["outlet"])
+    assert len(proposals) == 1 and proposals[0]["matches"] == []
+    added = api.extract_apply(db_url, review)["added"]
+    assert len(added) == 1
+    shown = api.show(db_url, added[0])
+    expected = entry["incidents"][0]
+    assert shown["status"] == "provisional" and shown["date"] == expected["date"]
+    assert shown["killed"]["best"] == expected["killed"] and shown["reports"][0]["source"]["url"] == entry["url"]
+    assert api.extract_apply(db_url, review)["added"] == []  # a second apply adds nothing

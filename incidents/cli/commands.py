@@ -732,23 +732,49 @@ def not_duplicate(ctx: click.Context, first: str, second: str, why: str, who: st
 
 
 @cli.command()
-@click.argument("file")
+@click.argument("file", required=False)
 @click.option("--published", metavar="YYYY-MM-DD",
               help="The article's publication date: resolves 'on Sunday', 'last month' and the like.")
+@click.option("--review", "review", type=click.Path(), metavar="REVIEW.yaml",
+              help="Also write the proposals as a file to edit (delete a record, fix a field), then --apply it.")
+@click.option("--url", help="With --review: the article's URL, to cite it by.")
+@click.option("--outlet", help="With --review: the outlet that published it.")
+@click.option("--apply", "apply_file", type=click.Path(), metavar="REVIEW.yaml",
+              help="Write a review file as edited: reports of the matched incidents, new provisional incidents; all "
+                   "or none, and a second apply adds nothing.")
 @json_option
 @click.pass_context
-def extract(ctx: click.Context, file: str, published: str | None, as_json: bool) -> None:
+def extract(ctx: click.Context, file: str | None, published: str | None, review: str | None, url: str | None,
+            outlet: str | None, apply_file: str | None, as_json: bool) -> None:
     """Propose the attacks an article (FILE, plain UTF-8 text; - reads standard input) reports: date, place,
     tolls, type, perpetrators, each with the sentence it rests on (--json), and the stored incident each may be
-    a report of. Nothing is written (docs/extraction.md)."""
+    a report of. Nothing is written unless a review file is applied (docs/extraction.md)."""
+    if apply_file:
+        if file or review:
+            raise click.UsageError("--apply takes everything from the review file; give it alone")
+        batch = api.extract_apply(_db(ctx), apply_file)
+        if as_json:
+            output.print_json(batch)
+            return
+        output.say(f"Applied {apply_file}: added reports to {len(batch['reported'])} incidents"
+                   + (f" ({', '.join(batch['reported'])})" if batch["reported"] else "")
+                   + f"; recorded {len(batch['added'])} new incidents"
+                   + (f" ({', '.join(batch['added'])})" if batch["added"] else "")
+                   + (f"; {len(batch['already'])} records were applied before, nothing added for them"
+                      if batch["already"] else "") + ".")
+        return
+    if not file:
+        raise click.UsageError("Give the article's FILE (or - for standard input), or --apply REVIEW.yaml")
     if file == "-":
-        proposals = api.extract(_db(ctx), text=sys.stdin.read(), published=published)
+        proposals = api.extract(_db(ctx), text=sys.stdin.read(), published=published, review=review)
     else:
-        proposals = api.extract(_db(ctx), file=file, published=published)
+        proposals = api.extract(_db(ctx), file=file, published=published, review=review, url=url, outlet=outlet)
     if as_json:
         output.print_json(proposals)
     else:
         output.proposal_table(proposals)
+    if review:
+        output.say(f"Wrote the review to {review}: edit it, then run: incidents extract --apply {review}")
 
 
 @cli.command()

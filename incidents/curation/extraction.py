@@ -74,9 +74,10 @@ class Evidence:
 
 @dataclass
 class Perpetrator:
-    name: str
+    name: str  # the registry's name
     attribution: str  # claimed, attributed, suspected or denied
     from_context: bool = False
+    stated: str | None = None  # as the article spells it ('ISKP'), which a report keeps
 
 
 @dataclass
@@ -280,9 +281,9 @@ def propose(text: str, published: date | None = None, groups: dict[str, str] | N
                                 + r")\b", re.IGNORECASE) if groups else None)
     lowered_groups = {name.lower(): canonical for name, canonical in groups.items()}
     proposals: list[Proposal] = []
-    topic: str | None = None  # the group the sentences are about
+    topic: tuple[str, str] | None = None  # the group the sentences are about: (registry name, as spelt)
     for sentence in sentences(text):
-        named = [lowered_groups[m.group(1).lower()] for m in group_pattern.finditer(sentence.text)] \
+        named = [(lowered_groups[m.group(1).lower()], m.group(1)) for m in group_pattern.finditer(sentence.text)] \
             if group_pattern else []
         clause_start = 0
         pieces = []
@@ -362,7 +363,7 @@ def _merged(proposals: list[Proposal]) -> list[Proposal]:
 
 def _clause_proposals(clause: str, sentence: Sentence, published: date | None, countries: tuple[str, ...],
                       group_pattern: re.Pattern[str] | None, lowered_groups: dict[str, str],
-                      topic: str | None) -> list[Proposal]:
+                      topic: tuple[str, str] | None) -> list[Proposal]:
     attack = ATTACK.search(clause)
     if NOT_AN_ATTACK.search(clause):
         return []
@@ -397,15 +398,16 @@ def _clause_proposals(clause: str, sentence: Sentence, published: date | None, c
         when, precision = _date(sentence.text, published)
     targets = {m.group("name"): m.group("target").strip() for m in TARGET.finditer(clause)}
     perpetrators: list[Perpetrator] = []
-    mentioned = [lowered_groups[m.group(1).lower()] for m in group_pattern.finditer(clause)] if group_pattern else []
+    mentioned = {lowered_groups[m.group(1).lower()]: m.group(1) for m in group_pattern.finditer(clause)} \
+        if group_pattern else {}
     lowered = clause.lower()
     if mentioned:
         attribution = ("denied" if "denied" in lowered else "claimed" if re.search(r"\bclaim", lowered)
                        and not re.search(r"\bno (?:one|group)\b|\bnot (?:yet )?claimed", lowered)
                        else "suspected" if re.search(r"suspect", lowered) else "attributed")
-        perpetrators = [Perpetrator(name, attribution) for name in dict.fromkeys(mentioned)]
+        perpetrators = [Perpetrator(name, attribution, stated=spelt) for name, spelt in mentioned.items()]
     elif topic is not None:
-        perpetrators = [Perpetrator(topic, "attributed", from_context=True)]
+        perpetrators = [Perpetrator(topic[0], "attributed", from_context=True, stated=topic[1])]
     attack_type = ATTACK_TYPES.get(attack.group(1).lower())
 
     def evidence(name: str, value: Any) -> Evidence:
@@ -476,3 +478,73 @@ def matches(session: Any, proposal: Proposal) -> list[dict[str, Any]]:
     for item in found:  # the date and the place or district agree; a shared group makes it surer
         item["score"] = 1.0 if named & set(item["groups"]) else 0.5
     return sorted(found, key=lambda item: (-item["score"], item["key"]))
+
+
+# ------------------------------------------------------------------------------------------- review files
+
+
+def review_text(session: Any, proposals: list[dict[str, Any]], article: Any, text: str, review: Any,
+                published: date | None = None, url: str | None = None, outlet: str | None = None) -> str:
+    """The review file of `extract --review`: one record per proposal, in the format `add --from` reads (a report
+    of the best-matching incident, `report_of: KEY`, or a new provisional incident), each after a comment with the
+    sentences its fields rest on. A person deletes a record or fixes a field, then `extract --apply` writes it."""
+    import hashlib
+    import os
+
+    import yaml
+    from sqlalchemy import select
+
+    from incidents.gazetteer import district, unit_name
+    from incidents.models import Source
+
+    digest = hashlib.sha256(text.encode()).hexdigest()
+    stored = session.scalar(select(Source.id).where(Source.full_text_sha256 == digest).order_by(Source.id).limit(1))
+    common: dict[str, Any] = {"text_file": os.path.relpath(article, os.path.dirname(os.path.abspath(review)))}
+    if stored is not None:
+        common["source"] = stored  # the article is stored already: its reports join that source
+    elif url:
+        common["source_url"] = url
+    else:
+        common["citation"] = None  # to fill in: the article has no URL to cite it by
+    for name, value in (("outlet", outlet), ("published", published.isoformat() if published else None)):
+        if value is not None and stored is None:
+            common[name] = value
+    parts = [f"# Review of {article} (sha256 {digest[:12]}...): what `incidents extract` proposed.\n"
+             "# Delete a record to leave it out, fix any field, then: incidents extract --apply THIS_FILE\n"
+             "# A record with report_of adds this article's account to that incident; one without is a new,\n"
+             "# provisional incident. Applying the same file twice adds nothing.\n"]
+    if stored is None and not url:
+        parts.append("# Fill in `citation` (or give `source_url`) in every record before applying.\n")
+    for number, proposal in enumerate(proposals, start=1):
+        row: dict[str, Any] = {}
+        evidence = proposal["evidence"]
+        best = proposal["matches"][0] if proposal["matches"] else None
+        if best is not None:
+            row["report_of"] = best["key"]
+        else:
+            row.update({"date": proposal["date"], "country": proposal["country"],
+                        "admin1": unit_name(proposal["admin1"]) if proposal["admin1"] else None,
+                        "admin2": district(proposal["admin2"]).name  # type: ignore[union-attr]
+                        if proposal["admin2"] and district(proposal["admin2"]) else None,
+                        "place": proposal["place"], "attack_type": proposal["attack_type"],
+                        "target_type": proposal["target"], "status": "provisional"})
+        row.update(common)
+        row.update({"killed": proposal["killed"], "killed_at_least": proposal["killed_at_least"] or None,
+                    "wounded": proposal["wounded"]})
+        names = [f"{p['stated'] or p['name']}={p['attribution']}" for p in proposal["perpetrators"]]
+        if names:
+            row["perpetrators"] = names if best is None else names[0]
+        tolls = [e for e in evidence if e["field"] == "killed"] or evidence
+        if tolls:
+            row["excerpt"] = tolls[0]["sentence"]
+        row = {name: value for name, value in row.items() if value is not None or name == "citation"}
+        lines = [f"\n# {number}. " + (f"a report of {best['key']} (score {best['score']})" if best else "new")
+                 + (f"; also possible: {', '.join(m['key'] for m in proposal['matches'][1:])}"
+                    if len(proposal["matches"]) > 1 else "")]
+        for item in evidence:
+            lines.append(f"#    {item['field']} = {item['value']!r}  <- [{item['start']}:{item['end']}] "
+                         f"{' '.join(item['sentence'].split())[:160]}")
+        if any(p["from_context"] for p in proposal["perpetrators"]):
+            lines.append("#    (the perpetrator is the group the sentences before it are about: check it)")
+        parts.append("\n".join(lines) + "\n" + yaml.safe_dump([row], allow_unicode=True, sort_keys=False, width=110))
+    return "".join(parts)
