@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -352,7 +352,13 @@ def extract(db: DatabaseArg, text: str | None = None, file: str | Path | None = 
     is written there (docs/extraction.md)."""
     if review is not None and file is None:
         raise UsageError("A review file names the article's file; give the article as a file, not as text")
-    target = output_file(review, "review file") if review is not None else None
+    if isinstance(published, datetime):
+        published = published.date()
+    target = None
+    if review is not None:
+        target = output_file(review, "review file", reads=(_database_file(db), input_file(str(file), "article")))
+        if target.suffix.lower() not in (".yaml", ".yml"):
+            raise FieldError("review", str(review), "is not a .yaml file; --apply reads the review as YAML")
     if file is not None:
         text = read_text(file, "article", limit("FULL_TEXT_BYTES"))
     if text is None or not text.strip():
@@ -373,6 +379,16 @@ def extract(db: DatabaseArg, text: str | None = None, file: str | Path | None = 
 def extract_apply(db: DatabaseArg, review: str | Path, who: str | None = None) -> dict[str, Any]:
     """Write a review file of `extract --review` as a person left it: every record, all or none, through the same
     path as `add --from` (add_many); a second apply adds nothing."""
+    import yaml
+
+    path = input_file(review, "review file")
+    try:
+        records = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError):
+        records = True  # add_many names the problem with its line
+    if records is None or records == []:
+        raise UsageError(f"{path.name}: no records in it (the article gave none, or all were deleted): nothing to "
+                         "apply")
     return _write(db, "incidents extract --apply", lambda session: recording.add_many(
         session, review, who=who).as_dict())
 
@@ -427,7 +443,7 @@ def add(
     '50-60', 'sixty'); the source: `source_url`, `citation`, or `source`, a stored source's id. A citation near
     a stored one (but for case, spacing and punctuation: that one) is refused naming it, unless `new_source`.
 
-    It stops, naming them, when the same source already gives an incident of that date and country (the same
+    It stops, naming them, when the same source already gives an incident of that date, country and place (the same
     command run twice made a silent second incident), or when an incident of an overlapping date is recorded at
     the same district or place and not blamed on other groups only (likely_same); `new=True` records it anyway.
 

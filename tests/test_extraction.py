@@ -164,3 +164,54 @@ def test_an_unmatched_attack_is_applied_as_a_new_provisional_incident(db_url: st
     assert shown["status"] == "provisional" and shown["date"] == expected["date"]
     assert shown["killed"]["best"] == expected["killed"] and shown["reports"][0]["source"]["url"] == entry["url"]
     assert api.extract_apply(db_url, review)["added"] == []  # a second apply adds nothing
+
+
+# ---------------------------------------------------------- what a hostile review of extract found
+
+
+def test_a_review_never_overwrites_the_article_or_the_database(url: str, tmp_path: Path) -> None:
+    from incidents.errors import FieldError, UsageError
+
+    article = tmp_path / "article.txt"
+    article.write_text(ARTICLE.read_text(encoding="utf-8"), encoding="utf-8")
+    before = article.read_bytes()
+    with pytest.raises(UsageError, match="reads that file"):
+        api.extract(url, file=article, review=article)
+    assert article.read_bytes() == before
+    if url.startswith("sqlite:///"):
+        database = url.removeprefix("sqlite:///")
+        with pytest.raises(UsageError, match="reads that file|part of the database"):
+            api.extract(url, file=article, review=database)
+        assert api.incidents(url, limit=1)[1] == 3  # the database is whole
+    with pytest.raises(FieldError, match="yaml"):
+        api.extract(url, file=article, review=tmp_path / "review.txt")
+
+
+def test_two_attacks_of_one_day_in_one_article_are_both_applied(db_url: str, tmp_path: Path) -> None:
+    api.load(db_url, [FIXTURES / "actors.yaml"])
+    article = tmp_path / "two.txt"  # made-up text for the test, not a fact: two places, one day
+    article.write_text("A bomb blast killed 5 people in Quetta on Friday. On Friday too, gunmen shot dead 3 "
+                       "policemen in Peshawar.", encoding="utf-8")
+    review = tmp_path / "review.yaml"
+    proposals = api.extract(db_url, file=article, published="2023-07-29", review=review,
+                            url="https://example.org/test-two-attacks")
+    assert [(p["date"], p["place"]) for p in proposals] == [("2023-07-28", "Quetta"), ("2023-07-28", "Peshawar")]
+    assert len(api.extract_apply(db_url, review)["added"]) == 2
+    assert api.extract_apply(db_url, review)["added"] == []
+
+
+def test_odd_text_gives_an_answer_quickly() -> None:
+    import time
+    from datetime import date
+
+    start = time.perf_counter()
+    assert [p.killed for p in propose("A bomb in Quetta killed " + "1," * 20000 + "1 people.", None)] == [None]
+    assert len(propose("A bomb killed 5 people " + " ".join(f"in X{i}aa" for i in range(5000)), None)) <= 8
+    assert time.perf_counter() - start < 10  # was minutes: backtracking on lists of figures and places
+    # a date that is none, or a byline's time, is no attack date; an overflowing publication day is none either
+    assert [p.date for p in propose("A blast killed 3 people in Quetta on 31 February 2023.", None)] == [None]
+    assert [p.date for p in propose("Kabul, September 03, 2024 22:35 IST. A blast killed 6 people in Kabul on "
+                                    "Monday.", date(2024, 9, 3))] == ["2024-09-02"]
+    assert [p.date for p in propose("A blast killed 3 people in Quetta yesterday.", date(1, 1, 1))] == [None]
+    # an acronym counts in capitals only
+    assert propose("A bla bla blast killed 3 people in Quetta.", None, {"BLA": "BLA"})[0].perpetrators == []

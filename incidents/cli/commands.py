@@ -750,8 +750,9 @@ def extract(ctx: click.Context, file: str | None, published: str | None, review:
     tolls, type, perpetrators, each with the sentence it rests on (--json), and the stored incident each may be
     a report of. Nothing is written unless a review file is applied (docs/extraction.md)."""
     if apply_file:
-        if file or review:
-            raise click.UsageError("--apply takes everything from the review file; give it alone")
+        if file or review or published or url or outlet:
+            raise click.UsageError("--apply takes everything from the review file; give it alone (fix the review's "
+                                   "fields instead)")
         batch = api.extract_apply(_db(ctx), apply_file)
         if as_json:
             output.print_json(batch)
@@ -765,8 +766,17 @@ def extract(ctx: click.Context, file: str | None, published: str | None, review:
         return
     if not file:
         raise click.UsageError("Give the article's FILE (or - for standard input), or --apply REVIEW.yaml")
+    if (url or outlet) and not review:
+        raise click.UsageError("--url and --outlet go into the review file; give --review REVIEW.yaml too")
     if file == "-":
-        proposals = api.extract(_db(ctx), text=sys.stdin.read(), published=published, review=review)
+        if review:
+            raise click.UsageError("A review names the article's file: give the article as a file, not on standard "
+                                   "input")
+        try:
+            text = sys.stdin.buffer.read().decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise click.UsageError(f"Standard input is not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
+        proposals = api.extract(_db(ctx), text=text, published=published)
     else:
         proposals = api.extract(_db(ctx), file=file, published=published, review=review, url=url, outlet=outlet)
     if as_json:

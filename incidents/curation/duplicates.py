@@ -445,20 +445,26 @@ def _named_groups(session: Session, record: Any) -> set[str]:
 
 def incident_from_source(session: Session, source_id: int, record: Any) -> str | None:
     """The key of a live incident source `source_id` reports on the new record's date (and precision) in its
-    country, if there is one: the record was made already (by this command run before)."""
+    country, and at its place or district when it names one, if there is one: the record was made already (by
+    this command run before). One article may report two attacks of one day in two places: both are recorded."""
     if record.location is None:
         return None
-    return session.scalar(
-        select(Incident.key).join(Report, Report.incident_id == Incident.id)
+    rows = session.execute(
+        select(Incident.key, Location.place, Location.admin2).join(Report, Report.incident_id == Incident.id)
         .join(Location, Location.id == Incident.location_id)
         .where(Report.source_id == source_id, live_incidents(), Incident.date_start == record.date_start,
                Incident.date_precision == record.date_precision.value,
-               Location.country == record.location.country).order_by(Incident.key).limit(1))
+               Location.country == record.location.country).order_by(Incident.key)).all()
+    names = {_area(name) for name in (record.location.place, record.location.admin2) if name} - {""}
+    for key, place, admin2 in rows:
+        if not names or names & ({_area(place or ""), _area(admin2 or "")} - {""}):
+            return str(key)
+    return None
 
 
 def refuse_a_second_record(session: Session, record: Any) -> None:
     """UsageError, before `add` creates anything, when the new record (an IncidentRecord) may be one already
-    recorded: its source already gives a live incident of the same date and country (the same command run
+    recorded: its source already gives a live incident of the same date, country and place (the same command run
     twice), or likely_same finds one. The message names them and the command that adds to one."""
     source = find_source(session, record.reports[0].source)
     found = None if source is None else incident_from_source(session, source.id, record)

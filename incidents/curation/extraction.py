@@ -130,7 +130,8 @@ NOT_AN_ATTACK = re.compile(
     r"warn(?:ed|s)?|no match for|operations?|raids?|militants were killed|terrorists were killed|"
     r"killed \w+ (?:militants|terrorists)|first half|so far this year|per cent|percent)\b", re.IGNORECASE)
 _WORD = "(?:" + "|".join(sorted([*NUMBER_WORDS, "hundred", "thousand"], key=len, reverse=True)) + ")"
-NUMBER = rf"(?:\d[\d,]*|{_WORD}(?:(?:[- ]|\s+and\s+){_WORD})*)"  # 60, 1,200, sixty, sixty-two, one hundred
+# 60, 1,200, sixty, sixty-two, one hundred and twenty: bounded, so a list of figures cannot make the search slow
+NUMBER = rf"(?:\d{{1,3}}(?:,\d{{3}}){{1,3}}(?!\d|,\d)|\d{{1,7}}(?!\d|,\d)|{_WORD}(?:(?:[- ]|\s+and\s+){_WORD}){{0,4}})"
 BOUND = r"(?:at least |more than |over |as many as )?"
 WHO = r"people|persons|civilians|soldiers|policemen|police|personnel|worshippers"
 KILLED = [
@@ -183,7 +184,20 @@ def _first(patterns: list[re.Pattern[str]], text: str) -> tuple[int | None, bool
 
 
 def _date(text: str, published: date | None) -> tuple[str | None, str | None]:
-    """(date at its precision, precision) the clause gives, resolved against the publication date."""
+    """(date at its precision, precision) the clause gives, resolved against the publication date; a date that is
+    none ('31 February 2023') or one a page prints with a time ('September 03, 2024 22:35': a byline) gives none."""
+    try:
+        when, precision = _date_unchecked(re.sub(
+            r"\b(?:\w+\s+\d{1,2},?\s+\d{4}|\d{1,2}\s+\w+,?\s+\d{4})\s*(?:,\s*)?\d{1,2}:\d{2}", " ", text),
+            published)
+        if when is not None:
+            date.fromisoformat(when if len(when) == 10 else f"{when}-01" if len(when) == 7 else f"{when}-01-01")
+        return when, precision
+    except (ValueError, OverflowError):
+        return None, None
+
+
+def _date_unchecked(text: str, published: date | None) -> tuple[str | None, str | None]:
     lowered = text.lower()
     day_month_year = re.search(r"\b(\d{1,2})\s+(" + "|".join(MONTHS) + r"),?\s+(\d{4})\b", lowered) or None
     if day_month_year:
@@ -237,6 +251,7 @@ def _resolved(name: str, countries: tuple[str, ...]) -> Any:
     return None
 
 
+MOST_PLACES = 8  # places one clause may name: a longer list is no account of one attack, and would be slow
 POSSESSIVE = re.compile(r"[’']s\s+")
 
 
@@ -244,8 +259,10 @@ def _places(text: str, countries: tuple[str, ...]) -> list[tuple[str, Any, re.Ma
     """(name, resolved place or None, match) of each place the clause names after in/at/near. 'Quetta's Poodgali
     Chowk' is Poodgali Chowk in Quetta; a name the gazetteer does not know counts only after 'in' and in one or
     two words ('in Orakzai'), so 'of Islamic State' or 'at Police Lines' are no places."""
-    found = []
+    found: list[tuple[str, Any, re.Match[str]]] = []
     for match in PLACE.finditer(text):
+        if len(found) >= MOST_PLACES:
+            break
         words = match.group("name").split()
         while words and words[-1].lower() in NOT_PLACES:
             words.pop()
@@ -277,8 +294,10 @@ def propose(text: str, published: date | None = None, groups: dict[str, str] | N
     """The attacks `text` reports. `groups` maps each spelling of a group (as written, any case) to the registry's
     name; `countries` are where places are looked for first."""
     groups = groups or {}
-    group_pattern = (re.compile(r"\b(" + "|".join(re.escape(name) for name in sorted(groups, key=len, reverse=True))
-                                + r")\b", re.IGNORECASE) if groups else None)
+    # An acronym (BLA, TTP) counts only in capitals: 'bla' in a sentence is no group.
+    alternatives = [f"(?-i:{re.escape(name)})" if name.isupper() else re.escape(name)
+                    for name in sorted(groups, key=len, reverse=True)]
+    group_pattern = re.compile(r"\b(" + "|".join(alternatives) + r")\b", re.IGNORECASE) if groups else None
     lowered_groups = {name.lower(): canonical for name, canonical in groups.items()}
     proposals: list[Proposal] = []
     topic: tuple[str, str] | None = None  # the group the sentences are about: (registry name, as spelt)
