@@ -233,9 +233,9 @@ def add_many(session: Session, path: str | Path, actor_policy: str = "create",
              who: str | None = None) -> BatchResult:
     """Record every row of a CSV or YAML of records, each as `add` would (record_from, save_new), in the caller's
     one transaction: all rows or none. A row with `report_of: KEY` is its source's account of that incident, as
-    `report add` takes it. A row recorded by an earlier run (its source gives an incident of its date, country and place,
-    or the same account of KEY) is skipped: a second run adds nothing. A row that may be another incident stops
-    the batch, like `add`, unless its `new` is true. Every problem is named by file, line and field."""
+    `report add` takes it. A row recorded by an earlier run (its source gives an incident of its date, country and
+    place, or the same account of KEY) is skipped: a second run adds nothing. A row that may be another incident
+    stops the batch, like `add`, unless its `new` is true. Every problem is named by file, line and field."""
     source = input_file(path, "file of records")
     result = BatchResult(file=str(source))
     problems: list[str] = []
