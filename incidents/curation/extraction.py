@@ -12,7 +12,7 @@ A clause that names no group takes the group the sentences just before it were a
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -100,66 +100,132 @@ class Proposal:
     target: str | None = None
     perpetrators: list[Perpetrator] = field(default_factory=list)
     evidence: list[Evidence] = field(default_factory=list)
-    # A sentence that gives a toll or a date but names no attack ('the death toll rose to 35'): it only adds to
-    # the attack before it, and is dropped when there is none.
-    continuation: bool = False
-    toll_update: bool = False  # 'the death toll rose to 63': replaces a lower toll given before
+    attackers_killed: int | None = None  # the attackers' own dead, when the text tells them apart
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "date": self.date, "date_precision": self.date_precision, "place": self.place, "admin2": self.admin2,
             "admin1": self.admin1, "country": self.country, "latitude": self.latitude, "longitude": self.longitude,
             "place_score": self.place_score, "killed": self.killed, "killed_at_least": self.killed_at_least,
-            "wounded": self.wounded, "attack_type": self.attack_type, "target": self.target,
+            "wounded": self.wounded, "attackers_killed": self.attackers_killed, "attack_type": self.attack_type,
+            "target": self.target,
             "perpetrators": [vars(p) for p in self.perpetrators],
             "evidence": [vars(e) for e in self.evidence],
         }
 
 
-ATTACK = re.compile(r"\b(suicide bomb(?:ing|er)|bomb(?:ing|ings|ed|er|ers)?|blasts?|explosions?|shooting|shot dead|"
-                    r"gunmen|grenade|IED|ambush(?:ed)?|rocket attack|attack(?:ed)?|struck)\b", re.IGNORECASE)
-ATTACK_TYPES = {"suicide bombing": "suicide bombing", "suicide bomber": "suicide bombing", "bombing": "bombing",
-                "bombings": "bombing", "bombed": "bombing", "bomb": "bombing", "blast": "bombing",
-                "blasts": "bombing", "explosion": "bombing", "explosions": "bombing", "grenade": "grenade attack",
-                "ied": "bombing", "shooting": "armed assault", "shot dead": "armed assault", "gunmen": "armed assault",
-                "ambush": "armed assault", "ambushed": "armed assault", "rocket attack": "rocket attack"}
+# The words that make a clause about an attack. 'attack' alone (and 'assault', 'struck') is a weak one: it makes an
+# attack only with a toll or a date of its own, so 'carried out attacks on Pakistani soil' is none.
+ATTACK = re.compile(
+    r"\b(suicide (?:bomb(?:ing|ings|er|ers)?|attack(?:er|ers|s)?|squad|blast)|car bomb(?:er|ing|s)?|"
+    r"bomb(?:ing|ings|ed|er|ers|s)?|blasts?|explosions?|explosive device|IEDs?|shooting|shootout|shot dead|"
+    r"gunned down|gunmen|gun attack|opened fire|fired (?:at|on|into)|grenades?|ambush(?:ed)?|rocket attack|"
+    r"stormed|detonated|blew (?:himself|themselves) up|went off|hijacked|assault|attack(?:ed|s)?|struck)\b",
+    re.IGNORECASE)
+WEAK_ATTACK = {"attack", "attacks", "attacked", "assault", "struck"}
 # A clause with one of these is no attack to record: nature, plans and threats, talk about attacks in general,
 # operations that killed militants, and figures over a period.
 NOT_AN_ATTACK = re.compile(
-    r"\b(floods?|earthquakes?|quake|landslides?|cyclone|rains|would|will|plans? to|threat(?:en|ened|s)?|vow(?:ed|s)?|"
-    r"warn(?:ed|s)?|no match for|operations?|raids?|militants were killed|terrorists were killed|"
-    r"killed \w+ (?:militants|terrorists)|first half|so far this year|per cent|percent)\b", re.IGNORECASE)
+    r"\b(floods?|flooding|earthquakes?|quake|landslides?|cyclone|monsoon|rains|would|will|plans? to|threat(?:en|ened|"
+    r"ens|s)?|vow(?:ed|s)?|warn(?:ed|s)?|no match for|operations?|raids?|air ?strikes?|drone strikes?|crackdown|"
+    r"(?:militants|terrorists|insurgents|khawarij) were (?:killed|eliminated)|eliminated|"
+    r"killed\s+(?:at least\s+|all\s+)?(?:\d[\d,]*|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
+    r"\w+teen|\w+ty(?:-\w+)?|dozens of|scores of|several)\s+[\"“]?(?:suspected\s+)?(?:militants|terrorists|"
+    r"insurgents|khawarij|rebels)|"
+    r"first half|so far this year|per cent|percent|over the (?:last|past)|in the (?:last|past) \w+ (?:days|weeks|"
+    r"months|years)|different (?:security )?incidents|separate incidents)\b", re.IGNORECASE)
+# Attacks in the plural with no single one among them: talk or statistics ('These attacks claimed 266 lives')
+PLURAL = re.compile(r"\b(?:attacks|bombings|blasts|explosions|incidents|assaults)\b", re.IGNORECASE)
+# 'The attack', 'the blast', 'the incident': more about an attack the article has named already
+ANAPHORA = re.compile(r"\b(?:the|that|this|today[’']s|the latest|the deadly)\s+(?:\w+\s+)?(?:incident|attack|blast|"
+                      r"explosion|bombing|assault|shooting)\b", re.IGNORECASE)
+# An attack told as background: an earlier or another one
+BACKGROUND = re.compile(r"\b(earlier|previous(?:ly)?|last (?:month|year|week)|in the past|another|ago|history|"
+                        r"(?:days|weeks|months|years) after|comes after|came after|meanwhile|separately|"
+                        r"(?:the|a) (?:last|similar|separate) (?:attack|assault|bombing|blast|incident)|"
+                        r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday) last)\b", re.IGNORECASE)
+ATTACKERS = re.compile(r"\b(attackers?|militants?|terrorists?|assailants?|bombers?|insurgents?|gunmen|khawarij|"
+                       r"fighters|Taliban)\b", re.IGNORECASE)
+CONDEMNED = re.compile(r"\bcondemn", re.IGNORECASE)
+
+
+def _attack_type(word: str) -> str | None:
+    word = word.lower()
+    for start, kind in (("suicide", "suicide bombing"), ("car bomb", "bombing"), ("grenade", "grenade attack"),
+                        ("rocket", "rocket attack"), ("hijack", "hijacking"), ("ambush", "armed assault")):
+        if word.startswith(start):
+            return kind
+    if re.match(r"bomb|blast|explos|ied|detonat|blew|went off", word):
+        return "bombing"
+    if re.match(r"shoot|shot|gun|opened fire|fired|stormed", word):
+        return "armed assault"
+    return None
+
+
 _WORD = "(?:" + "|".join(sorted([*NUMBER_WORDS, "hundred", "thousand"], key=len, reverse=True)) + ")"
 # 60, 1,200, sixty, sixty-two, one hundred and twenty: bounded, so a list of figures cannot make the search slow
 NUMBER = rf"(?:\d{{1,3}}(?:,\d{{3}}){{1,3}}(?!\d|,\d)|\d{{1,7}}(?!\d|,\d)|{_WORD}(?:(?:[- ]|\s+and\s+){_WORD}){{0,4}})"
-BOUND = r"(?:at least |more than |over |as many as )?"
-WHO = r"people|persons|civilians|soldiers|policemen|police|personnel|worshippers"
+BOUND = r"(?:at least |more than |over |as many as |nearly |around |about |some |up to )?"
+WHO = r"people|persons|civilians|soldiers|policemen|police|personnel|worshippers|others"
+# words between a figure and 'killed' that are no other figure or toll ('34 lives were lost', '4 police officers')
+BETWEEN = r"(?:(?!killed\b|dead\b|died\b|injured\b|wounded\b|and\b)[A-Za-z][\w’'-]*,?\s+){0,4}?"
 KILLED = [
-    re.compile(rf"\b(?:killed|killing|claimed the lives of|left|leaving)\s+(?P<n>{BOUND}{NUMBER})"
-               rf"(?=\s*(?:{WHO}|,|\.|;|$| and| in| while|\b))", re.IGNORECASE),
-    re.compile(rf"\b(?P<n>{BOUND}{NUMBER})\s+(?:[\w-]+\s+){{0,3}}?(?:were|have been|had been|was)?\s*"
-               r"(?:killed|dead|died|martyred|lost their lives|lives were lost|embraced martyrdom)\b", re.IGNORECASE),
-    re.compile(r"\bdeath toll\s+(?:\w+\s+){0,3}?(?:rose|climbed|reached|jumped|increased|escalated|is|was|stood at)\s+"
-               rf"(?:to\s+)?(?P<n>{BOUND}{NUMBER})", re.IGNORECASE),
+    re.compile(rf"\b(?:killed|killing|claimed the lives of|left|leaving|kills)\s+(?P<n>{BOUND}{NUMBER})\b"
+               rf"(?!\s*(?:{BETWEEN})?(?:injured|wounded|hurt))", re.IGNORECASE),
+    re.compile(rf"\b(?P<n>{BOUND}{NUMBER})\s+{BETWEEN}(?:were|have been|had been|was|are)?\s*"
+               r"(?:killed|dead|died|martyred|lost their lives|lives were lost|embraced martyrdom|shot dead|"
+               r"gunned down|slain|perished)\b", re.IGNORECASE),
+    re.compile(r"\bdeath toll\s+(?:\w+\s+){0,3}?(?:rose|climbed|reached|jumped|increased|escalated|is|was|stood at|"
+               rf"has risen|had risen)\s+(?:to\s+)?(?P<n>{BOUND}{NUMBER})", re.IGNORECASE),
 ]
+# one victim told without a figure: 'a policeman was killed', 'killed a Chinese national'
+KILLED_ONE = re.compile(
+    r"(?<!and )\b(?:(?:a|an)\s+(?:[\w-]+\s+){0,3}?(?:was|had been|has been)\s+(?:killed|shot dead|gunned down|"
+    r"martyred|slain)|,\s+(?:a|an)\s+[^,]{3,80},\s+was\s+(?:killed|shot dead|gunned down|martyred|slain)|"
+    r"(?:a|an)\s+(?:[\w-]+\s+){0,3}?(?:embraced martyrdom|died)|"
+    r"(?:killed|killing)\s+(?:a|an)\s+(?:[\w-]+\s+){0,3}?(?:man|woman|boy|girl|child|policeman|soldier|national|"
+    r"official|officer|civilian|worker|guard|employee|lecturer|journalist|student|teacher|leader))\b", re.IGNORECASE)
+KILLED_SUM = [
+    re.compile(rf"\b(?:killed|killing|kills)\s+(?P<n>{BOUND}{NUMBER})\s+(?:[A-Za-z-]+\s+){{1,2}}?and\s+"
+               rf"(?P<m>{NUMBER})\s+[A-Za-z]", re.IGNORECASE),
+    re.compile(rf"\b(?P<n>{BOUND}{NUMBER})\s+(?:[A-Za-z-]+\s+){{1,2}}?and\s+(?P<m>{NUMBER})\s+(?:[A-Za-z-]+\s+){{1,2}}?"
+               r"(?:were|have been|had been)\s+(?:killed|martyred|shot dead|slain)\b", re.IGNORECASE),
+]
+NO_CASUALTIES = re.compile(r"\bno (?:civilian or military |civilian |military )?casualties\b|\bno one was (?:killed|"
+                           r"hurt|injured)\b", re.IGNORECASE)
 WOUNDED = [
-    re.compile(rf"\b(?:injuring|wounding|injured|wounded)\s+(?P<n>{BOUND}{NUMBER})(?=\s|,|\.|$)", re.IGNORECASE),
-    re.compile(rf"\b(?P<n>{BOUND}{NUMBER})\s+(?:\w+\s+){{0,3}}?(?:were|have been|was)?\s*"
-               r"(?:injured|wounded|hurt)\b", re.IGNORECASE),
+    re.compile(rf"\b(?:injuring|wounding|injured|wounded|injures|wounds)\s+(?P<n>{BOUND}{NUMBER})\b"
+               r"(?!\s*(?:[A-Za-z]+\s+){0,3}?(?:were |was )?(?:killed|dead|died))", re.IGNORECASE),
+    re.compile(rf"\b(?P<n>{BOUND}{NUMBER})\s+{BETWEEN}(?:were|have been|was|are|others)?\s*"
+               r"(?:injured|wounded|hurt|sustained (?:wounds|injuries)|suffered (?:injuries|wounds))\b",
+               re.IGNORECASE),
 ]
-PLACE = re.compile(r"\b(?:in|at|near|of|outside|inside|through|rocked|hit|struck|targeted)\s+"
-                   r"(?:(?:the\s+)?(?:north|south|east|west|northern|southern|eastern|western|northwest|northwestern|"
-                   r"southwest|southwestern|northeast|northeastern|southeast|southeastern|central|restive|"
-                   r"troubled|turbulent|remote)\s+)?(?P<name>[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+){0,2})")
+PLACE = re.compile(r"\b(?:in|at|near|of|outside|inside|through|rocked|hit|struck|targeted)\s+(?:the\s+)?"
+                   r"(?:(?:north|south|east|west|northern|southern|eastern|western|northwest|northwestern|north-west|"
+                   r"north-western|southwest|southwestern|south-west|south-western|northeast|northeastern|southeast|"
+                   r"southeastern|central|restive|troubled|turbulent|remote|upmarket|busy)\s+)?"
+                   r"(?P<name>[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+){0,2})")
+# 'Balochistan's Mastung district', 'KP's Lakki Marwat district': a place within a place, with no word before it
+WITHIN = re.compile(r"\b(?P<within>[A-Z][\w-]+)(?:\s+(?:province|district|city))?[’']s\s+"
+                    r"(?P<name>[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+){0,2})")
+# '... 200 kilometers (120 miles) southeast of Quetta', 'the capital of Baluchistan': a place named to say where
+# another one is
+REFERENCE = re.compile(r"(?:km|kilomet\w+|miles|\)|capital|border(?:ing)?|borders|near the border with)\s+"
+                       r"(?:[a-z-]+\s+)?$",
+                       re.IGNORECASE)
 TARGET = re.compile(r"\b(?:at|on|and)\s+(?:a|an|the)\s+(?P<target>[a-z][a-z -]{2,40}?)\s+in\s+(?P<name>[A-Z][\w'’-]+)")
 NOT_PLACES = {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "january", "february",
               "march", "april", "may", "june", "july", "august", "september", "october", "november", "december",
-              "the", "a", "an"}
+              "the", "a", "an", "afghan", "pakistani", "chinese", "indian", "iranian", "american", "baloch", "pashtun",
+              "islamic", "taliban", "district", "province", "city", "police", "army"}
 MONTHS = {name: number for number, name in enumerate(
     ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november",
      "december"], start=1)}
+MONTHS.update({name[:3]: number for name, number in list(MONTHS.items())} | {"sept": 9})
+# a month by name or abbreviation ('Oct.'); 'May' only with its capital, so 'the toll may rise' is no month
+MONTH = r"(?:(?-i:May)|" + "|".join(sorted((m for m in MONTHS if m != "may"), key=len, reverse=True)) + r")\b\.?"
 WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
-CLAUSES = re.compile(r",\s+while\s+|;\s+|,\s+whereas\s+")
+CLAUSES = re.compile(r",?\s+while\s+|;\s+|,?\s+whereas\s+|,\s+(?=(?:a|one|two|three) days? after\b)")
 PRONOUN = re.compile(r"\b(it|they|the group|the outfit|the militants|the organisation|the organization)\b",
                      re.IGNORECASE)
 
@@ -167,20 +233,48 @@ PRONOUN = re.compile(r"\b(it|they|the group|the outfit|the militants|the organis
 def _count(match: re.Match[str] | None) -> tuple[int | None, bool]:
     if match is None:
         return None, False
+    words = match.group("n").strip().rstrip(",")
+    words = re.sub(r"^(?:nearly|around|about|some|up to|as many as)\s+", "", words, flags=re.IGNORECASE)
     try:
-        toll = parse_toll(match.group("n").strip().rstrip(","), "killed")
+        toll = parse_toll(words, "killed")
     except FieldError:
         return None, False
     return toll.best if toll.best is not None else toll.high, toll.at_least
 
 
-def _first(patterns: list[re.Pattern[str]], text: str) -> tuple[int | None, bool]:
+def _figures(patterns: list[re.Pattern[str]], text: str) -> tuple[tuple[int | None, bool], int | None]:
+    """((victims, at least), attackers) the clause counts: a figure whose words name attackers ('two of the
+    attackers were shot dead', 'killed 21 terrorists') counts them, not their victims."""
+    victims: tuple[int | None, bool] = (None, False)
+    attackers = None
+    text = INCLUDING.sub(" ", text)  # '53 people, including 46 girls, were slain'
     for pattern in patterns:
         for match in pattern.finditer(text):
             value = _count(match)
-            if value[0] is not None:
-                return value
-    return None, False
+            if value[0] is None:
+                continue
+            words = match.group(0) + text[match.end():match.end() + 25] if pattern is patterns[0] else match.group(0)
+            if ATTACKERS.search(words.replace(match.group("n"), " ")):
+                attackers = attackers if attackers is not None else value[0]
+            elif victims[0] is None:
+                victims = value
+    if patterns is KILLED and victims[0] is not None:
+        for pattern in KILLED_SUM:  # 'killing nine Chinese and four Pakistanis'
+            for match in pattern.finditer(text):
+                first, other = _count(match), _count_words(match.group("m"))
+                if first[0] == victims[0] and other is not None and not ATTACKERS.search(match.group(0)):
+                    return (first[0] + other, first[1]), attackers
+    return victims, attackers
+
+
+INCLUDING = re.compile(r",\s+including\s+[^,]{1,80},")
+
+
+def _count_words(words: str) -> int | None:
+    try:
+        return parse_toll(words.strip(), "killed").best
+    except FieldError:
+        return None
 
 
 def _date(text: str, published: date | None) -> tuple[str | None, str | None]:
@@ -188,7 +282,7 @@ def _date(text: str, published: date | None) -> tuple[str | None, str | None]:
     none ('31 February 2023') or one a page prints with a time ('September 03, 2024 22:35': a byline) gives none."""
     try:
         when, precision = _date_unchecked(re.sub(
-            r"\b(?:\w+\s+\d{1,2},?\s+\d{4}|\d{1,2}\s+\w+,?\s+\d{4})\s*(?:,\s*)?\d{1,2}:\d{2}", " ", text),
+            r"\b(?:\w+\.?\s+\d{1,2},?\s+\d{4}|\d{1,2}\s+\w+\.?,?\s+\d{4})\s*(?:,\s*)?\d{1,2}:\d{2}", " ", text),
             published)
         if when is not None:
             date.fromisoformat(when if len(when) == 10 else f"{when}-01" if len(when) == 7 else f"{when}-01-01")
@@ -197,26 +291,32 @@ def _date(text: str, published: date | None) -> tuple[str | None, str | None]:
         return None, None
 
 
+def _month(word: str) -> int:
+    return MONTHS[word.lower().rstrip(".")]
+
+
 def _date_unchecked(text: str, published: date | None) -> tuple[str | None, str | None]:
-    lowered = text.lower()
-    day_month_year = re.search(r"\b(\d{1,2})\s+(" + "|".join(MONTHS) + r"),?\s+(\d{4})\b", lowered) or None
+    flags = re.IGNORECASE
+    day_month_year = re.search(rf"\b(\d{{1,2}})\s+({MONTH}),?\s+(\d{{4}})\b", text, flags)
     if day_month_year:
-        return f"{int(day_month_year.group(3)):04d}-{MONTHS[day_month_year.group(2)]:02d}-" \
+        return f"{int(day_month_year.group(3)):04d}-{_month(day_month_year.group(2)):02d}-" \
                f"{int(day_month_year.group(1)):02d}", "day"
-    month_day_year = re.search(r"\b(" + "|".join(MONTHS) + r")\s+(\d{1,2}),?\s+(\d{4})\b", lowered)
+    month_day_year = re.search(rf"\b({MONTH})\s+(\d{{1,2}}),?\s+(\d{{4}})\b", text, flags)
     if month_day_year:
-        return f"{int(month_day_year.group(3)):04d}-{MONTHS[month_day_year.group(1)]:02d}-" \
+        return f"{int(month_day_year.group(3)):04d}-{_month(month_day_year.group(1)):02d}-" \
                f"{int(month_day_year.group(2)):02d}", "day"
-    month_year = re.search(r"\b(" + "|".join(MONTHS) + r")\s+(\d{4})\b", lowered)
+    month_year = re.search(rf"\b({MONTH}),?\s+(\d{{4}})\b", text, flags)
     if month_year:
-        return f"{int(month_year.group(2)):04d}-{MONTHS[month_year.group(1)]:02d}", "month"
+        return f"{int(month_year.group(2)):04d}-{_month(month_year.group(1)):02d}", "month"
+    text = re.sub(r"\b(?:scheduled for|due on|planned for|next|until)\s+\w+", " ", text, flags=flags)
+    lowered = text.lower()
     if published is not None:
         # 'on July 30' or '30 July' with no year: the last such day on or before the publication day
-        day_month = re.search(r"\b(" + "|".join(MONTHS) + r")\s+(\d{1,2})\b(?!,?\s*\d{4})", lowered) or re.search(
-            r"\b(\d{1,2})\s+(" + "|".join(MONTHS) + r")\b(?!,?\s*\d{4})", lowered)
+        day_month = re.search(rf"\b({MONTH})\s+(\d{{1,2}})\b(?!,?\s*\d{{4}})", text, flags) or re.search(
+            rf"\b(\d{{1,2}})\s+({MONTH})(?!,?\s*\d{{4}})", text, flags)
         if day_month:
             first, second = day_month.groups()
-            month, day = (MONTHS[first], int(second)) if first in MONTHS else (MONTHS[second], int(first))
+            month, day = (_month(first), int(second)) if not first.isdigit() else (_month(second), int(first))
             try:
                 when = date(published.year, month, day)
                 if when > published:
@@ -224,22 +324,36 @@ def _date_unchecked(text: str, published: date | None) -> tuple[str | None, str 
                 return when.isoformat(), "day"
             except ValueError:
                 pass
-        weekday = re.search(r"\b(?:on\s+|last\s+|this\s+)?(" + "|".join(WEEKDAYS) + r")\b", lowered)
+        if re.search(r"\b(today|this morning|tonight|earlier in the day|earlier today)\b|today[’']s", lowered):
+            return published.isoformat(), "day"
+        weekday = re.search(r"\b(?:on\s+|last\s+|this\s+)?(" + "|".join(WEEKDAYS) + r")\b(\s+last\b)?", lowered)
         if weekday:
             back = (published.weekday() - WEEKDAYS.index(weekday.group(1))) % 7
+            if weekday.group(2):  # 'on Tuesday last': the week before
+                back += 7
             return (published - timedelta(days=back)).isoformat(), "day"
-        if re.search(r"\b(today|this morning|tonight)\b", lowered):
-            return published.isoformat(), "day"
         if re.search(r"\b(yesterday|last night)\b", lowered):
             return (published - timedelta(days=1)).isoformat(), "day"
         if re.search(r"\blast month\b", lowered):
             previous = published.replace(day=1) - timedelta(days=1)
             return f"{previous.year:04d}-{previous.month:02d}", "month"
+        if re.search(r"\b(?:earlier |later )?this month\b", lowered):
+            return f"{published.year:04d}-{published.month:02d}", "month"
+        # 'in January', 'earlier in August', 'February this year': the last such month up to the publication
+        month_only = re.search(rf"\b(?:in|since|during|earlier in|early|late|mid-?)\s+({MONTH})(?!\s*\d)", text,
+                               flags) \
+            or re.search(rf"\b({MONTH})\s+this year\b", text, flags)
+        if month_only:
+            month = _month(month_only.group(1))
+            year = published.year if month <= published.month else published.year - 1
+            return f"{year:04d}-{month:02d}", "month"
         if re.search(r"\blast year\b", lowered):
             return f"{published.year - 1:04d}", "year"
-    year = re.search(r"\b(?:in|during|of)\s+((?:19|20)\d{2})\b", lowered)
-    if year:
-        return year.group(1), "year"
+        if re.search(r"\b(?:earlier )?this year\b", lowered):
+            return f"{published.year:04d}", "year"
+    in_year = re.search(r"\b(?:in|during|of)\s+((?:19|20)\d{2})\b|\b((?:19|20)\d{2}),?\s+when\b", lowered)
+    if in_year:
+        return in_year.group(1) or in_year.group(2), "year"
     return None, None
 
 
@@ -255,38 +369,226 @@ MOST_PLACES = 8  # places one clause may name: a longer list is no account of on
 POSSESSIVE = re.compile(r"[’']s\s+")
 
 
-def _places(text: str, countries: tuple[str, ...]) -> list[tuple[str, Any, re.Match[str]]]:
-    """(name, resolved place or None, match) of each place the clause names after in/at/near. 'Quetta's Poodgali
-    Chowk' is Poodgali Chowk in Quetta; a name the gazetteer does not know counts only after 'in' and in one or
-    two words ('in Orakzai'), so 'of Islamic State' or 'at Police Lines' are no places."""
-    found: list[tuple[str, Any, re.Match[str]]] = []
-    for match in PLACE.finditer(text):
+@dataclass
+class Named:
+    """A place a clause names: as written, what the gazetteer made of it (or None) and where it is in the clause."""
+
+    name: str
+    resolved: Any
+    start: int
+    end: int
+
+    @property
+    def rank(self) -> int:
+        """How much it says of where: a town, district or site in one 2, a province 1, an unknown name 0."""
+        if self.resolved is None:
+            return 0
+        return 1 if self.resolved.kind == "province" else 2
+
+
+def _places(text: str, countries: tuple[str, ...]) -> list[Named]:
+    """Each place the clause names after in/at/near (or as 'Quetta's Nawa Killi'), in order. 'Quetta's Poodgali
+    Chowk' and 'Shahrah-e-Iqbal, Quetta' are sites in Quetta; a name the gazetteer does not know counts only after
+    'in' and in one or two words ('in Orakzai'), so 'of Islamic State' or 'at Police Lines' are no places; a place
+    named to say where another is ('200 km south of Quetta') and a country are left out."""
+    found: list[Named] = []
+    matches = sorted([*PLACE.finditer(text), *WITHIN.finditer(text)], key=lambda m: m.start("name"))
+    for match in matches:
         if len(found) >= MOST_PLACES:
             break
+        if any(match.start("name") < item.end and item.start < match.end("name") for item in found):
+            continue
+        if REFERENCE.search(text[max(0, match.start() - 40):match.start("name")].removesuffix("of ")
+                            .removesuffix("the ").removesuffix("of ")):
+            continue
         words = match.group("name").split()
-        while words and words[-1].lower() in NOT_PLACES:
+        while words and (words[-1].lower() in NOT_PLACES or ATTACK.fullmatch(words[-1])):
             words.pop()
         if not words or words[0].lower() in NOT_PLACES:
             continue
         name = re.sub(r"[’']s$", "", " ".join(words))  # 'Pakistan's' at the end of the clause
+        context = match.group("within") if "within" in match.groupdict() else None
         parts = POSSESSIVE.split(name, maxsplit=1)
-        context = None
         if len(parts) == 2:
             context, name = parts[0], parts[1]
             if not name or not name[0].isupper():
                 name, context = context, None
+        after = re.match(r",\s+([A-Z][\w-]+)", text[match.end("name"):])
         resolved = _resolved(f"{name}, {context}" if context else name, countries) or _resolved(name, countries)
+        if resolved is None and context is None and after:  # 'at Shahrah-e-Iqbal, Quetta'
+            context = after.group(1)
         if resolved is None and context is not None:  # 'Quetta's Poodgali Chowk': a site the gazetteer lacks
             within = _resolved(context, countries)
             if within is not None and within.kind != "country":
-                found.append((name, within, match))
+                found.append(Named(name, within, match.start("name"), match.end("name")))
                 continue
         if resolved is not None and resolved.kind == "country":
             continue
-        if resolved is None and not (text[match.start():match.start() + 3].lower() == "in " and len(name.split()) <= 2):
+        if resolved is None and not (text[match.start():match.start() + 3].lower() == "in "
+                                     and len(name.split()) <= 2):
             continue
-        found.append((name, resolved, match))
+        found.append(Named(name, resolved, match.start("name"), match.end("name")))
     return found
+
+
+# --------------------------------------------------------------------------------------- mentions, events
+
+
+@dataclass
+class Mention:
+    """What one clause says about an attack."""
+
+    sentence: Sentence
+    clause: str
+    trigger: str | None = None
+    weak: bool = False  # only 'attack', 'assault' or 'struck'
+    anaphora: bool = False  # 'the attack', 'the blast': about one named before
+    background: bool = False  # 'earlier', 'another': about another attack than the one before
+    killed: int | None = None
+    killed_at_least: bool = False
+    toll_update: bool = False
+    wounded: int | None = None
+    attackers_killed: int | None = None
+    date: str | None = None
+    date_precision: str | None = None
+    places: list[Named] = field(default_factory=list)
+    perpetrators: list[Perpetrator] = field(default_factory=list)
+    targets: dict[str, str] = field(default_factory=dict)
+    alone: bool = False  # one of several attacks a clause lists: an attack of its own
+
+    @property
+    def figures(self) -> bool:
+        return self.killed is not None or self.wounded is not None
+
+    def evidence(self, name: str, value: Any) -> Evidence:
+        return Evidence(name, value, self.sentence.text, self.sentence.start, self.sentence.end)
+
+
+def _mention(clause: str, sentence: Sentence, published: date | None, countries: tuple[str, ...],
+             group_pattern: re.Pattern[str] | None, lowered_groups: dict[str, str],
+             topic: tuple[str, str] | None) -> Mention | None:
+    if NOT_AN_ATTACK.search(clause):
+        return None
+    mention = Mention(sentence, clause)
+    triggers = list(ATTACK.finditer(clause))
+    if triggers:
+        mention.trigger = triggers[0].group(1)
+        mention.weak = all(m.group(1).lower() in WEAK_ATTACK for m in triggers)
+    anaphora = ANAPHORA.search(clause)
+    mention.anaphora = anaphora is not None
+    (mention.killed, mention.killed_at_least), mention.attackers_killed = _figures(KILLED, clause)
+    if mention.killed is None and KILLED_ONE.search(clause):
+        mention.killed = 1
+    if mention.killed is None and NO_CASUALTIES.search(clause):
+        mention.killed = 0
+    mention.toll_update = bool(KILLED[2].search(clause))
+    (mention.wounded, _), _ = _figures(WOUNDED, clause)
+    if not mention.figures and not mention.anaphora and not triggers:
+        return None
+    if mention.weak and PLURAL.search(clause) and not mention.anaphora:
+        return None  # 'These attacks claimed the lives of 266': figures over many attacks
+    if not re.search(r"\bclaim", clause, re.IGNORECASE):  # the day a group claimed it is not the attack's day
+        mention.date, mention.date_precision = _date(clause, published)
+        if mention.date is None:
+            mention.date, mention.date_precision = _date(sentence.text, published)
+    after = re.match(r"(a|one|two|three) days? after\b", clause, re.IGNORECASE)
+    if after and mention.date_precision == "day" and mention.date:  # 'warned Saturday, a day after four were killed'
+        days = _count_words(after.group(1)) or 1
+        mention.date = (date.fromisoformat(mention.date) - timedelta(days=days)).isoformat()
+    mention.background = bool(BACKGROUND.search(clause))
+    # a place far from every word about the attack is about something else ('hours before the arrival of the
+    # Vice Premier in Islamabad')
+    cues = [(m.start(), m.end()) for m in [*triggers, *([anaphora] if anaphora else []),
+                                          *re.finditer(r"\b(?:killed|killing|dead|died|injured|wounded|martyred)\b",
+                                                       clause, re.IGNORECASE)]]
+    mention.places = [named for named in _places(clause, countries)
+                      if any(named.start - end <= NEAR and start - named.end <= NEAR for start, end in cues)]
+    if mention.weak and not mention.figures and not mention.anaphora and not (mention.date and mention.places):
+        return None  # 'carried out attacks on Pakistani soil': talk of attacks, no attack
+    mention.targets = {m.group("name"): m.group("target").strip() for m in TARGET.finditer(clause)}
+    mentioned = {lowered_groups[m.group(1).lower()]: m.group(1) for m in group_pattern.finditer(clause)} \
+        if group_pattern else {}
+    lowered = clause.lower()
+    if mentioned and not CONDEMNED.search(clause):
+        attribution = ("denied" if "denied" in lowered else "claimed" if re.search(r"\bclaim", lowered)
+                       and not re.search(r"\bno (?:one|group)\b|\bnot (?:yet )?claimed", lowered)
+                       else "suspected" if re.search(r"suspect", lowered) else "attributed")
+        mention.perpetrators = [Perpetrator(name, attribution, stated=spelt) for name, spelt in mentioned.items()]
+    elif not mentioned and topic is not None and triggers:
+        mention.perpetrators = [Perpetrator(topic[0], "attributed", from_context=True, stated=topic[1])]
+    return mention
+
+
+NEAR = 120  # characters between a place and the nearest word about the attack
+
+
+@dataclass
+class _Event:
+    mentions: list[Mention]
+    place: Named | None = None
+    place_from: _Event | None = None  # the event the place was taken from, when the mentions name none
+
+    @property
+    def date(self) -> str | None:
+        return next((m.date for m in self.mentions if m.date), None)
+
+    @property
+    def district(self) -> str | None:
+        if self.place is None or self.place.rank != 2:
+            return None
+        return _district(self.place)
+
+
+def _dates_agree(one: str | None, other: str | None) -> bool:
+    return one is None or other is None or one.startswith(other) or other.startswith(one)
+
+
+def _joins(event: _Event, mention: Mention) -> bool:
+    """Whether the mention is more about the event rather than another attack: its date does not contradict, it is
+    not told as an earlier or another attack with a toll or date of its own, it gives no other toll with a date the
+    event lacks, and its places are not elsewhere (another district, or another province)."""
+    if not _dates_agree(event.date, mention.date):
+        return False
+    own = mention.figures or mention.date is not None
+    if mention.background and own and mention.date != event.date:
+        return False
+    killed = next((m.killed for m in event.mentions if m.killed is not None), None)
+    if (mention.killed is not None and killed is not None and mention.killed != killed and not mention.toll_update
+            and mention.date is not None and event.date is None):
+        return False
+    placed = [named for named in mention.places if named.rank]
+    if placed and event.place is not None and event.place.rank and (own or not mention.anaphora):
+        return any(_within(named, event.place) or _within(event.place, named) for named in placed)
+    return True
+
+
+def _within(inner: Named, outer: Named) -> bool:
+    """Whether `inner` lies in `outer`: the same district, or a town or district of that province."""
+    if not inner.rank or not outer.rank:
+        return True
+    if outer.rank == 1:
+        return inner.resolved.admin1_code == outer.resolved.admin1_code
+    if inner.rank == 1:
+        return False
+    return _district(inner) == _district(outer)
+
+
+def _district(named: Named) -> str | None:
+    return named.resolved.admin2_code or named.resolved.name
+
+
+def _split(mention: Mention) -> list[Mention]:
+    """'struck at a political rally in Mastung and a market in Orakzai': one attack at each of the places an
+    attack clause lists with 'and' (their tolls are not told apart, so none is kept)."""
+    listed = [named for named in mention.places if named.rank != 1]
+    pairs = zip(listed, listed[1:], strict=False)
+    if len(listed) < 2 or not all(" and " in mention.clause[a.end:b.start] for a, b in pairs):
+        return [mention]
+    parts = []
+    for named in listed:
+        part = replace(mention, places=[named], killed=None, wounded=None, attackers_killed=None, alone=True)
+        parts.append(part)
+    return parts
 
 
 def propose(text: str, published: date | None = None, groups: dict[str, str] | None = None,
@@ -299,7 +601,7 @@ def propose(text: str, published: date | None = None, groups: dict[str, str] | N
                     for name in sorted(groups, key=len, reverse=True)]
     group_pattern = re.compile(r"\b(" + "|".join(alternatives) + r")\b", re.IGNORECASE) if groups else None
     lowered_groups = {name.lower(): canonical for name, canonical in groups.items()}
-    proposals: list[Proposal] = []
+    events: list[_Event] = []
     topic: tuple[str, str] | None = None  # the group the sentences are about: (registry name, as spelt)
     for sentence in sentences(text):
         named = [(lowered_groups[m.group(1).lower()], m.group(1)) for m in group_pattern.finditer(sentence.text)] \
@@ -311,12 +613,19 @@ def propose(text: str, published: date | None = None, groups: dict[str, str] | N
             clause_start = cut.end()
         pieces.append((clause_start, len(sentence.text)))
         for start, end in pieces:
-            clause = sentence.text[start:end]
-            proposals.extend(_clause_proposals(clause, sentence, published, countries, group_pattern,
-                                               lowered_groups, topic))
+            mention = _mention(sentence.text[start:end], sentence, published, countries, group_pattern,
+                               lowered_groups, topic)
+            if mention is not None:
+                for part in _split(mention):
+                    _place(events, part)
         if named:
             topic = named[-1]
-    proposals = _merged(proposals)
+    for number, event in enumerate(events[1:], start=1):
+        # 'another attack there in 2012': at the place of the attack told before it
+        before = next((e for e in reversed(events[:number]) if e.place is not None), None)
+        if event.place is None and before is not None and before.place is not None and before.place.rank == 2:
+            event.place, event.place_from = before.place, before.place_from or before
+    proposals = [_proposal(event) for event in events if _is_attack(event)]
     # A place the gazetteer does not know is in the country the article's other places are in.
     known = [p.country for p in proposals if p.country]
     for proposal in proposals:
@@ -325,135 +634,79 @@ def propose(text: str, published: date | None = None, groups: dict[str, str] | N
     return proposals
 
 
-def _place_words(proposal: Proposal) -> set[str]:
-    from incidents.gazetteer import fold
-
-    return set(fold(proposal.place or "").split())
-
-
-def _same_attack(kept: Proposal, new: Proposal) -> bool:
-    """Whether `new`, later in the article, is more about the attack `kept` rather than another one: its date and
-    place do not contradict, and one place lies in the other (a province holds its towns)."""
-    if kept.date and new.date and not (kept.date.startswith(new.date) or new.date.startswith(kept.date)):
-        return False
-    if new.place is None or kept.place is None:
-        return True
-    if _place_words(new) & _place_words(kept):
-        return True
-    if new.admin2 and kept.admin2 and new.admin2 == kept.admin2:
-        return True
-    province_only = (new.admin2 is None and new.latitude is None) or (kept.admin2 is None and kept.latitude is None)
-    return bool(province_only and new.admin1 and new.admin1 == kept.admin1)
-
-
-def _merged(proposals: list[Proposal]) -> list[Proposal]:
-    """One proposal per attack: a later sentence about the same attack adds what the first lacked (the date, the
-    toll as it rose, the group), with its own evidence. A proposal with a perpetrator taken from context is not
-    merged into one without."""
-    kept: list[Proposal] = []
-    for proposal in proposals:
-        if proposal.continuation:
-            into = kept[-1] if kept else None
-            if into is None:
-                continue
-        else:
-            into = next((k for k in reversed(kept) if _same_attack(k, proposal)), None)
-        if into is None or (proposal.target and into.target and proposal.target != into.target):
-            kept.append(proposal)
-            continue
-        if into.date is None or (proposal.date and len(proposal.date) > len(into.date)):
-            into.date, into.date_precision = proposal.date, proposal.date_precision
-        if proposal.place and (into.place is None or (into.admin2 is None and into.latitude is None
-                                                      and proposal.latitude is not None)):
-            for name in ("place", "admin2", "admin1", "country", "latitude", "longitude", "place_score"):
-                setattr(into, name, getattr(proposal, name))
-        if proposal.killed is not None and (into.killed is None or (proposal.killed > into.killed and (
-                proposal.toll_update or not proposal.continuation))):
-            into.killed, into.killed_at_least = proposal.killed, proposal.killed_at_least
-        if proposal.wounded is not None and (into.wounded is None or proposal.wounded > into.wounded):
-            into.wounded = proposal.wounded
-        into.attack_type = into.attack_type or proposal.attack_type
-        into.target = into.target or proposal.target
-        if proposal.perpetrators and (not into.perpetrators or all(p.from_context for p in into.perpetrators)):
-            into.perpetrators = proposal.perpetrators
-        into.evidence.extend(proposal.evidence)
-    return kept
+def _place(events: list[_Event], mention: Mention) -> None:
+    """Add the mention to the attack it is about, or make it a new attack when it can open one."""
+    opens = mention.trigger is not None and (not mention.weak or mention.figures or mention.date is not None)
+    if not events or mention.alone:
+        into = None
+    elif not opens or mention.anaphora:  # a toll, or 'the attack took place in Sibi': the attack just told or the first
+        into = next((event for event in (events[-1], events[0]) if _joins(event, mention)), None)
+    else:
+        into = next((event for event in reversed(events) if _joins(event, mention)), None)
+    if into is None:
+        if not opens:
+            return
+        into = _Event([])
+        events.append(into)
+    into.mentions.append(mention)
+    best = max(mention.places, key=lambda named: named.rank, default=None)
+    if best is not None and (into.place is None or (best.rank > into.place.rank and _within(best, into.place))
+                             or (into.place.rank == 0 and best.rank)):
+        into.place = best
 
 
-def _clause_proposals(clause: str, sentence: Sentence, published: date | None, countries: tuple[str, ...],
-                      group_pattern: re.Pattern[str] | None, lowered_groups: dict[str, str],
-                      topic: tuple[str, str] | None) -> list[Proposal]:
-    attack = ATTACK.search(clause)
-    if NOT_AN_ATTACK.search(clause):
-        return []
-    killed, at_least = _first(KILLED, clause)
-    wounded, _ = _first(WOUNDED, clause)
-    if attack is None:  # more about the attack before it, if anything: its toll, or where and when 'the incident' was
-        about = re.search(r"\bthe (?:incident|attack|blast|explosion|bombing)\b", clause, re.IGNORECASE)
-        if killed is None and wounded is None and not about:
-            return []
-        more = Proposal(killed=killed, killed_at_least=at_least, wounded=wounded, continuation=True,
-                        toll_update=bool(KILLED[2].search(clause)))
-        if about:
-            more.date, more.date_precision = _date(clause, published)
-            found = _places(clause, countries)
-            if found and found[0][1] is not None:  # the first place it names ('in Sibi, 200 km from Quetta')
-                place_name, resolved, _ = found[0]
-                more.place, more.country, more.admin1, more.admin2 = (place_name, resolved.country,
-                                                                     resolved.admin1_code, resolved.admin2_code)
-                more.latitude, more.longitude, more.place_score = (resolved.latitude, resolved.longitude,
-                                                                   resolved.score)
-        more.evidence = [Evidence(field_name, value, sentence.text, sentence.start, sentence.end)
-                         for field_name, value in (("date", more.date), ("place", more.place), ("killed", killed),
-                                                   ("wounded", wounded)) if value is not None]
-        return [more]
-    places = _places(clause, countries)
-    if killed is None and wounded is None and not places:
-        return []
-    if attack.group(1).lower() in ("attack", "attacked") and killed is None and wounded is None:
-        return []  # 'carried out attacks on Pakistani soil': talk of attacks, no attack
-    when, precision = _date(clause, published)
-    if when is None:
-        when, precision = _date(sentence.text, published)
-    targets = {m.group("name"): m.group("target").strip() for m in TARGET.finditer(clause)}
-    perpetrators: list[Perpetrator] = []
-    mentioned = {lowered_groups[m.group(1).lower()]: m.group(1) for m in group_pattern.finditer(clause)} \
-        if group_pattern else {}
-    lowered = clause.lower()
-    if mentioned:
-        attribution = ("denied" if "denied" in lowered else "claimed" if re.search(r"\bclaim", lowered)
-                       and not re.search(r"\bno (?:one|group)\b|\bnot (?:yet )?claimed", lowered)
-                       else "suspected" if re.search(r"suspect", lowered) else "attributed")
-        perpetrators = [Perpetrator(name, attribution, stated=spelt) for name, spelt in mentioned.items()]
-    elif topic is not None:
-        perpetrators = [Perpetrator(topic[0], "attributed", from_context=True, stated=topic[1])]
-    attack_type = ATTACK_TYPES.get(attack.group(1).lower())
+def _is_attack(event: _Event) -> bool:
+    opening = [m for m in event.mentions if m.trigger and (not m.weak or m.figures or m.date)]
+    return bool(opening) and any(m.figures or m.places for m in event.mentions)
 
-    def evidence(name: str, value: Any) -> Evidence:
-        return Evidence(name, value, sentence.text, sentence.start, sentence.end)
 
-    made = []
-    named_places: list[tuple[str | None, Any]] = [(name, resolved) for name, resolved, _ in places] or [(None, None)]
-    for name, resolved in named_places:
-        proposal = Proposal(date=when, date_precision=precision, killed=killed if len(places) <= 1 else None,
-                            killed_at_least=at_least, wounded=wounded if len(places) <= 1 else None,
-                            attack_type=attack_type, target=targets.get(name) if name else None,
-                            perpetrators=perpetrators)
-        if name is not None:
-            proposal.place = name
-            if resolved is not None:
-                proposal.country, proposal.latitude, proposal.longitude = (resolved.country, resolved.latitude,
-                                                                           resolved.longitude)
-                proposal.admin1, proposal.place_score = resolved.admin1_code, resolved.score
-                proposal.admin2 = resolved.admin2_code
-        for field_name in ("date", "place", "killed", "wounded", "attack_type", "target"):
-            value = getattr(proposal, field_name)
-            if value is not None:
-                proposal.evidence.append(evidence(field_name, value))
-        for perpetrator in perpetrators:
-            proposal.evidence.append(evidence("perpetrator", perpetrator.name))
-        made.append(proposal)
-    return made
+def _proposal(event: _Event) -> Proposal:
+    mentions = event.mentions
+    proposal = Proposal()
+    evidence = proposal.evidence
+
+    def first(name: str) -> Mention | None:
+        return next((m for m in mentions if getattr(m, name) is not None), None)
+
+    dated = max((m for m in mentions if m.date), key=lambda m: len(m.date or ""), default=None)
+    if dated is not None:
+        proposal.date, proposal.date_precision = dated.date, dated.date_precision
+        evidence.append(dated.evidence("date", dated.date))
+    if event.place is not None:
+        source = next(m for m in (event.place_from or event).mentions if event.place in m.places)
+        resolved = event.place.resolved
+        proposal.place = event.place.name
+        if resolved is not None:
+            proposal.country, proposal.latitude, proposal.longitude = (resolved.country, resolved.latitude,
+                                                                       resolved.longitude)
+            proposal.admin1, proposal.place_score = resolved.admin1_code, resolved.score
+            proposal.admin2 = resolved.admin2_code
+        evidence.append(source.evidence("place", proposal.place))
+        proposal.target = source.targets.get(event.place.name.split()[0]) or source.targets.get(event.place.name)
+        if proposal.target:
+            evidence.append(source.evidence("target", proposal.target))
+    told = first("killed")
+    update = next((m for m in reversed(mentions) if m.toll_update and m.killed is not None), None)
+    told = update or told
+    if told is not None:
+        proposal.killed, proposal.killed_at_least = told.killed, told.killed_at_least
+        evidence.append(told.evidence("killed", told.killed))
+    for name in ("wounded", "attackers_killed"):
+        told = first(name)
+        if told is not None:
+            setattr(proposal, name, getattr(told, name))
+            evidence.append(told.evidence(name, getattr(told, name)))
+    typed = next((m for m in mentions if m.trigger and _attack_type(m.trigger)), None)
+    if typed is not None:
+        proposal.attack_type = _attack_type(typed.trigger or "")
+        evidence.append(typed.evidence("attack_type", proposal.attack_type))
+    named = next((m for m in mentions if m.perpetrators and not m.perpetrators[0].from_context), None) \
+        or next((m for m in mentions if m.perpetrators), None)
+    if named is not None:
+        proposal.perpetrators = named.perpetrators
+        for perpetrator in named.perpetrators:
+            evidence.append(named.evidence("perpetrator", perpetrator.name))
+    return proposal
 
 
 # ---------------------------------------------------------------------------------- against the database
