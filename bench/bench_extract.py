@@ -48,6 +48,8 @@ def _words(text: str | None) -> set[str]:
 
 def place_agrees(proposal: dict, expected: dict) -> bool:
     got = _words(proposal.get("place"))
+    if not any(expected.get(k) for k in ("place", "district", "province")):
+        return not got  # the text names no place: neither may the proposal
     return any(words and words <= got or (got and got <= words)
                for words in (_words(expected.get(k)) for k in ("place", "district", "province")))
 
@@ -77,9 +79,11 @@ def main() -> None:
         if not entry.get("attack"):
             false_from_no_attack += len(proposals)
         left = list(expected)
+        extra = []
         for proposal in proposals:
             hit = next((e for e in left if place_agrees(proposal, e) and date_agrees(proposal, e)), None)
             if hit is None:
+                extra.append(proposal)
                 continue
             left.remove(hit)
             matched += 1
@@ -90,6 +94,8 @@ def main() -> None:
             print(f"--- {entry['file']}: {len(proposals)} proposed, {len(expected)} expected, {len(left)} missed")
             for proposal in proposals:
                 print("   ", proposal["date"], proposal["place"], proposal["killed"], proposal["wounded"])
+            for proposal in extra:
+                print("    NOT EXPECTED", proposal["date"], proposal["place"], proposal["killed"])
             for miss in left:
                 print("    MISSED", miss.get("date"), miss.get("place"), miss.get("district"), miss.get("killed"))
     figures = {

@@ -262,7 +262,8 @@ def _figures(patterns: list[re.Pattern[str]], text: str) -> tuple[tuple[int | No
         for pattern in KILLED_SUM:  # 'killing nine Chinese and four Pakistanis'
             for match in pattern.finditer(text):
                 first, other = _count(match), _count_words(match.group("m"))
-                if first[0] == victims[0] and other is not None and not ATTACKERS.search(match.group(0)):
+                if victims[0] in (first[0], other) and first[0] is not None and other is not None \
+                        and not ATTACKERS.search(match.group(0)):
                     return (first[0] + other, first[1]), attackers
     return victims, attackers
 
@@ -277,13 +278,14 @@ def _count_words(words: str) -> int | None:
         return None
 
 
-def _date(text: str, published: date | None) -> tuple[str | None, str | None]:
+def _date(text: str, published: date | None, said: bool = False) -> tuple[str | None, str | None]:
     """(date at its precision, precision) the clause gives, resolved against the publication date; a date that is
-    none ('31 February 2023') or one a page prints with a time ('September 03, 2024 22:35': a byline) gives none."""
+    none ('31 February 2023') or one a page prints with a time ('September 03, 2024 22:35': a byline) gives none.
+    The day something was said ('said on Tuesday') counts only with `said`."""
     try:
         when, precision = _date_unchecked(re.sub(
             r"\b(?:\w+\.?\s+\d{1,2},?\s+\d{4}|\d{1,2}\s+\w+\.?,?\s+\d{4})\s*(?:,\s*)?\d{1,2}:\d{2}", " ", text),
-            published)
+            published, said)
         if when is not None:
             date.fromisoformat(when if len(when) == 10 else f"{when}-01" if len(when) == 7 else f"{when}-01-01")
         return when, precision
@@ -295,7 +297,7 @@ def _month(word: str) -> int:
     return MONTHS[word.lower().rstrip(".")]
 
 
-def _date_unchecked(text: str, published: date | None) -> tuple[str | None, str | None]:
+def _date_unchecked(text: str, published: date | None, said: bool) -> tuple[str | None, str | None]:
     flags = re.IGNORECASE
     day_month_year = re.search(rf"\b(\d{{1,2}})\s+({MONTH}),?\s+(\d{{4}})\b", text, flags)
     if day_month_year:
@@ -309,6 +311,11 @@ def _date_unchecked(text: str, published: date | None) -> tuple[str | None, str 
     if month_year:
         return f"{int(month_year.group(2)):04d}-{_month(month_year.group(1)):02d}", "month"
     text = re.sub(r"\b(?:scheduled for|due on|planned for|next|until)\s+\w+", " ", text, flags=flags)
+    # the day something was said is not the day of the attack: 'in a Telegram post on Tuesday', 'said on Monday'
+    text = text if said else re.sub(r"\b(?:post|statement|message|video|announcement|interview|briefing|said|told|"
+                  r"announced|"
+                  r"confirmed|reported)\s+(?:on\s+|late on\s+|early on\s+)?(?:monday|tuesday|wednesday|thursday|"
+                  r"friday|saturday|sunday)\b", " ", text, flags=flags)
     lowered = text.lower()
     if published is not None:
         # 'on July 30' or '30 July' with no year: the last such day on or before the publication day
@@ -347,6 +354,13 @@ def _date_unchecked(text: str, published: date | None) -> tuple[str | None, str 
             month = _month(month_only.group(1))
             year = published.year if month <= published.month else published.year - 1
             return f"{year:04d}-{month:02d}", "month"
+        weeks = re.search(r"\b(?:days|weeks) (?:ago|after|earlier|before)\b", lowered)
+        if weeks:  # some days or weeks before publication: the month, or the year, if all of them fall in one
+            earliest = published - timedelta(days=62 if "weeks" in weeks.group(0) else 31)
+            if (earliest.year, earliest.month) == (published.year, published.month):
+                return f"{published.year:04d}-{published.month:02d}", "month"
+            if earliest.year == published.year:
+                return f"{published.year:04d}", "year"
         if re.search(r"\blast year\b", lowered):
             return f"{published.year - 1:04d}", "year"
         if re.search(r"\b(?:earlier )?this year\b", lowered):
@@ -375,8 +389,9 @@ class Named:
 
     name: str
     resolved: Any
-    start: int
+    start: int  # in the clause, or in the article for a dateline
     end: int
+    dateline: Sentence | None = None  # the sentence of a dateline's place, which is in no mention
 
     @property
     def rank(self) -> int:
@@ -466,7 +481,9 @@ class Mention:
 
 def _mention(clause: str, sentence: Sentence, published: date | None, countries: tuple[str, ...],
              group_pattern: re.Pattern[str] | None, lowered_groups: dict[str, str],
-             topic: tuple[str, str] | None) -> Mention | None:
+             topic: tuple[str, str] | None, day_before: str | None = None) -> Mention | None:
+    """What the clause says about an attack, or None when it says nothing of one. `day_before` is the last day an
+    earlier sentence named, which 'earlier in the day' refers to."""
     if NOT_AN_ATTACK.search(clause):
         return None
     mention = Mention(sentence, clause)
@@ -485,24 +502,26 @@ def _mention(clause: str, sentence: Sentence, published: date | None, countries:
     (mention.wounded, _), _ = _figures(WOUNDED, clause)
     if not mention.figures and not mention.anaphora and not triggers:
         return None
-    if mention.weak and PLURAL.search(clause) and not mention.anaphora:
+    if mention.weak and all(PLURAL.fullmatch(m.group(1)) for m in triggers) and not mention.anaphora:
         return None  # 'These attacks claimed the lives of 266': figures over many attacks
     if not re.search(r"\bclaim", clause, re.IGNORECASE):  # the day a group claimed it is not the attack's day
         mention.date, mention.date_precision = _date(clause, published)
         if mention.date is None:
             mention.date, mention.date_precision = _date(sentence.text, published)
+    if day_before and re.search(r"\b(?:earlier|later) in the day\b", clause, re.IGNORECASE):
+        mention.date, mention.date_precision = day_before, "day"
     after = re.match(r"(a|one|two|three) days? after\b", clause, re.IGNORECASE)
     if after and mention.date_precision == "day" and mention.date:  # 'warned Saturday, a day after four were killed'
         days = _count_words(after.group(1)) or 1
         mention.date = (date.fromisoformat(mention.date) - timedelta(days=days)).isoformat()
     mention.background = bool(BACKGROUND.search(clause))
-    # a place far from every word about the attack is about something else ('hours before the arrival of the
+    # a place far after every word about the attack is about something else ('hours before the arrival of the
     # Vice Premier in Islamabad')
     cues = [(m.start(), m.end()) for m in [*triggers, *([anaphora] if anaphora else []),
                                           *re.finditer(r"\b(?:killed|killing|dead|died|injured|wounded|martyred)\b",
                                                        clause, re.IGNORECASE)]]
     mention.places = [named for named in _places(clause, countries)
-                      if any(named.start - end <= NEAR and start - named.end <= NEAR for start, end in cues)]
+                      if any(named.start <= start or named.start - end <= NEAR for start, end in cues)]
     if mention.weak and not mention.figures and not mention.anaphora and not (mention.date and mention.places):
         return None  # 'carried out attacks on Pakistani soil': talk of attacks, no attack
     mention.targets = {m.group("name"): m.group("target").strip() for m in TARGET.finditer(clause)}
@@ -527,6 +546,7 @@ class _Event:
     mentions: list[Mention]
     place: Named | None = None
     place_from: _Event | None = None  # the event the place was taken from, when the mentions name none
+    told: int = 0  # how recently the article told of it: the event a toll or 'the attack' after it is about
 
     @property
     def date(self) -> str | None:
@@ -550,7 +570,8 @@ def _joins(event: _Event, mention: Mention) -> bool:
     if not _dates_agree(event.date, mention.date):
         return False
     own = mention.figures or mention.date is not None
-    if mention.background and own and mention.date != event.date:
+    event_figures = any(m.figures for m in event.mentions)
+    if mention.background and own and (mention.date != event.date or (mention.figures and event_figures)):
         return False
     killed = next((m.killed for m in event.mentions if m.killed is not None), None)
     if (mention.killed is not None and killed is not None and mention.killed != killed and not mention.toll_update
@@ -603,7 +624,12 @@ def propose(text: str, published: date | None = None, groups: dict[str, str] | N
     lowered_groups = {name.lower(): canonical for name, canonical in groups.items()}
     events: list[_Event] = []
     topic: tuple[str, str] | None = None  # the group the sentences are about: (registry name, as spelt)
+    seen: set[str] = set()
+    day_before: str | None = None
     for sentence in sentences(text):
+        if sentence.text in seen:  # a page that prints its lead twice tells one attack, not two
+            continue
+        seen.add(sentence.text)
         named = [(lowered_groups[m.group(1).lower()], m.group(1)) for m in group_pattern.finditer(sentence.text)] \
             if group_pattern else []
         clause_start = 0
@@ -612,14 +638,23 @@ def propose(text: str, published: date | None = None, groups: dict[str, str] | N
             pieces.append((clause_start, cut.start()))
             clause_start = cut.end()
         pieces.append((clause_start, len(sentence.text)))
+        told = False  # 'a paramilitary official was gunned down, while a policeman died in an attack': two attacks
         for start, end in pieces:
             mention = _mention(sentence.text[start:end], sentence, published, countries, group_pattern,
-                               lowered_groups, topic)
-            if mention is not None:
-                for part in _split(mention):
-                    _place(events, part)
+                               lowered_groups, topic, day_before)
+            if mention is None:
+                continue
+            if mention.trigger and mention.killed is not None:
+                mention.alone, told = told, True
+            for part in _split(mention):
+                _place(events, part)
         if named:
             topic = named[-1]
+        when, precision = _date(sentence.text, published, said=True)
+        if precision == "day":
+            day_before = when
+    if events and events[0].place is None:  # the first attack, told with no place: at the dateline's ('QUETTA:')
+        events[0].place = _dateline(text, countries)
     for number, event in enumerate(events[1:], start=1):
         # 'another attack there in 2012': at the place of the attack told before it
         before = next((e for e in reversed(events[:number]) if e.place is not None), None)
@@ -634,21 +669,49 @@ def propose(text: str, published: date | None = None, groups: dict[str, str] | N
     return proposals
 
 
+DATELINE = re.compile(r"^(?P<caps>[A-Z]{3,})(?:/[A-Z]+)?(?:,\s+[A-Z][a-z]+)?\s*(?::|\()|"
+                      r"\|\s*(?P<pipe>[A-Z][a-z]+)\s*\||"
+                      r"^(?P<wire>[A-Z][a-z]+),\s+[A-Z][a-z]{2,8}\.?\s+\d{1,2}\s+\((?:PTI|IANS|ANI|AP|AFP)\)",
+                      re.MULTILINE)
+
+
+def _dateline(text: str, countries: tuple[str, ...]) -> Named | None:
+    """The town a page's dateline names ('QUETTA:', 'KABUL, Afghanistan (AP) —', 'PTI | Karachi |'), if the gazetteer
+    knows it as a town or district."""
+    match = DATELINE.search(text[:2000])
+    if match is None:
+        return None
+    name = (match.group("caps") or "").title() or match.group("pipe") or match.group("wire")
+    resolved = _resolved(name, countries)
+    if resolved is None or resolved.kind not in ("town", "district"):
+        return None
+    group = next(g for g in ("caps", "pipe", "wire") if match.group(g))
+    line = next((s for s in sentences(text) if s.start <= match.start(group) < s.end), None)
+    if line is None:
+        return None
+    return Named(name, resolved, match.start(group), match.end(group), dateline=line)
+
+
 def _place(events: list[_Event], mention: Mention) -> None:
     """Add the mention to the attack it is about, or make it a new attack when it can open one."""
     opens = mention.trigger is not None and (not mention.weak or mention.figures or mention.date is not None)
     if not events or mention.alone:
         into = None
     elif not opens or mention.anaphora:  # a toll, or 'the attack took place in Sibi': the attack just told or the first
-        into = next((event for event in (events[-1], events[0]) if _joins(event, mention)), None)
-    else:
-        into = next((event for event in reversed(events) if _joins(event, mention)), None)
+        latest = max(events, key=lambda event: event.told)
+        into = next((event for event in (latest, events[0]) if _joins(event, mention)), None)
+    else:  # the latest attack it fits, one at its place first
+        fits = [event for event in reversed(events) if _joins(event, mention)]
+        into = next((event for event in fits if event.place is not None and any(
+            named.rank == 2 and event.place.rank == 2 and _within(named, event.place) for named in mention.places)),
+            fits[0] if fits else None)
     if into is None:
         if not opens:
             return
         into = _Event([])
         events.append(into)
     into.mentions.append(mention)
+    into.told = max(event.told for event in events) + 1
     best = max(mention.places, key=lambda named: named.rank, default=None)
     if best is not None and (into.place is None or (best.rank > into.place.rank and _within(best, into.place))
                              or (into.place.rank == 0 and best.rank)):
@@ -657,7 +720,7 @@ def _place(events: list[_Event], mention: Mention) -> None:
 
 def _is_attack(event: _Event) -> bool:
     opening = [m for m in event.mentions if m.trigger and (not m.weak or m.figures or m.date)]
-    return bool(opening) and any(m.figures or m.places for m in event.mentions)
+    return bool(opening) and (event.place is not None or any(m.figures for m in event.mentions))
 
 
 def _proposal(event: _Event) -> Proposal:
@@ -673,7 +736,9 @@ def _proposal(event: _Event) -> Proposal:
         proposal.date, proposal.date_precision = dated.date, dated.date_precision
         evidence.append(dated.evidence("date", dated.date))
     if event.place is not None:
-        source = next(m for m in (event.place_from or event).mentions if event.place in m.places)
+        source = next((m for m in (event.place_from or event).mentions if event.place in m.places), None) \
+            or Mention(event.place.dateline, "") if event.place.dateline else \
+            next(m for m in (event.place_from or event).mentions if event.place in m.places)
         resolved = event.place.resolved
         proposal.place = event.place.name
         if resolved is not None:
