@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from incidents.curation.extraction import propose  # noqa: E402
-from incidents.gazetteer import fold  # noqa: E402
+from incidents.gazetteer import fold, resolve_place  # noqa: E402
 
 REGISTRY = ROOT / "fixtures" / "actors.yaml"
 
@@ -47,9 +47,15 @@ def _words(text: str | None) -> set[str]:
 
 
 def place_agrees(proposal: dict, expected: dict) -> bool:
+    """The proposal's place has the words of the expected place, district or province (or they have all of its),
+    or it lies in the expected district as the gazetteer codes them ('Parachinar' in 'Kurram Agency')."""
     got = _words(proposal.get("place"))
     if not any(expected.get(k) for k in ("place", "district", "province")):
         return not got  # the text names no place: neither may the proposal
+    if proposal.get("admin2") and expected.get("district"):
+        found = resolve_place(str(expected["district"]), proposal.get("country"))
+        if found is not None and found.admin2_code == proposal["admin2"]:
+            return True
     return any(words and words <= got or (got and got <= words)
                for words in (_words(expected.get(k)) for k in ("place", "district", "province")))
 
