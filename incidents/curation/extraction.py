@@ -144,6 +144,8 @@ BACKGROUND = re.compile(r"\b(earlier|previous(?:ly)?|last (?:month|year|week)|in
                         r"(?:days|weeks|months|years) after|comes after|came after|meanwhile|separately|"
                         r"(?:the|a) (?:last|similar|separate) (?:attack|assault|bombing|blast|incident)|"
                         r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday) last)\b", re.IGNORECASE)
+# An attack told as one more: never more about the one before it
+ANOTHER = re.compile(r"\b(another|a second|a separate|in a separate|separately)\b", re.IGNORECASE)
 ATTACKERS = re.compile(r"\b(attackers?|militants?|terrorists?|assailants?|bombers?|insurgents?|gunmen|khawarij|"
                        r"fighters|Taliban)\b", re.IGNORECASE)
 CONDEMNED = re.compile(r"\bcondemn", re.IGNORECASE)
@@ -210,9 +212,12 @@ WITHIN = re.compile(r"\b(?P<within>[A-Z][\w-]+)(?:\s+(?:province|district|city))
                     r"(?P<name>[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+){0,2})")
 # '... 200 kilometers (120 miles) southeast of Quetta', 'the capital of Baluchistan': a place named to say where
 # another one is
-REFERENCE = re.compile(r"(?:km|kilomet\w+|miles|\)|capital|border(?:ing)?|borders|near the border with)\s+"
-                       r"(?:[a-z-]+\s+)?$",
-                       re.IGNORECASE)
+REFERENCE = re.compile(r"(?:(?:km|kilomet\w+|miles)(?:\s*\([^)]*\))?\s+(?:[a-z-]+\s+)?(?:of|from)|capital(?:\s+of)?|"
+                       r"border(?:ing|s)?|near the border with)\s+(?:the\s+)?$", re.IGNORECASE)
+# 'Lahore police', 'Mastung Deputy Commissioner': a place named before its officials (counted when the gazetteer
+# knows it)
+OFFICIALS = re.compile(r"\b(?P<name>[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?)\s+(?:police|(?:Deputy |Assistant )?Commissioner|"
+                       r"district police|city police)\b")
 TARGET = re.compile(r"\b(?:at|on|and)\s+(?:a|an|the)\s+(?P<target>[a-z][a-z -]{2,40}?)\s+in\s+(?P<name>[A-Z][\w'’-]+)")
 NOT_PLACES = {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "january", "february",
               "march", "april", "may", "june", "july", "august", "september", "october", "november", "december",
@@ -282,6 +287,9 @@ def _date(text: str, published: date | None, said: bool = False) -> tuple[str | 
     """(date at its precision, precision) the clause gives, resolved against the publication date; a date that is
     none ('31 February 2023') or one a page prints with a time ('September 03, 2024 22:35': a byline) gives none.
     The day something was said ('said on Tuesday') counts only with `said`."""
+    # a wire dateline ('Quetta [Pakistan], September 13 :') is the day of the report
+    text = re.sub(rf"^[A-Z][A-Za-z ]+(?:\s*\[[^\]]*\])?,\s+{MONTH}\s+\d{{1,2}}\s*(?::|\()", " ", text,
+                  flags=re.IGNORECASE)
     try:
         when, precision = _date_unchecked(re.sub(
             r"\b(?:\w+\.?\s+\d{1,2},?\s+\d{4}|\d{1,2}\s+\w+\.?,?\s+\d{4})\s*(?:,\s*)?\d{1,2}:\d{2}", " ", text),
@@ -311,11 +319,13 @@ def _date_unchecked(text: str, published: date | None, said: bool) -> tuple[str 
     if month_year:
         return f"{int(month_year.group(2)):04d}-{_month(month_year.group(1)):02d}", "month"
     text = re.sub(r"\b(?:scheduled for|due on|planned for|next|until)\s+\w+", " ", text, flags=flags)
-    # the day something was said is not the day of the attack: 'in a Telegram post on Tuesday', 'said on Monday'
-    text = text if said else re.sub(r"\b(?:post|statement|message|video|announcement|interview|briefing|said|told|"
-                  r"announced|"
-                  r"confirmed|reported)\s+(?:on\s+|late on\s+|early on\s+)?(?:monday|tuesday|wednesday|thursday|"
-                  r"friday|saturday|sunday)\b", " ", text, flags=flags)
+    # the day something was said is not the day of the attack when another day is named: 'in a Telegram post on
+    # Tuesday, ISIL said it struck the previous day (Monday)'
+    days = len(re.findall(r"\b(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b", text, flags))
+    if not said and days > 1:
+        text = re.sub(r"\b(?:post|statement|message|video|announcement|interview|briefing|said|told|announced|"
+                      r"confirmed|reported)\s+(?:on\s+|late on\s+|early on\s+)?(?:monday|tuesday|wednesday|thursday|"
+                      r"friday|saturday|sunday)\b", " ", text, flags=flags)
     lowered = text.lower()
     if published is not None:
         # 'on July 30' or '30 July' with no year: the last such day on or before the publication day
@@ -407,14 +417,14 @@ def _places(text: str, countries: tuple[str, ...]) -> list[Named]:
     'in' and in one or two words ('in Orakzai'), so 'of Islamic State' or 'at Police Lines' are no places; a place
     named to say where another is ('200 km south of Quetta') and a country are left out."""
     found: list[Named] = []
-    matches = sorted([*PLACE.finditer(text), *WITHIN.finditer(text)], key=lambda m: m.start("name"))
+    matches = sorted([*PLACE.finditer(text), *WITHIN.finditer(text), *OFFICIALS.finditer(text)],
+                     key=lambda m: m.start("name"))
     for match in matches:
         if len(found) >= MOST_PLACES:
             break
         if any(match.start("name") < item.end and item.start < match.end("name") for item in found):
             continue
-        if REFERENCE.search(text[max(0, match.start() - 40):match.start("name")].removesuffix("of ")
-                            .removesuffix("the ").removesuffix("of ")):
+        if REFERENCE.search(text[max(0, match.start() - 60):match.start("name")]):
             continue
         words = match.group("name").split()
         while words and (words[-1].lower() in NOT_PLACES or ATTACK.fullmatch(words[-1])):
@@ -439,8 +449,10 @@ def _places(text: str, countries: tuple[str, ...]) -> list[Named]:
                 continue
         if resolved is not None and resolved.kind == "country":
             continue
-        if resolved is None and not (text[match.start():match.start() + 3].lower() == "in "
-                                     and len(name.split()) <= 2):
+        if resolved is None and (match.re is OFFICIALS or not (
+                text[match.start():match.start() + 3].lower() == "in " and len(name.split()) <= 2
+                or re.search(r"\b(?:city|town|village|district|province|area|region) of $",
+                             text[max(0, match.start() - 20):match.start("name")]))):
             continue
         found.append(Named(name, resolved, match.start("name"), match.end("name")))
     return found
@@ -508,7 +520,8 @@ def _mention(clause: str, sentence: Sentence, published: date | None, countries:
         mention.date, mention.date_precision = _date(clause, published)
         if mention.date is None:
             mention.date, mention.date_precision = _date(sentence.text, published)
-    if day_before and re.search(r"\b(?:earlier|later) in the day\b", clause, re.IGNORECASE):
+    if day_before and (re.search(r"\b(?:earlier|later|also) in the day\b", clause, re.IGNORECASE) or (
+            re.search(r"\b(?:on )?the same day\b", clause, re.IGNORECASE) and _date(clause, published)[0] is None)):
         mention.date, mention.date_precision = day_before, "day"
     after = re.match(r"(a|one|two|three) days? after\b", clause, re.IGNORECASE)
     if after and mention.date_precision == "day" and mention.date:  # 'warned Saturday, a day after four were killed'
@@ -571,7 +584,9 @@ def _joins(event: _Event, mention: Mention) -> bool:
         return False
     own = mention.figures or mention.date is not None
     event_figures = any(m.figures for m in event.mentions)
-    if mention.background and own and (mention.date != event.date or (mention.figures and event_figures)):
+    told_before = mention.anaphora and mention.date is None  # 'earlier, police said three died in the blast'
+    if mention.background and own and not told_before and (
+            mention.date != event.date or (mention.figures and event_figures)):
         return False
     killed = next((m.killed for m in event.mentions if m.killed is not None), None)
     if (mention.killed is not None and killed is not None and mention.killed != killed and not mention.toll_update
@@ -594,6 +609,12 @@ def _within(inner: Named, outer: Named) -> bool:
     return _district(inner) == _district(outer)
 
 
+def _same_place(one: Named, other: Named) -> bool:
+    if one.rank and other.rank:
+        return _district(one) == _district(other)
+    return one.name == other.name
+
+
 def _district(named: Named) -> str | None:
     return named.resolved.admin2_code or named.resolved.name
 
@@ -601,7 +622,10 @@ def _district(named: Named) -> str | None:
 def _split(mention: Mention) -> list[Mention]:
     """'struck at a political rally in Mastung and a market in Orakzai': one attack at each of the places an
     attack clause lists with 'and' (their tolls are not told apart, so none is kept)."""
-    listed = [named for named in mention.places if named.rank != 1]
+    listed: list[Named] = []
+    for named in mention.places:  # each place once: 'in Kabul' and 'the Kabul police' are one
+        if named.rank != 1 and not any(_same_place(named, other) for other in listed):
+            listed.append(named)
     pairs = zip(listed, listed[1:], strict=False)
     if len(listed) < 2 or not all(" and " in mention.clause[a.end:b.start] for a, b in pairs):
         return [mention]
@@ -626,7 +650,8 @@ def propose(text: str, published: date | None = None, groups: dict[str, str] | N
     topic: tuple[str, str] | None = None  # the group the sentences are about: (registry name, as spelt)
     seen: set[str] = set()
     day_before: str | None = None
-    for sentence in sentences(text):
+    headline: list[Mention] = []  # what a headline says: about the attack the article then tells, if it tells one
+    for number, sentence in enumerate(sentences(text)):
         if sentence.text in seen:  # a page that prints its lead twice tells one attack, not two
             continue
         seen.add(sentence.text)
@@ -646,6 +671,14 @@ def propose(text: str, published: date | None = None, groups: dict[str, str] | N
                 continue
             if mention.trigger and mention.killed is not None:
                 mention.alone, told = told, True
+            if number == 0 and not sentence.text.rstrip("\"”’'").endswith((".", "!", "?")):
+                headline.append(mention)
+                continue
+            if headline and (not events or mention.background or ANOTHER.search(mention.clause)):
+                # the article goes on to a toll or to an earlier attack: the headline's attack is the first
+                for part in [part for told_first in headline for part in _split(told_first)]:
+                    _place(events, part)
+                headline = []
             for part in _split(mention):
                 _place(events, part)
         if named:
@@ -653,6 +686,15 @@ def propose(text: str, published: date | None = None, groups: dict[str, str] | N
         when, precision = _date(sentence.text, published, said=True)
         if precision == "day":
             day_before = when
+    for mention in headline:
+        if events and _joins(events[0], mention):
+            events[0].mentions.insert(0, mention)
+            best = max(mention.places, key=lambda named: named.rank, default=None)
+            if best is not None and (events[0].place is None or best.rank > events[0].place.rank):
+                events[0].place = best
+        else:
+            for part in _split(mention):
+                _place(events, part)
     if events and events[0].place is None:  # the first attack, told with no place: at the dateline's ('QUETTA:')
         events[0].place = _dateline(text, countries)
     for number, event in enumerate(events[1:], start=1):
@@ -669,9 +711,10 @@ def propose(text: str, published: date | None = None, groups: dict[str, str] | N
     return proposals
 
 
-DATELINE = re.compile(r"^(?P<caps>[A-Z]{3,})(?:/[A-Z]+)?(?:,\s+[A-Z][a-z]+)?\s*(?::|\()|"
+DATELINE = re.compile(r"^(?P<caps>[A-Z]{2,}(?: [A-Z]{2,}){0,3})(?:/[A-Z]+)?(?:,\s+[A-Z][a-z]+)?\s*(?::|\()|"
                       r"\|\s*(?P<pipe>[A-Z][a-z]+)\s*\||"
-                      r"^(?P<wire>[A-Z][a-z]+),\s+[A-Z][a-z]{2,8}\.?\s+\d{1,2}\s+\((?:PTI|IANS|ANI|AP|AFP)\)",
+                      r"^(?P<wire>[A-Z][a-z]+)(?:\s+\[[^\]]{1,30}\])?,\s+[A-Z][a-z]{2,8}\.?\s+\d{1,2}\s*"
+                      r"(?:\((?:PTI|IANS|ANI|AP|AFP)\)|:)",
                       re.MULTILINE)
 
 
@@ -695,7 +738,7 @@ def _dateline(text: str, countries: tuple[str, ...]) -> Named | None:
 def _place(events: list[_Event], mention: Mention) -> None:
     """Add the mention to the attack it is about, or make it a new attack when it can open one."""
     opens = mention.trigger is not None and (not mention.weak or mention.figures or mention.date is not None)
-    if not events or mention.alone:
+    if not events or mention.alone or (opens and not mention.weak and ANOTHER.search(mention.clause)):
         into = None
     elif not opens or mention.anaphora:  # a toll, or 'the attack took place in Sibi': the attack just told or the first
         latest = max(events, key=lambda event: event.told)
