@@ -359,21 +359,46 @@ def extract(db: DatabaseArg, text: str | None = None, file: str | Path | None = 
         target = output_file(review, "review file", reads=(_database_file(db), input_file(str(file), "article")))
         if target.suffix.lower() not in (".yaml", ".yml"):
             raise FieldError("review", str(review), "is not a .yaml file; --apply reads the review as YAML")
-    if file is not None:
-        text = read_text(file, "article", limit("FULL_TEXT_BYTES"))
-    if text is None or not text.strip():
-        raise UsageError(f"The article {file or ''} is empty".replace("  ", " "))
+    page = read_article(text=text, file=file)
+    text = page["text"]
     when = parse_date(published, "published") if published is not None and not isinstance(published, date) \
         else published
+    if when is None and page["published"]:
+        when = date.fromisoformat(page["published"])
+    url, outlet = url or page["url"], outlet or page["outlet"]
     with connected(db) as engine, engines.session_factory(engine)() as session:
         found = extraction.propose(text, when, extraction.registry_spellings(session))
         proposals = [{**proposal.as_dict(), "matches": extraction.matches(session, proposal)} for proposal in found]
         if target is not None:
-            written = extraction.review_text(session, proposals, Path(str(file)).resolve(), text, target, when,
-                                             url, outlet)
+            article = Path(str(file)).resolve()
+            if page["html"]:  # the review cites the page's main text, kept beside it, where its excerpts are
+                article = output_file(target.with_name(target.stem + ".article.txt"), "article text",
+                                      reads=(_database_file(db), Path(str(file)).resolve()))
+            written = extraction.review_text(session, proposals, article, text, target, when, url, outlet)
+            if page["html"]:
+                with atomic_write(article, "w", encoding="utf-8") as handle:
+                    handle.write(text)
             with atomic_write(target, "w", encoding="utf-8") as handle:
                 handle.write(written)
     return proposals
+
+
+def read_article(text: str | None = None, file: str | Path | None = None) -> dict[str, Any]:
+    """An article as `extract` reads it: plain UTF-8 text, or a saved web page (incidents.curation.pages), whose
+    main text, publication date, URL, outlet and title are taken from the page. Keys: text, html, published
+    (YYYY-MM-DD or None), url, outlet, title."""
+    from incidents.curation import pages
+
+    name = str(file) if file is not None else "standard input"
+    if file is not None:
+        text = read_text(file, "article", limit("FULL_TEXT_BYTES"))
+    if text is None or not text.strip():
+        raise UsageError(f"The article {file or ''} is empty".replace("  ", " "))
+    if not pages.is_html(text, name if file is not None else ""):
+        return {"text": text, "html": False, "published": None, "url": None, "outlet": None, "title": None}
+    page = pages.read_page(text, name)
+    return {"text": page.text, "html": True, "published": page.published.isoformat() if page.published else None,
+            "url": page.url, "outlet": page.outlet, "title": page.title}
 
 
 def extract_apply(db: DatabaseArg, review: str | Path, who: str | None = None) -> dict[str, Any]:

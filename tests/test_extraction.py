@@ -103,14 +103,34 @@ def _devset() -> list[dict]:
     return yaml.safe_load((DEVSET / "manifest.yaml").read_text(encoding="utf-8"))
 
 
-def test_the_development_sets_sentences_are_in_their_articles() -> None:
-    entries = _devset()
-    assert sum(1 for e in entries if e["attack"]) >= 20 and sum(1 for e in entries if not e["attack"]) >= 5
+EVALSET = FIXTURES / "extraction_eval"
+
+
+def _evalset() -> list[dict]:
+    import yaml
+
+    return yaml.safe_load((EVALSET / "manifest.yaml").read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("folder", [DEVSET, EVALSET], ids=["development", "evaluation"])
+def test_the_sets_sentences_are_in_their_articles(folder: Path) -> None:
+    import yaml
+
+    entries = yaml.safe_load((folder / "manifest.yaml").read_text(encoding="utf-8"))
+    assert sum(1 for e in entries if e["attack"]) >= 15 and sum(1 for e in entries if not e["attack"]) >= 5
+    assert sorted(p.name for p in (folder / "articles").iterdir()) == sorted(Path(e["file"]).name for e in entries)
     for entry in entries:
-        text = (DEVSET / entry["file"]).read_text(encoding="utf-8")
+        text = (folder / entry["file"]).read_text(encoding="utf-8")
+        assert entry["attack"] == bool(entry.get("incidents")), entry["file"]
         for incident in entry.get("incidents") or []:
             for sentence in incident.get("sentences") or []:
                 assert sentence in text, (entry["file"], sentence[:60])
+
+
+def test_the_evaluation_set_is_apart_from_the_development_set() -> None:
+    development = {e["url"] for e in _devset()}
+    evaluation = {e["url"] for e in _evalset()}
+    assert len(evaluation) == len(_evalset()) and not development & evaluation
 
 
 def test_no_incident_comes_from_an_article_with_no_attack() -> None:
@@ -121,10 +141,10 @@ def test_no_incident_comes_from_an_article_with_no_attack() -> None:
     from bench.bench_extract import groups
 
     spellings = groups()
-    for entry in _devset():
+    for folder, entry in [*((DEVSET, e) for e in _devset()), *((EVALSET, e) for e in _evalset())]:
         if entry["attack"]:
             continue
-        text = (DEVSET / entry["file"]).read_text(encoding="utf-8")
+        text = (folder / entry["file"]).read_text(encoding="utf-8")
         published = date.fromisoformat(str(entry["published"])) if entry.get("published") else None
         assert propose(text, published, spellings) == [], entry["file"]
 
@@ -215,3 +235,68 @@ def test_odd_text_gives_an_answer_quickly() -> None:
     assert [p.date for p in propose("A blast killed 3 people in Quetta yesterday.", date(1, 1, 1))] == [None]
     # an acronym counts in capitals only
     assert propose("A bla bla blast killed 3 people in Quetta.", None, {"BLA": "BLA"})[0].perpetrators == []
+
+
+# ------------------------------------------------------------------- saved pages, attackers, more attacks
+
+
+PAGE = DEVSET / "pages" / "01-dawn-quetta-poodgali-chowk.html"
+
+
+def test_a_saved_page_gives_its_main_text_date_address_and_outlet() -> None:
+    """The page wraps development article 01 with the metadata its manifest entry gives (fixtures README)."""
+    from datetime import date
+
+    entry = next(e for e in _devset() if e["file"].startswith("articles/01-"))
+    page = api.read_article(file=PAGE)
+    assert page["html"] and page["published"] == str(entry["published"]) and page["url"] == entry["url"]
+    assert page["title"] == entry["title"] and page["outlet"] and page["outlet"] in entry["outlet"]
+    for sentence in entry["incidents"][0]["sentences"][:1]:
+        assert sentence in page["text"]
+    assert "Most popular" not in page["text"] and "Copyright" not in page["text"]  # the page's furniture is left
+    text = (DEVSET / entry["file"]).read_text(encoding="utf-8")
+    as_text = [(p.date, p.place, p.killed, p.wounded) for p in propose(text, date.fromisoformat(entry["published"]))]
+    assert [(p.date, p.place, p.killed, p.wounded) for p in propose(page["text"], date.fromisoformat(
+        page["published"]))] == as_text != []
+    plain = api.read_article(text="<p>not a page</p> but text")
+    assert not plain["html"] and plain["text"] == "<p>not a page</p> but text"
+
+
+def test_a_saved_page_is_reviewed_and_applied_with_its_own_date_and_address(db_url: str, tmp_path: Path) -> None:
+    import hashlib
+
+    entry = next(e for e in _devset() if e["file"].startswith("articles/01-"))
+    api.load(db_url, [FIXTURES / "actors.yaml"])
+    review = tmp_path / "review.yaml"
+    result = CliRunner().invoke(cli, ["--db", db_url, "extract", str(PAGE), "--review", str(review)])
+    assert result.exit_code == 0, result.output
+    assert f"published {entry['published']}" in result.stdout and entry["url"] in result.stdout
+    kept = tmp_path / "review.article.txt"  # the page's main text, beside the review: its excerpts are in it
+    assert kept.read_text(encoding="utf-8") == api.read_article(file=PAGE)["text"]
+    added = api.extract_apply(db_url, review)["added"]
+    assert len(added) == 1
+    shown = api.show(db_url, added[0])
+    expected = entry["incidents"][0]
+    assert shown["date"] == expected["date"] and shown["killed"]["best"] == expected["killed"]
+    source = shown["reports"][0]["source"]
+    assert source["url"] == entry["url"]
+    assert source["full_text_sha256"] == hashlib.sha256(kept.read_bytes()).hexdigest()
+    assert api.extract_apply(db_url, review)["added"] == []
+    assert PAGE.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")  # the page itself untouched
+
+
+def test_attackers_are_counted_apart_and_another_attack_is_one_of_its_own() -> None:
+    from datetime import date
+
+    # made-up sentences for the test, not facts
+    found = propose("Gunmen killed 5 policemen in Quetta on Monday. Two of the attackers were shot dead.",
+                    date(2023, 7, 31))
+    assert [(p.killed, p.attackers_killed) for p in found] == [(5, 2)]
+    found = propose("A blast killed 4 people in Peshawar on Monday. Meanwhile, another blast in Peshawar killed 2 "
+                    "people.", date(2023, 7, 31))
+    assert [(p.place, p.killed) for p in found] == [("Peshawar", 4), ("Peshawar", 2)]
+    found = propose("QUETTA: A grenade attack wounded 6 people on Sunday.", date(2023, 7, 31))
+    assert [(p.date, p.place, p.wounded) for p in found] == [("2023-07-30", "Quetta", 6)]  # the dateline's town
+    found = propose("Blast in Mastung\n\nA blast killed 3 people in Mastung on Monday. It came weeks after a bomb "
+                    "killed 9 people there.", date(2023, 7, 31))
+    assert [(p.date, p.killed) for p in found] == [("2023-07-31", 3), ("2023", 9)]

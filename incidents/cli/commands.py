@@ -734,11 +734,12 @@ def not_duplicate(ctx: click.Context, first: str, second: str, why: str, who: st
 @cli.command()
 @click.argument("file", required=False)
 @click.option("--published", metavar="YYYY-MM-DD",
-              help="The article's publication date: resolves 'on Sunday', 'last month' and the like.")
+              help="The article's publication date: resolves 'on Sunday', 'last month' and the like (a saved page's "
+                   "own date otherwise).")
 @click.option("--review", "review", type=click.Path(), metavar="REVIEW.yaml",
               help="Also write the proposals as a file to edit (delete a record, fix a field), then --apply it.")
-@click.option("--url", help="With --review: the article's URL, to cite it by.")
-@click.option("--outlet", help="With --review: the outlet that published it.")
+@click.option("--url", help="With --review: the article's URL, to cite it by (a saved page's own otherwise).")
+@click.option("--outlet", help="With --review: the outlet that published it (a saved page's site name otherwise).")
 @click.option("--apply", "apply_file", type=click.Path(), metavar="REVIEW.yaml",
               help="Write a review file as edited: reports of the matched incidents, new provisional incidents; all "
                    "or none, and a second apply adds nothing.")
@@ -746,9 +747,10 @@ def not_duplicate(ctx: click.Context, first: str, second: str, why: str, who: st
 @click.pass_context
 def extract(ctx: click.Context, file: str | None, published: str | None, review: str | None, url: str | None,
             outlet: str | None, apply_file: str | None, as_json: bool) -> None:
-    """Propose the attacks an article (FILE, plain UTF-8 text; - reads standard input) reports: date, place,
-    tolls, type, perpetrators, each with the sentence it rests on (--json), and the stored incident each may be
-    a report of. Nothing is written unless a review file is applied (docs/extraction.md)."""
+    """Propose the attacks an article (FILE, plain UTF-8 text or a saved web page; - reads standard input)
+    reports: date, place, tolls, type, perpetrators, each with the sentence it rests on (--json), and the stored
+    incident each may be a report of. From a page, its main text, date, URL and outlet are taken. Nothing is
+    written unless a review file is applied (docs/extraction.md)."""
     if apply_file:
         if file or review or published or url or outlet:
             raise click.UsageError("--apply takes everything from the review file; give it alone (fix the review's "
@@ -778,6 +780,11 @@ def extract(ctx: click.Context, file: str | None, published: str | None, review:
             raise click.UsageError(f"Standard input is not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
         proposals = api.extract(_db(ctx), text=text, published=published)
     else:
+        page = api.read_article(file=file)
+        if page["html"] and not as_json:
+            output.say("Read the page's main text ({:,} characters){}{}{}.".format(
+                len(page["text"]), f"; published {page['published']}" if page["published"] and not published else "",
+                f"; {page['outlet']}" if page["outlet"] else "", f"; {page['url']}" if page["url"] else ""))
         proposals = api.extract(_db(ctx), file=file, published=published, review=review, url=url, outlet=outlet)
     if as_json:
         output.print_json(proposals)

@@ -910,7 +910,7 @@ def review_text(session: Any, proposals: list[dict[str, Any]], article: Any, tex
                         "target_type": proposal["target"], "status": "provisional"})
         row.update(common)
         row.update({"killed": proposal["killed"], "killed_at_least": proposal["killed_at_least"] or None,
-                    "wounded": proposal["wounded"]})
+                    "wounded": proposal["wounded"], "perpetrators_killed": proposal.get("attackers_killed")})
         names = [f"{p['stated'] or p['name']}={p['attribution']}" for p in proposal["perpetrators"]]
         if names:
             row["perpetrators"] = names if best is None else names[0]
