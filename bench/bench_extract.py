@@ -104,6 +104,12 @@ def main() -> None:
                 print("    NOT EXPECTED", proposal["date"], proposal["place"], proposal["killed"])
             for miss in left:
                 print("    MISSED", miss.get("date"), miss.get("place"), miss.get("district"), miss.get("killed"))
+    # a 2,000-word article: the set's openings one after another, cut at 2,000 words
+    words = " ".join((options.manifest.parent / e["file"]).read_text(encoding="utf-8") for e in manifest).split(" ")
+    long_text = " ".join(words[:2000])
+    start = time.perf_counter()
+    propose(long_text, None, spellings)
+    long_seconds = time.perf_counter() - start
     figures = {
         "articles": len(manifest), "expected": expected_total, "proposed": proposed_total, "matched": matched,
         "precision": round(matched / proposed_total, 3) if proposed_total else 0.0,
@@ -111,6 +117,7 @@ def main() -> None:
         "killed_exact_of_matched": round(killed_exact / killed_known, 3) if killed_known else 0.0,
         "proposals_from_no_attack_articles": false_from_no_attack,
         "slowest_article_s": round(seconds, 4),
+        "words_2000_s": round(long_seconds, 4),
     }
     for name, value in figures.items():
         print(f"{name:<36} {value}")

@@ -88,7 +88,7 @@ def test_the_command_prints_the_attacks_and_json(url: str) -> None:
     result = CliRunner().invoke(cli, ["--db", url, "extract", str(ARTICLE), "--published", PUBLISHED, "--json"])
     assert result.exit_code == 0, result.output
     assert len(json.loads(result.stdout)) == 3
-    result = CliRunner().invoke(cli, ["--db", url, "extract", str(ARTICLE)])
+    result = CliRunner(env={"COLUMNS": "200"}).invoke(cli, ["--db", url, "extract", str(ARTICLE)])
     assert result.exit_code == 0 and "Bajaur" in result.stdout and "from context" in result.stdout
     result = CliRunner().invoke(cli, ["--db", url, "extract", "/nonexistent/article.txt"])
     assert result.exit_code != 0 and "No article at" in result.stderr

@@ -687,8 +687,8 @@ def propose(text: str, published: date | None = None, groups: dict[str, str] | N
         if precision == "day":
             day_before = when
     for mention in headline:
-        if events and _joins(events[0], mention):
-            events[0].mentions.insert(0, mention)
+        if events and _joins(events[0], mention):  # the article's own sentences are the evidence, the headline after
+            events[0].mentions.append(mention)
             best = max(mention.places, key=lambda named: named.rank, default=None)
             if best is not None and (events[0].place is None or best.rank > events[0].place.rank):
                 events[0].place = best
