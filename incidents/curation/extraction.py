@@ -140,12 +140,15 @@ PLURAL = re.compile(r"\b(?:attacks|bombings|blasts|explosions|incidents|assaults
 ANAPHORA = re.compile(r"\b(?:the|that|this|today[’']s|the latest|the deadly)\s+(?:\w+\s+)?(?:incident|attack|blast|"
                       r"explosion|bombing|assault|shooting)\b", re.IGNORECASE)
 # An attack told as background: an earlier or another one
-BACKGROUND = re.compile(r"\b(earlier|previous(?:ly)?|last (?:month|year|week)|in the past|another|ago|history|"
+BACKGROUND = re.compile(r"\b(earlier|previous(?:ly)?|last (?:month|year|week)|in the past|ago|history|"
                         r"(?:days|weeks|months|years) after|comes after|came after|meanwhile|separately|"
                         r"(?:the|a) (?:last|similar|separate) (?:attack|assault|bombing|blast|incident)|"
-                        r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday) last)\b", re.IGNORECASE)
+                        r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday) last)\b|"
+                        r"\b(?:another|a second|one more)\s+(?:[\w-]+\s+){0,2}?(?:attack|assault|bombing|blast|"
+                        r"explosion|incident|bomber|shooting)", re.IGNORECASE)
 # An attack told as one more: never more about the one before it
-ANOTHER = re.compile(r"\b(another|a second|a separate|in a separate|separately)\b", re.IGNORECASE)
+ANOTHER = re.compile(r"\b(?:another|a second|a separate|one more)\s+(?:[\w-]+\s+){0,2}?(?:attack|assault|bombing|"
+                     r"blast|explosion|incident|bomber|shooting)|\bin a separate\b|\bseparately\b", re.IGNORECASE)
 ATTACKERS = re.compile(r"\b(attackers?|militants?|terrorists?|assailants?|bombers?|insurgents?|gunmen|khawarij|"
                        r"fighters|Taliban)\b", re.IGNORECASE)
 CONDEMNED = re.compile(r"\bcondemn", re.IGNORECASE)
@@ -182,7 +185,7 @@ KILLED = [
 ]
 # one victim told without a figure: 'a policeman was killed', 'killed a Chinese national'
 KILLED_ONE = re.compile(
-    r"(?<!and )\b(?:(?:a|an)\s+(?:[\w-]+\s+){0,3}?(?:was|had been|has been)\s+(?:killed|shot dead|gunned down|"
+    r"(?<!and )\b(?:(?:a|an)\s+(?:[\w()-]+\s+){0,4}?(?:was|had been|has been)\s+(?:killed|shot dead|gunned down|"
     r"martyred|slain)|,\s+(?:a|an)\s+[^,]{3,80},\s+was\s+(?:killed|shot dead|gunned down|martyred|slain)|"
     r"(?:a|an)\s+(?:[\w-]+\s+){0,3}?(?:embraced martyrdom|died)|"
     r"(?:killed|killing)\s+(?:a|an)\s+(?:[\w-]+\s+){0,3}?(?:man|woman|boy|girl|child|policeman|soldier|national|"
@@ -190,7 +193,7 @@ KILLED_ONE = re.compile(
 KILLED_SUM = [
     re.compile(rf"\b(?:killed|killing|kills)\s+(?P<n>{BOUND}{NUMBER})\s+(?:[A-Za-z-]+\s+){{1,2}}?and\s+"
                rf"(?P<m>{NUMBER})\s+[A-Za-z]", re.IGNORECASE),
-    re.compile(rf"\b(?P<n>{BOUND}{NUMBER})\s+(?:[A-Za-z-]+\s+){{1,2}}?and\s+(?P<m>{NUMBER})\s+(?:[A-Za-z-]+\s+){{1,2}}?"
+    re.compile(rf"\b(?P<n>{BOUND}{NUMBER})\s+(?:[A-Za-z-]+\s+){{1,2}}?and\s+(?P<m>{NUMBER}|an?)\s+(?:[A-Za-z-]+\s+){{1,2}}?"
                r"(?:were|have been|had been)\s+(?:killed|martyred|shot dead|slain)\b", re.IGNORECASE),
 ]
 NO_CASUALTIES = re.compile(r"\bno (?:civilian or military |civilian |military )?casualties\b|\bno one was (?:killed|"
@@ -222,7 +225,9 @@ TARGET = re.compile(r"\b(?:at|on|and)\s+(?:a|an|the)\s+(?P<target>[a-z][a-z -]{2
 NOT_PLACES = {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "january", "february",
               "march", "april", "may", "june", "july", "august", "september", "october", "november", "december",
               "the", "a", "an", "afghan", "pakistani", "chinese", "indian", "iranian", "american", "baloch", "pashtun",
-              "islamic", "taliban", "district", "province", "city", "police", "army"}
+              "islamic", "taliban", "district", "province", "city", "police", "army", "maoist", "maoists", "syrian",
+              "iraqi", "yemeni", "bangladeshi", "kashmiri", "sunni", "shia", "shiite", "muslim", "christian", "hindu",
+              "sikh", "afghans", "pakistanis"}
 MONTHS = {name: number for number, name in enumerate(
     ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november",
      "december"], start=1)}
@@ -277,6 +282,8 @@ INCLUDING = re.compile(r",\s+including\s+[^,]{1,80},")
 
 
 def _count_words(words: str) -> int | None:
+    if words.strip().lower() in ("a", "an"):
+        return 1
     try:
         return parse_toll(words.strip(), "killed").best
     except FieldError:
@@ -507,13 +514,17 @@ def _mention(clause: str, sentence: Sentence, published: date | None, countries:
     mention.anaphora = anaphora is not None
     (mention.killed, mention.killed_at_least), mention.attackers_killed = _figures(KILLED, clause)
     if mention.killed is None and KILLED_ONE.search(clause):
-        mention.killed = 1
+        others = re.search(rf"\balong with\s+(?P<n>{NUMBER})\s+others\b", clause, re.IGNORECASE)
+        mention.killed = 1 + (_count_words(others.group("n")) or 0 if others else 0)
     if mention.killed is None and NO_CASUALTIES.search(clause):
         mention.killed = 0
     mention.toll_update = bool(KILLED[2].search(clause))
     (mention.wounded, _), _ = _figures(WOUNDED, clause)
     if not mention.figures and not mention.anaphora and not triggers:
         return None
+    plural = bool(triggers) and all(m.group(1).lower().endswith("s") for m in triggers)
+    if plural and not mention.figures and not mention.anaphora:
+        return None  # 'the Taliban usually plant bombs on roads': attacks in general
     if mention.weak and all(PLURAL.fullmatch(m.group(1)) for m in triggers) and not mention.anaphora:
         return None  # 'These attacks claimed the lives of 266': figures over many attacks
     if not re.search(r"\bclaim", clause, re.IGNORECASE):  # the day a group claimed it is not the attack's day
@@ -559,6 +570,7 @@ class _Event:
     mentions: list[Mention]
     place: Named | None = None
     place_from: _Event | None = None  # the event the place was taken from, when the mentions name none
+    date_from: _Event | None = None  # the event the date was taken from ('meanwhile, another blast ...')
     told: int = 0  # how recently the article told of it: the event a toll or 'the attack' after it is about
 
     @property
@@ -664,6 +676,8 @@ def propose(text: str, published: date | None = None, groups: dict[str, str] | N
             clause_start = cut.end()
         pieces.append((clause_start, len(sentence.text)))
         told = False  # 'a paramilitary official was gunned down, while a policeman died in an attack': two attacks
+        waiting: list[Mention] = []  # 'in October, a policeman embraced martyrdom while 17 others suffered injuries
+        # after a powerful explosion': a toll before the attack word, in one sentence
         for start, end in pieces:
             mention = _mention(sentence.text[start:end], sentence, published, countries, group_pattern,
                                lowered_groups, topic, day_before)
@@ -680,7 +694,13 @@ def propose(text: str, published: date | None = None, groups: dict[str, str] | N
                     _place(events, part)
                 headline = []
             for part in _split(mention):
-                _place(events, part)
+                into = _place(events, part)
+                if into is None and part.trigger is None and part.figures:
+                    waiting.append(part)
+                elif into is not None and waiting:
+                    for early in waiting:
+                        into.mentions.insert(into.mentions.index(part), early)
+                    waiting = []
         if named:
             topic = named[-1]
         when, precision = _date(sentence.text, published, said=True)
@@ -702,6 +722,12 @@ def propose(text: str, published: date | None = None, groups: dict[str, str] | N
         before = next((e for e in reversed(events[:number]) if e.place is not None), None)
         if event.place is None and before is not None and before.place is not None and before.place.rank == 2:
             event.place, event.place_from = before.place, before.place_from or before
+        # 'Meanwhile, another grenade attack took place in the Hazar Ganji area': on the day of the one before
+        previous = events[number - 1]
+        opener = event.mentions[0] if event.mentions else None
+        if event.date is None and previous.date and opener is not None and (
+                ANOTHER.search(opener.clause) or re.search(r"\bmeanwhile\b", opener.clause, re.IGNORECASE)):
+            event.date_from = previous.date_from or previous
     proposals = [_proposal(event) for event in events if _is_attack(event)]
     # A place the gazetteer does not know is in the country the article's other places are in.
     known = [p.country for p in proposals if p.country]
@@ -735,7 +761,7 @@ def _dateline(text: str, countries: tuple[str, ...]) -> Named | None:
     return Named(name, resolved, match.start(group), match.end(group), dateline=line)
 
 
-def _place(events: list[_Event], mention: Mention) -> None:
+def _place(events: list[_Event], mention: Mention) -> _Event | None:
     """Add the mention to the attack it is about, or make it a new attack when it can open one."""
     opens = mention.trigger is not None and (not mention.weak or mention.figures or mention.date is not None)
     if not events or mention.alone or (opens and not mention.weak and ANOTHER.search(mention.clause)):
@@ -748,9 +774,11 @@ def _place(events: list[_Event], mention: Mention) -> None:
         into = next((event for event in fits if event.place is not None and any(
             named.rank == 2 and event.place.rank == 2 and _within(named, event.place) for named in mention.places)),
             fits[0] if fits else None)
+    if into is None and not ANOTHER.search(mention.clause):
+        into = next((event for event in events if _retold(event, mention)), None)
     if into is None:
         if not opens:
-            return
+            return None
         into = _Event([])
         events.append(into)
     into.mentions.append(mention)
@@ -759,6 +787,19 @@ def _place(events: list[_Event], mention: Mention) -> None:
     if best is not None and (into.place is None or (best.rank > into.place.rank and _within(best, into.place))
                              or (into.place.rank == 0 and best.rank)):
         into.place = best
+    return into
+
+
+def _retold(event: _Event, mention: Mention) -> bool:
+    """Whether the mention tells the event again, in detail after a summary ('Also in the day, a roadside explosion
+    injured four people in Bajaur ... Meanwhile, four people were injured as a roadside bomb went off in Mamond
+    tehsil of Bajaur district'): the same district and the same toll, of two or more."""
+    if event.district is None or not any(named.rank == 2 and _district(named) == event.district
+                                         for named in mention.places):
+        return False
+    return any(getattr(mention, name) is not None and getattr(mention, name) >= 2 and getattr(mention, name) == next(
+        (getattr(m, name) for m in event.mentions if getattr(m, name) is not None), None)
+        for name in ("killed", "wounded"))
 
 
 def _is_attack(event: _Event) -> bool:
@@ -775,6 +816,8 @@ def _proposal(event: _Event) -> Proposal:
         return next((m for m in mentions if getattr(m, name) is not None), None)
 
     dated = max((m for m in mentions if m.date), key=lambda m: len(m.date or ""), default=None)
+    if dated is None and event.date_from is not None:
+        dated = max((m for m in event.date_from.mentions if m.date), key=lambda m: len(m.date or ""), default=None)
     if dated is not None:
         proposal.date, proposal.date_precision = dated.date, dated.date_precision
         evidence.append(dated.evidence("date", dated.date))
