@@ -22,7 +22,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from incidents.curation.extraction import propose  # noqa: E402
+from incidents.curation.extraction import Groups, propose  # noqa: E402
 from incidents.gazetteer import fold, resolve_place  # noqa: E402
 
 REGISTRY = ROOT / "fixtures" / "actors.yaml"
@@ -40,6 +40,10 @@ def groups() -> dict[str, str]:
             if name and len(name) >= 3:
                 spellings.setdefault(name, actor["name"])
     return spellings
+
+
+# the manifests' attributions as the database names them
+ATTRIBUTIONS = {"claimed": "claimed", "blamed": "attributed", "suspected": "suspected", "denied": "denied"}
 
 
 def _words(text: str | None) -> set[str]:
@@ -72,6 +76,8 @@ def main() -> None:
     manifest = yaml.safe_load(options.manifest.read_text(encoding="utf-8"))
     spellings = groups()
     expected_total = proposed_total = matched = false_from_no_attack = killed_exact = killed_known = 0
+    wounded_exact = wounded_known = group_right = group_known = group_wrong = attribution_right = 0
+    known = Groups(spellings)  # the expected perpetrator as the registry names it, by the extractor's own rule
     seconds = 0.0
     for entry in manifest:
         text = (options.manifest.parent / entry["file"]).read_text(encoding="utf-8")
@@ -96,6 +102,20 @@ def main() -> None:
             if hit.get("killed") is not None:
                 killed_known += 1
                 killed_exact += proposal.get("killed") == hit["killed"]
+            if hit.get("wounded") is not None:
+                wounded_known += 1
+                wounded_exact += proposal.get("wounded") == hit["wounded"]
+            # the perpetrator, as the registry names it; a group the text does not name as perpetrator is wrong
+            stated = [p for p in proposal["perpetrators"] if not p["from_context"]]
+            named = known.find(str(hit.get("perpetrator") or ""))
+            want = named[0][0] if named else None
+            if want is not None:
+                group_known += 1
+                if stated and stated[0]["name"] == want:
+                    group_right += 1
+                    attribution_right += stated[0]["attribution"] == ATTRIBUTIONS.get(hit.get("attribution"))
+            elif stated and not hit.get("perpetrator"):
+                group_wrong += 1
         if options.show:
             print(f"--- {entry['file']}: {len(proposals)} proposed, {len(expected)} expected, {len(left)} missed")
             for proposal in proposals:
@@ -115,12 +135,16 @@ def main() -> None:
         "precision": round(matched / proposed_total, 3) if proposed_total else 0.0,
         "recall": round(matched / expected_total, 3) if expected_total else 0.0,
         "killed_exact_of_matched": round(killed_exact / killed_known, 3) if killed_known else 0.0,
+        "wounded_exact_of_matched": round(wounded_exact / wounded_known, 3) if wounded_known else 0.0,
+        "group_right_of_matched_with_known_group": round(group_right / group_known, 3) if group_known else 0.0,
+        "attribution_right_of_right_groups": round(attribution_right / group_right, 3) if group_right else 0.0,
+        "groups_named_where_text_names_none": group_wrong,
         "proposals_from_no_attack_articles": false_from_no_attack,
         "slowest_article_s": round(seconds, 4),
         "words_2000_s": round(long_seconds, 4),
     }
     for name, value in figures.items():
-        print(f"{name:<36} {value}")
+        print(f"{name:<42} {value}")
     print(json.dumps(figures))
 
 

@@ -17,7 +17,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from incidents.errors import FieldError
-from incidents.gazetteer import resolve_place
+from incidents.gazetteer import fold, resolve_place
 from incidents.records import NUMBER_WORDS, parse_toll
 
 # ------------------------------------------------------------------------------------------------ sentences
@@ -499,8 +499,7 @@ class Mention:
 
 
 def _mention(clause: str, sentence: Sentence, published: date | None, countries: tuple[str, ...],
-             group_pattern: re.Pattern[str] | None, lowered_groups: dict[str, str],
-             topic: tuple[str, str] | None, day_before: str | None = None) -> Mention | None:
+             groups: Groups, topic: tuple[str, str] | None, day_before: str | None = None) -> Mention | None:
     """What the clause says about an attack, or None when it says nothing of one. `day_before` is the last day an
     earlier sentence named, which 'earlier in the day' refers to."""
     if NOT_AN_ATTACK.search(clause):
@@ -549,13 +548,9 @@ def _mention(clause: str, sentence: Sentence, published: date | None, countries:
     if mention.weak and not mention.figures and not mention.anaphora and not (mention.date and mention.places):
         return None  # 'carried out attacks on Pakistani soil': talk of attacks, no attack
     mention.targets = {m.group("name"): m.group("target").strip() for m in TARGET.finditer(clause)}
-    mentioned = {lowered_groups[m.group(1).lower()]: m.group(1) for m in group_pattern.finditer(clause)} \
-        if group_pattern else {}
-    lowered = clause.lower()
+    mentioned = dict(groups.find(clause))
     if mentioned and not CONDEMNED.search(clause):
-        attribution = ("denied" if "denied" in lowered else "claimed" if re.search(r"\bclaim", lowered)
-                       and not re.search(r"\bno (?:one|group)\b|\bnot (?:yet )?claimed", lowered)
-                       else "suspected" if re.search(r"suspect", lowered) else "attributed")
+        attribution = _attribution(clause)
         mention.perpetrators = [Perpetrator(name, attribution, stated=spelt) for name, spelt in mentioned.items()]
     elif not mentioned and topic is not None and triggers:
         mention.perpetrators = [Perpetrator(topic[0], "attributed", from_context=True, stated=topic[1])]
@@ -648,16 +643,74 @@ def _split(mention: Mention) -> list[Mention]:
     return parts
 
 
+CLAIMED = re.compile(r"\bclaim(?:ed|s|ing)?\b|\b(?:accepted|took|assumed|owned|claims?)\s+(?:the\s+)?responsibility|"
+                     r"\bsaid (?:one of )?its (?:fighters|members|militants|men|suicide bombers?)\b", re.IGNORECASE)
+NOT_CLAIMED = re.compile(r"\bno (?:one|group|organi[sz]ation)\b|\bnot (?:yet )?claimed|\byet to (?:claim|make)",
+                         re.IGNORECASE)
+SUSPECTED = re.compile(r"\bsuspect|\ballegedly\b|\balleged\b|\bbelieved to\b|\blikely\b|\bsuspicion\b|"
+                       r"\bthought to\b", re.IGNORECASE)
+DENIED = re.compile(r"\bden(?:ied|ies|y)\b|\brejected (?:any )?(?:involvement|responsibility)", re.IGNORECASE)
+STRENGTH = {"claimed": 3, "attributed": 2, "suspected": 1, "denied": 0}
+
+
+def _attribution(clause: str) -> str:
+    """How the clause ties the group it names to the attack: claimed, denied, suspected, or else attributed (named
+    by officials or the reporter)."""
+    if DENIED.search(clause):
+        return "denied"
+    if CLAIMED.search(clause) and not NOT_CLAIMED.search(clause):
+        return "claimed"
+    return "suspected" if SUSPECTED.search(clause) else "attributed"
+
+
+GOVERNING = re.compile(r"(?:[’']s)?\s+(?:government|takeover|administration|authorities|regime|rule|prisons?|"
+                       r"-led|interior ministry|prosecution)\b", re.IGNORECASE)
+
+
+class Groups:
+    """The registry's groups as an article names them: by any spelling (an acronym in capitals only: 'bla' in a
+    sentence is no group), or by a spelling that differs only in its vowels and joining letters
+    ('Tehrik-e-Taliban Pakistan' for 'Tehrik-i-Taliban Pakistan')."""
+
+    PHRASE = re.compile(r"\b[A-Z][\w'’]*(?:(?:\s+|-(?:[a-z]{1,3}-)?)[A-Z][\w'’]*){1,5}")
+
+    def __init__(self, spellings: dict[str, str]) -> None:
+        alternatives = [f"(?-i:{re.escape(name)})" if name.isupper() else re.escape(name)
+                        for name in sorted(spellings, key=len, reverse=True)]
+        self.pattern = re.compile(r"\b(" + "|".join(alternatives) + r")\b", re.IGNORECASE) if spellings else None
+        self.lowered = {name.lower(): canonical for name, canonical in spellings.items()}
+        self.skeletons = {self.skeleton(name): canonical for name, canonical in spellings.items()
+                          if len(re.split(r"[\s-]+", name)) >= 3}
+
+    @staticmethod
+    def skeleton(name: str) -> str:
+        words = [word for word in re.split(r"[\s-]+", fold(name)) if word not in ("e", "i", "ul", "ud", "al", "el")]
+        return " ".join(word[0] + re.sub(r"[aeiouy]", "", word[1:]) for word in words if word)
+
+    def find(self, text: str) -> list[tuple[str, str]]:
+        """(registry name, as spelt) of each group the text names, in order."""
+        if self.pattern is None:
+            return []
+        candidates = [(m.start(), m.end(), self.lowered[m.group(1).lower()]) for m in self.pattern.finditer(text)]
+        if self.skeletons:
+            candidates += [(m.start(), m.end(), self.skeletons[self.skeleton(m.group(0))])
+                           for m in self.PHRASE.finditer(text) if self.skeleton(m.group(0)) in self.skeletons]
+        found: list[tuple[int, int, str]] = []
+        for start, end, canonical in sorted(candidates, key=lambda c: c[0] - c[1]):  # the longest name first
+            if not any(start < taken_end and taken_start < end for taken_start, taken_end, _ in found):
+                found.append((start, end, canonical))
+        # 'the Taliban government', 'the Taliban takeover': a group named as a government, not as an attacker
+        found = [(start, end, canonical) for start, end, canonical in found
+                 if not GOVERNING.match(text, end)]
+        return [(canonical, text[start:end]) for start, end, canonical in sorted(found)]
+
+
 def propose(text: str, published: date | None = None, groups: dict[str, str] | None = None,
             countries: tuple[str, ...] = ("PAK", "AFG")) -> list[Proposal]:
     """The attacks `text` reports. `groups` maps each spelling of a group (as written, any case) to the registry's
     name; `countries` are where places are looked for first."""
     groups = groups or {}
-    # An acronym (BLA, TTP) counts only in capitals: 'bla' in a sentence is no group.
-    alternatives = [f"(?-i:{re.escape(name)})" if name.isupper() else re.escape(name)
-                    for name in sorted(groups, key=len, reverse=True)]
-    group_pattern = re.compile(r"\b(" + "|".join(alternatives) + r")\b", re.IGNORECASE) if groups else None
-    lowered_groups = {name.lower(): canonical for name, canonical in groups.items()}
+    known = Groups(groups)
     events: list[_Event] = []
     topic: tuple[str, str] | None = None  # the group the sentences are about: (registry name, as spelt)
     seen: set[str] = set()
@@ -667,8 +720,7 @@ def propose(text: str, published: date | None = None, groups: dict[str, str] | N
         if sentence.text in seen:  # a page that prints its lead twice tells one attack, not two
             continue
         seen.add(sentence.text)
-        named = [(lowered_groups[m.group(1).lower()], m.group(1)) for m in group_pattern.finditer(sentence.text)] \
-            if group_pattern else []
+        named = known.find(sentence.text)
         clause_start = 0
         pieces = []
         for cut in CLAUSES.finditer(sentence.text):
@@ -679,8 +731,7 @@ def propose(text: str, published: date | None = None, groups: dict[str, str] | N
         waiting: list[Mention] = []  # 'in October, a policeman embraced martyrdom while 17 others suffered injuries
         # after a powerful explosion': a toll before the attack word, in one sentence
         for start, end in pieces:
-            mention = _mention(sentence.text[start:end], sentence, published, countries, group_pattern,
-                               lowered_groups, topic, day_before)
+            mention = _mention(sentence.text[start:end], sentence, published, countries, known, topic, day_before)
             if mention is None:
                 continue
             if mention.trigger and mention.killed is not None:
@@ -730,10 +781,10 @@ def propose(text: str, published: date | None = None, groups: dict[str, str] | N
             event.date_from = previous.date_from or previous
     proposals = [_proposal(event) for event in events if _is_attack(event)]
     # A place the gazetteer does not know is in the country the article's other places are in.
-    known = [p.country for p in proposals if p.country]
+    placed = [p.country for p in proposals if p.country]
     for proposal in proposals:
-        if proposal.country is None and known:
-            proposal.country = max(set(known), key=known.count)
+        if proposal.country is None and placed:
+            proposal.country = max(set(placed), key=placed.count)
     return proposals
 
 
@@ -851,12 +902,23 @@ def _proposal(event: _Event) -> Proposal:
     if typed is not None:
         proposal.attack_type = _attack_type(typed.trigger or "")
         evidence.append(typed.evidence("attack_type", proposal.attack_type))
-    named = next((m for m in mentions if m.perpetrators and not m.perpetrators[0].from_context), None) \
-        or next((m for m in mentions if m.perpetrators), None)
-    if named is not None:
-        proposal.perpetrators = named.perpetrators
-        for perpetrator in named.perpetrators:
-            evidence.append(named.evidence("perpetrator", perpetrator.name))
+    # each group the article names as perpetrator, with the strongest tie any sentence gives (a claim over an
+    # attribution over a suspicion); the group of the sentences before only when no sentence names one
+    strongest: dict[str, tuple[Perpetrator, Mention]] = {}
+    for mention in mentions:
+        for perpetrator in mention.perpetrators:
+            if perpetrator.from_context:
+                continue
+            had = strongest.get(perpetrator.name)
+            if had is None or STRENGTH[perpetrator.attribution] > STRENGTH[had[0].attribution]:
+                strongest[perpetrator.name] = (perpetrator, mention)
+    if not strongest:
+        context = next((m for m in mentions if m.perpetrators), None)
+        if context is not None:
+            strongest = {p.name: (p, context) for p in context.perpetrators}
+    for perpetrator, mention in strongest.values():
+        proposal.perpetrators.append(perpetrator)
+        evidence.append(mention.evidence("perpetrator", perpetrator.name))
     return proposal
 
 
