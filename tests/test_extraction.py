@@ -184,6 +184,18 @@ def test_an_unmatched_attack_is_applied_as_a_new_provisional_incident(db_url: st
     assert shown["status"] == "provisional" and shown["date"] == expected["date"]
     assert shown["killed"]["best"] == expected["killed"] and shown["reports"][0]["source"]["url"] == entry["url"]
     assert api.extract_apply(db_url, review)["added"] == []  # a second apply adds nothing
+    # a record edited after it was applied is named, not skipped in silence, and nothing is written
+    import re
+
+    from incidents.errors import InputError
+
+    edited = re.sub(r"(?m)^  killed: \d+$", f"  killed: {expected['killed'] + 1}", review.read_text(encoding="utf-8"))
+    assert edited != review.read_text(encoding="utf-8")
+    review.write_text(edited, encoding="utf-8")
+    with pytest.raises(InputError) as raised:
+        api.extract_apply(db_url, review)
+    assert "says otherwise" in str(raised.value) and f"killed {expected['killed'] + 1}" in str(raised.value)
+    assert api.show(db_url, added[0])["killed"]["best"] == expected["killed"]
 
 
 # ---------------------------------------------------------- what a hostile review of extract found

@@ -259,6 +259,7 @@ def add_many(session: Session, path: str | Path, actor_policy: str = "create",
             record = record_from(session, fields)
             known = _same_source_same_day(session, record)
             if known is not None:
+                _agrees_with_stored(session, known, record)  # an applied record edited since is named, not skipped
                 result.already.append(known)
                 continue
             with session.begin_nested():
@@ -274,6 +275,23 @@ def add_many(session: Session, path: str | Path, actor_policy: str = "create",
         raise InputError(f"{source.name}: {len(problems)} of {len(rows)} records cannot be recorded; nothing was "
                          "recorded:", problems)
     return result
+
+
+def _agrees_with_stored(session: Session, key: str, record: IncidentRecord) -> None:
+    """UsageError naming what differs when the report this record's source gives of incident `key` says otherwise
+    than the record (the record was written by an earlier run and edited since)."""
+    from sqlalchemy import select
+
+    from incidents.models import Incident, Report
+    from incidents.store.edits import same_report
+
+    source = find_source(session, record.reports[0].source)
+    if source is None:
+        return
+    stored = session.scalar(select(Report).join(Incident, Incident.id == Report.incident_id)
+                            .where(Incident.key == key, Report.source_id == source.id, Report.withdrawn_at.is_(None)))
+    if stored is not None:
+        same_report(key, stored, record.reports[0])
 
 
 def _same_source_same_day(session: Session, record: IncidentRecord) -> str | None:

@@ -84,7 +84,7 @@ def add_report(session: Session, key: str, record: ReportRecord, who: str | None
     require_excerpt_in(record.excerpt, source.full_text, f"the stored text of {record.source.describe()}")
     stored = session.scalar(select(Report).where(Report.incident_id == incident.id, Report.source_id == source.id))
     if stored is not None and stored.withdrawn_at is None:
-        return _same_report(key, stored, record), False
+        return same_report(key, stored, record), False
     revisions = RevisionLog(session, who=who, why=why)
     before = curated_snapshot(incident)
     if stored is None:
@@ -105,7 +105,7 @@ def add_report(session: Session, key: str, record: ReportRecord, who: str | None
     return report, True
 
 
-def _same_report(key: str, stored: Report, record: ReportRecord) -> Report:
+def same_report(key: str, stored: Report, record: ReportRecord) -> Report:
     """`stored` when everything `record` gives agrees with it (a command run twice, or with fewer options); else
     UsageError naming what differs."""
     differs = [f"{name} {as_text(value)} (stored: {as_text(getattr(stored, name))})"
