@@ -307,6 +307,9 @@ def test_attackers_are_counted_apart_and_another_attack_is_one_of_its_own() -> N
     found = propose("A blast killed 4 people in Peshawar on Monday. Meanwhile, another blast in Peshawar killed 2 "
                     "people.", date(2023, 7, 31))
     assert [(p.place, p.killed) for p in found] == [("Peshawar", 4), ("Peshawar", 2)]
+    found = propose("Between 50 and 60 people were killed in a blast in Quetta. A bomb killing 12 to 15 people hit "
+                    "Peshawar on Monday.", date(2023, 7, 31))
+    assert [(p.place, p.killed_low, p.killed) for p in found] == [("Quetta", 50, 60), ("Peshawar", 12, 15)]
     found = propose("QUETTA: A grenade attack wounded 6 people on Sunday.", date(2023, 7, 31))
     assert [(p.date, p.place, p.wounded) for p in found] == [("2023-07-30", "Quetta", 6)]  # the dateline's town
     found = propose("Blast in Mastung\n\nA blast killed 3 people in Mastung on Monday. It came weeks after a bomb "

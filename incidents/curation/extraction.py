@@ -95,6 +95,7 @@ class Proposal:
     place_score: float | None = None
     killed: int | None = None
     killed_at_least: bool = False
+    killed_low: int | None = None  # the low end of a range the article gives ('50-60'); killed is the high end
     wounded: int | None = None
     attack_type: str | None = None
     target: str | None = None
@@ -107,6 +108,7 @@ class Proposal:
             "date": self.date, "date_precision": self.date_precision, "place": self.place, "admin2": self.admin2,
             "admin1": self.admin1, "country": self.country, "latitude": self.latitude, "longitude": self.longitude,
             "place_score": self.place_score, "killed": self.killed, "killed_at_least": self.killed_at_least,
+            "killed_low": self.killed_low,
             "wounded": self.wounded, "attackers_killed": self.attackers_killed, "attack_type": self.attack_type,
             "target": self.target,
             "perpetrators": [vars(p) for p in self.perpetrators],
@@ -196,6 +198,12 @@ KILLED_SUM = [
     re.compile(rf"\b(?P<n>{BOUND}{NUMBER})\s+(?:[A-Za-z-]+\s+){{1,2}}?and\s+(?P<m>{NUMBER}|an?)\s+(?:[A-Za-z-]+\s+){{1,2}}?"
                r"(?:were|have been|had been)\s+(?:killed|martyred|shot dead|slain)\b", re.IGNORECASE),
 ]
+# '50-60 people were killed', 'killing between 50 and 60': a range, as stated
+KILLED_RANGE = re.compile(rf"\b(?:between\s+)?(?P<low>\d{{1,5}}|{_WORD})\s*(?:-|–|to|and)\s*"
+                          rf"(?P<high>\d{{1,5}}|{_WORD})\s+"
+                          r"(?:(?:[\w-]+\s+){0,3}?(?:were|have been|had been)?\s*(?:killed|dead|died|martyred)\b)|"
+                          rf"\b(?:killed|killing|kills)\s+(?:between\s+)?(?P<low2>\d{{1,5}}|{_WORD})\s*(?:-|–|to|and)\s*"
+                          rf"(?P<high2>\d{{1,5}}|{_WORD})\b", re.IGNORECASE)
 NO_CASUALTIES = re.compile(r"\bno (?:civilian or military |civilian |military )?casualties\b|\bno one was (?:killed|"
                            r"hurt|injured)\b", re.IGNORECASE)
 WOUNDED = [
@@ -480,6 +488,7 @@ class Mention:
     background: bool = False  # 'earlier', 'another': about another attack than the one before
     killed: int | None = None
     killed_at_least: bool = False
+    killed_low: int | None = None  # a range as stated ('50-60 killed'): killed is its high end
     toll_update: bool = False
     wounded: int | None = None
     attackers_killed: int | None = None
@@ -517,6 +526,11 @@ def _mention(clause: str, sentence: Sentence, published: date | None, countries:
         mention.killed = 1 + (_count_words(others.group("n")) or 0 if others else 0)
     if mention.killed is None and NO_CASUALTIES.search(clause):
         mention.killed = 0
+    spread = KILLED_RANGE.search(clause)
+    if spread is not None and mention.killed is not None:
+        low, high = (_count_words(spread.group(name) or spread.group(name + "2") or "") for name in ("low", "high"))
+        if low is not None and high is not None and low < high and mention.killed in (low, high):
+            mention.killed, mention.killed_low = high, low
     mention.toll_update = bool(KILLED[2].search(clause))
     (mention.wounded, _), _ = _figures(WOUNDED, clause)
     if not mention.figures and not mention.anaphora and not triggers:
@@ -891,7 +905,8 @@ def _proposal(event: _Event) -> Proposal:
     update = next((m for m in reversed(mentions) if m.toll_update and m.killed is not None), None)
     told = update or told
     if told is not None:
-        proposal.killed, proposal.killed_at_least = told.killed, told.killed_at_least
+        proposal.killed, proposal.killed_at_least, proposal.killed_low = (told.killed, told.killed_at_least,
+                                                                          told.killed_low)
         evidence.append(told.evidence("killed", told.killed))
     for name in ("wounded", "attackers_killed"):
         told = first(name)
@@ -1014,7 +1029,9 @@ def review_text(session: Any, proposals: list[dict[str, Any]], article: Any, tex
                         "place": proposal["place"], "attack_type": proposal["attack_type"],
                         "target_type": proposal["target"], "status": "provisional"})
         row.update(common)
-        row.update({"killed": proposal["killed"], "killed_at_least": proposal["killed_at_least"] or None,
+        killed = f"{proposal['killed_low']}-{proposal['killed']}" if proposal.get("killed_low") is not None \
+            else proposal["killed"]
+        row.update({"killed": killed, "killed_at_least": proposal["killed_at_least"] or None,
                     "wounded": proposal["wounded"], "perpetrators_killed": proposal.get("attackers_killed")})
         names = [f"{p['stated'] or p['name']}={p['attribution']}" for p in proposal["perpetrators"]]
         if names:
