@@ -36,17 +36,28 @@ _ABBREVIATIONS = ("Mr.", "Mrs.", "Dr.", "St.", "Gen.", "Lt.", "Col.", "Maj.", "C
 
 
 def sentences(text: str) -> list[Sentence]:
-    """The sentences of `text` with their character offsets (text[start:end] is the sentence)."""
+    """The sentences of `text` with their character offsets (text[start:end] is the sentence). A short line with
+    no closing stop (a headline, a byline: 'Published August 25, 2019') is a sentence of its own; a long one is
+    a paragraph wrapped by hand, and goes on."""
     found: list[Sentence] = []
     start = 0
-    for match in _SENTENCE_END.finditer(text):
+    ends = sorted([*_SENTENCE_END.finditer(text), *_LINE_END.finditer(text)], key=lambda m: m.start())
+    for match in ends:
+        if match.start() < start:
+            continue
         piece = text[start:match.start()]
         if piece.rstrip().endswith(_ABBREVIATIONS):
+            continue
+        if match.re is _LINE_END and len(piece.strip().rsplit("\n", 1)[-1]) > SHORT_LINE:
             continue
         found.extend(_trimmed(text, start, match.start()))
         start = match.end()
     found.extend(_trimmed(text, start, len(text)))
     return found
+
+
+_LINE_END = re.compile(r"(?<=[^.!?,;:\s])[ \t]*\n(?=[ \t]*[A-Z0-9\"“‘(])")
+SHORT_LINE = 120  # characters: a line this short with no stop is a headline or a byline
 
 
 def _trimmed(text: str, start: int, end: int) -> list[Sentence]:
@@ -119,7 +130,7 @@ class Proposal:
 # The words that make a clause about an attack. 'attack' alone (and 'assault', 'struck') is a weak one: it makes an
 # attack only with a toll or a date of its own, so 'carried out attacks on Pakistani soil' is none.
 ATTACK = re.compile(
-    r"\b(suicide (?:bomb(?:ing|ings|er|ers)?|attack(?:er|ers|s)?|squad|blast)|car bomb(?:er|ing|s)?|"
+    r"\b(suicide (?:bomb(?:ing|ings|er|ers)?|attack(?:er|ers|s)?|squad|blast|strike)|car bomb(?:er|ing|s)?|"
     r"bomb(?:ing|ings|ed|er|ers|s)?|blasts?|explosions?|explosive device|IEDs?|shooting|shootout|shot dead|"
     r"gunned down|gunmen|gun attack|opened fire|fired (?:at|on|into)|grenades?|ambush(?:ed)?|rocket attack|"
     r"stormed|detonated|blew (?:himself|themselves) up|went off|hijacked|assault|attack(?:ed|s)?|struck)\b",
@@ -135,7 +146,10 @@ NOT_AN_ATTACK = re.compile(
     r"\w+teen|\w+ty(?:-\w+)?|dozens of|scores of|several)\s+[\"“]?(?:suspected\s+)?(?:militants|terrorists|"
     r"insurgents|khawarij|rebels)|"
     r"first half|so far this year|per cent|percent|over the (?:last|past)|in the (?:last|past) \w+ (?:days|weeks|"
-    r"months|years)|different (?:security )?incidents|separate incidents)\b", re.IGNORECASE)
+    r"months|years)|in the first \w+ months|different (?:security )?incidents|separate incidents|"
+    r"convicted|sentenced|acquitted|verdict|remained (?:relatively )?peaceful|"
+    r"no (?:\w+ )?(?:attacks?|blasts?|incidents?) (?:was |were )?(?:reported|recorded|took place)|"
+    r"(?:wave|spate|string) of|\d{2,}\s+(?:[a-z-]+\s+){0,2}(?:attacks|bombings|blasts|incidents))\b", re.IGNORECASE)
 # Attacks in the plural with no single one among them: talk or statistics ('These attacks claimed 266 lives')
 PLURAL = re.compile(r"\b(?:attacks|bombings|blasts|explosions|incidents|assaults)\b", re.IGNORECASE)
 # 'The attack', 'the blast', 'the incident': more about an attack the article has named already
@@ -143,7 +157,8 @@ ANAPHORA = re.compile(r"\b(?:the|that|this|today[’']s|the latest|the deadly)\s
                       r"explosion|bombing|assault|shooting)\b", re.IGNORECASE)
 # An attack told as background: an earlier or another one
 BACKGROUND = re.compile(r"\b(earlier|previous(?:ly)?|last (?:month|year|week)|in the past|ago|history|"
-                        r"(?:days|weeks|months|years) after|comes after|came after|meanwhile|separately|"
+                        r"(?:hours|days|weeks|months|years) after|(?:a|an|one) (?:day|week|month) after|comes after|"
+                        r"came after|meanwhile|separately|the second in|"
                         r"(?:the|a) (?:last|similar|separate) (?:attack|assault|bombing|blast|incident)|"
                         r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday) last)\b|"
                         r"\b(?:another|a second|one more)\s+(?:[\w-]+\s+){0,2}?(?:attack|assault|bombing|blast|"
@@ -228,7 +243,7 @@ REFERENCE = re.compile(r"(?:(?:km|kilomet\w+|miles)(?:\s*\([^)]*\))?\s+(?:[a-z-]
 # 'Lahore police', 'Mastung Deputy Commissioner': a place named before its officials (counted when the gazetteer
 # knows it)
 OFFICIALS = re.compile(r"\b(?P<name>[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?)\s+(?:police|(?:Deputy |Assistant )?Commissioner|"
-                       r"district police|city police)\b")
+                       r"district police|city police|Tehsildar|blast|bombing|attack|explosion)\b")
 TARGET = re.compile(r"\b(?:at|on|and)\s+(?:a|an|the)\s+(?P<target>[a-z][a-z -]{2,40}?)\s+in\s+(?P<name>[A-Z][\w'’-]+)")
 NOT_PLACES = {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "january", "february",
               "march", "april", "may", "june", "july", "august", "september", "october", "november", "december",
@@ -404,6 +419,7 @@ def _resolved(name: str, countries: tuple[str, ...]) -> Any:
     return None
 
 
+NOT_A_PLACE = re.compile(r"\b(?:Hospital|Medical|Trauma)\b")
 MOST_PLACES = 8  # places one clause may name: a longer list is no account of one attack, and would be slow
 POSSESSIVE = re.compile(r"[’']s\s+")
 
@@ -464,6 +480,14 @@ def _places(text: str, countries: tuple[str, ...]) -> list[Named]:
                 continue
         if resolved is not None and resolved.kind == "country":
             continue
+        if resolved is None and (NOT_A_PLACE.search(name) or re.fullmatch(r"[A-Z]{2,5}", name)
+                                 or re.search(r"(?:an|ese|i)$", name) and re.match(
+                                     r"\s+(?:city|town|capital|province|forces|army|police|government|officials?|"
+                                     r"security|nationals?|militants?)\b", text[match.end("name"):])):
+            continue  # 'Lady Reading Hospital', 'IDP', 'the Nigerian city of ...'
+        if re.search(r"\b(?:taken|shifted|rushed|moved|transferred|brought|admitted)\s+(?:\w+\s+){0,3}(?:to|at|in)\s+"
+                     r"(?:the\s+)?$", text[max(0, match.start() - 40):match.start("name")] + " "):
+            continue  # where the wounded were taken is not where the attack was
         if resolved is None and (match.re is OFFICIALS or not (
                 text[match.start():match.start() + 3].lower() == "in " and len(name.split()) <= 2
                 or re.search(r"\b(?:city|town|village|district|province|area|region) of $",
@@ -547,6 +571,8 @@ def _mention(clause: str, sentence: Sentence, published: date | None, countries:
     if day_before and (re.search(r"\b(?:earlier|later|also) in the day\b", clause, re.IGNORECASE) or (
             re.search(r"\b(?:on )?the same day\b", clause, re.IGNORECASE) and _date(clause, published)[0] is None)):
         mention.date, mention.date_precision = day_before, "day"
+    if mention.toll_update:  # 'the death toll rose to 14 on Monday': the day of the count, not of the attack
+        mention.date, mention.date_precision = None, None
     after = re.match(r"(a|one|two|three) days? after\b", clause, re.IGNORECASE)
     if after and mention.date_precision == "day" and mention.date:  # 'warned Saturday, a day after four were killed'
         days = _count_words(after.group(1)) or 1
@@ -751,6 +777,8 @@ def propose(text: str, published: date | None = None, groups: dict[str, str] | N
             if mention.trigger and mention.killed is not None:
                 mention.alone, told = told, True
             if number == 0 and not sentence.text.rstrip("\"”’'").endswith((".", "!", "?")):
+                # a headline capitalises every word: only a place the gazetteer knows is one ('in Deadly Bombing')
+                mention.places = [named for named in mention.places if named.rank]
                 headline.append(mention)
                 continue
             if headline and (not events or mention.background or ANOTHER.search(mention.clause)):
@@ -780,8 +808,12 @@ def propose(text: str, published: date | None = None, groups: dict[str, str] | N
         else:
             for part in _split(mention):
                 _place(events, part)
-    if events and events[0].place is None:  # the first attack, told with no place: at the dateline's ('QUETTA:')
-        events[0].place = _dateline(text, countries)
+    if events and (events[0].place is None or events[0].place.rank == 1):
+        # the first attack, told with no place or only its province: at the dateline's town ('QUETTA:') when it
+        # lies there
+        town = _dateline(text, countries)
+        if town is not None and (events[0].place is None or _within(town, events[0].place)):
+            events[0].place = town
     for number, event in enumerate(events[1:], start=1):
         # 'another attack there in 2012': at the place of the attack told before it
         before = next((e for e in reversed(events[:number]) if e.place is not None), None)
@@ -802,7 +834,7 @@ def propose(text: str, published: date | None = None, groups: dict[str, str] | N
     return proposals
 
 
-DATELINE = re.compile(r"^(?P<caps>[A-Z]{2,}(?: [A-Z]{2,}){0,3})(?:/[A-Z]+)?(?:,\s+[A-Z][a-z]+)?\s*(?::|\()|"
+DATELINE = re.compile(r"^(?P<caps>[A-Z]{2,}(?: [A-Z]{2,}){0,3})(?:/[A-Z]+)?(?:,\s+[A-Z][a-z]+)?\s*(?::|\(|[–—-]\s)|"
                       r"\|\s*(?P<pipe>[A-Z][a-z]+)\s*\||"
                       r"^(?P<wire>[A-Z][a-z]+)(?:\s+\[[^\]]{1,30}\])?,\s+[A-Z][a-z]{2,8}\.?\s+\d{1,2}\s*"
                       r"(?:\((?:PTI|IANS|ANI|AP|AFP)\)|:)",
@@ -833,7 +865,10 @@ def _place(events: list[_Event], mention: Mention) -> _Event | None:
         into = None
     elif not opens or mention.anaphora:  # a toll, or 'the attack took place in Sibi': the attack just told or the first
         latest = max(events, key=lambda event: event.told)
-        into = next((event for event in (latest, events[0]) if _joins(event, mention)), None)
+        # a toll told again ('So far we have confirmed 10 people dead') after an earlier attack came up
+        same = next((event for event in events if not opens and _same_toll(event, mention)), None)
+        into = next((event for event in (same, latest, events[0]) if event is not None and _joins(event, mention)),
+                    None)
     else:  # the latest attack it fits, one at its place first
         fits = [event for event in reversed(events) if _joins(event, mention)]
         into = next((event for event in fits if event.place is not None and any(
@@ -855,6 +890,13 @@ def _place(events: list[_Event], mention: Mention) -> _Event | None:
     return into
 
 
+def _same_toll(event: _Event, mention: Mention) -> bool:
+    """Whether the mention gives a toll of two or more that the event gives too."""
+    return any(getattr(mention, name) is not None and getattr(mention, name) >= 2 and getattr(mention, name) == next(
+        (getattr(m, name) for m in event.mentions if getattr(m, name) is not None), None)
+        for name in ("killed", "wounded"))
+
+
 def _retold(event: _Event, mention: Mention) -> bool:
     """Whether the mention tells the event again, in detail after a summary ('Also in the day, a roadside explosion
     injured four people in Bajaur ... Meanwhile, four people were injured as a roadside bomb went off in Mamond
@@ -862,9 +904,7 @@ def _retold(event: _Event, mention: Mention) -> bool:
     if event.district is None or not any(named.rank == 2 and _district(named) == event.district
                                          for named in mention.places):
         return False
-    return any(getattr(mention, name) is not None and getattr(mention, name) >= 2 and getattr(mention, name) == next(
-        (getattr(m, name) for m in event.mentions if getattr(m, name) is not None), None)
-        for name in ("killed", "wounded"))
+    return _same_toll(event, mention)
 
 
 def _is_attack(event: _Event) -> bool:
