@@ -48,9 +48,9 @@ __all__ = [
     "add", "add_many", "backup", "chart", "connected", "counts", "current", "delete", "demo", "downgrade", "duplicates",
     "event_log", "export", "extract", "extract_apply", "gaps", "grant_reader", "history", "import_file",
     "incident_listing", "incidents", "init",
-    "load", "merge", "not_duplicate", "perpetrator_add", "perpetrator_remove", "perpetrator_set", "report_add",
-    "report_delete", "report_restore", "restore", "restore_incident", "set_field", "show", "source_delete",
-    "source_merge", "source_restore", "sources", "summary",
+    "load", "merge", "not_duplicate", "perpetrator_add", "perpetrator_remove", "perpetrator_set", "read_article",
+    "report_add", "report_delete", "report_restore", "restore", "restore_incident", "set_field", "show",
+    "source_delete", "source_merge", "source_restore", "sources", "summary",
     "timeline", "unmerge", "upgrade",
 ]
 
