@@ -568,6 +568,12 @@ def _mention(clause: str, sentence: Sentence, published: date | None, countries:
         mention.date, mention.date_precision = _date(clause, published)
         if mention.date is None:
             mention.date, mention.date_precision = _date(sentence.text, published)
+    else:  # unless the day is the attack's own: 'claimed Monday's attack', 'Today's blast was part of our operations'
+        owned = re.search(r"\b(?:today|yesterday|monday|tuesday|wednesday|thursday|friday|saturday|sunday)[’']s\s+"
+                          r"(?:[\w-]+\s+){0,2}?(?:attack|blast|bombing|explosion|assault|shooting)", clause,
+                          re.IGNORECASE)
+        if owned is not None:
+            mention.date, mention.date_precision = _date(owned.group(0).replace("’s", "").replace("'s", ""), published)
     if day_before and (re.search(r"\b(?:earlier|later|also) in the day\b", clause, re.IGNORECASE) or (
             re.search(r"\b(?:on )?the same day\b", clause, re.IGNORECASE) and _date(clause, published)[0] is None)):
         mention.date, mention.date_precision = day_before, "day"
