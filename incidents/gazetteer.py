@@ -224,6 +224,12 @@ def _towns() -> tuple[list[Town], dict[str, District], dict[tuple[str, str], lis
             assert town.admin2 and town.admin1_code
             districts[town.admin2_code] = District(town.admin2_code, town.admin2, town.country, town.admin1_code,
                                                    town.latitude, town.longitude)
+    # a town GeoNames files under no district lies in the district named after it, when there is one in its
+    # province (Dera Ismail Khan, seat of Dera Ismail Khan District): Pakistan's districts are named after their seats
+    for number, town in enumerate(towns):
+        seat = f"{town.admin1_code}:{district_fold(town.name).replace(' ', '-')}" if town.admin1_code else None
+        if town.admin2_code is None and seat in districts:
+            towns[number] = replace(town, admin2_code=seat, admin2=districts[seat].name)
     by_name: dict[tuple[str, str], list[Town]] = {}
     for town in towns:
         by_name.setdefault((town.country, fold(town.name)), []).append(town)

@@ -210,7 +210,8 @@ KILLED_ONE = re.compile(
 KILLED_SUM = [
     re.compile(rf"\b(?:killed|killing|kills)\s+(?P<n>{BOUND}{NUMBER})\s+(?:[A-Za-z-]+\s+){{1,2}}?and\s+"
                rf"(?P<m>{NUMBER})\s+[A-Za-z]", re.IGNORECASE),
-    re.compile(rf"\b(?P<n>{BOUND}{NUMBER})\s+(?:[A-Za-z-]+\s+){{1,2}}?and\s+(?P<m>{NUMBER}|an?)\s+(?:[A-Za-z-]+\s+){{1,2}}?"
+    re.compile(rf"\b(?P<n>{BOUND}{NUMBER}|an?)\s+(?:[A-Za-z-]+\s+){{1,2}}?and\s+(?P<m>{NUMBER}|an?)\s+"
+               r"(?:[A-Za-z-]+\s+){1,2}?"
                r"(?:were|have been|had been)\s+(?:killed|martyred|shot dead|slain)\b", re.IGNORECASE),
 ]
 # '50-60 people were killed', 'killing between 50 and 60': a range, as stated
@@ -291,11 +292,11 @@ def _figures(patterns: list[re.Pattern[str]], text: str) -> tuple[tuple[int | No
                 attackers = attackers if attackers is not None else value[0]
             elif victims[0] is None:
                 victims = value
-    if patterns is KILLED and victims[0] is not None:
+    if patterns is KILLED:
         for pattern in KILLED_SUM:  # 'killing nine Chinese and four Pakistanis'
             for match in pattern.finditer(text):
-                first, other = _count(match), _count_words(match.group("m"))
-                if victims[0] in (first[0], other) and first[0] is not None and other is not None \
+                first, other = (_count_words(match.group("n")), False), _count_words(match.group("m"))
+                if victims[0] in (first[0], other, None) and first[0] is not None and other is not None \
                         and not ATTACKERS.search(match.group(0)):
                     return (first[0] + other, first[1]), attackers
     return victims, attackers
@@ -416,7 +417,19 @@ def _resolved(name: str, countries: tuple[str, ...]) -> Any:
         found = resolve_place(name, country)
         if found is not None and found.score >= 0.99:
             return found
+    # elsewhere the gazetteer has no towns by name, but every country's provinces ('Baghdad', 'Borno')
+    if len(name) >= 5 and fold(name) not in COMMON_WORDS:
+        found = resolve_place(name)
+        if found is not None and found.kind == "province" and found.score >= 0.99:
+            return found
     return None
+
+
+# words that name a province somewhere but are no place in a sentence
+COMMON_WORDS = {"central", "eastern", "western", "northern", "southern", "capital", "north", "south", "east", "west",
+                "national", "federal", "islamic", "border", "coast", "coastal", "upper", "lower", "middle",
+                "north east", "south east", "north west", "south west", "northwest", "southwest", "northeast",
+                "southeast"}
 
 
 NOT_A_PLACE = re.compile(r"\b(?:Hospital|Medical|Trauma)\b")
@@ -490,8 +503,9 @@ def _places(text: str, countries: tuple[str, ...]) -> list[Named]:
             continue  # where the wounded were taken is not where the attack was
         if resolved is None and (match.re is OFFICIALS or not (
                 text[match.start():match.start() + 3].lower() == "in " and len(name.split()) <= 2
-                or re.search(r"\b(?:city|town|village|district|province|area|region) of $",
-                             text[max(0, match.start() - 20):match.start("name")]))):
+                or re.search(r"\b(?:city|town|village|district|province|area|region|outskirts)\s+$",
+                             text[max(0, match.start() - 20):match.start()])
+                and text[match.start():match.start() + 3].lower() == "of ")):
             continue
         found.append(Named(name, resolved, match.start("name"), match.end("name")))
     return found
@@ -823,7 +837,7 @@ def propose(text: str, published: date | None = None, groups: dict[str, str] | N
     for number, event in enumerate(events[1:], start=1):
         # 'another attack there in 2012': at the place of the attack told before it
         before = next((e for e in reversed(events[:number]) if e.place is not None), None)
-        if event.place is None and before is not None and before.place is not None and before.place.rank == 2:
+        if event.place is None and before is not None and before.place is not None and before.place.rank != 1:
             event.place, event.place_from = before.place, before.place_from or before
         # 'Meanwhile, another grenade attack took place in the Hazar Ganji area': on the day of the one before
         previous = events[number - 1]
