@@ -133,7 +133,8 @@ ATTACK = re.compile(
     r"\b(suicide (?:bomb(?:ing|ings|er|ers)?|attack(?:er|ers|s)?|squad|blast|strike)|car bomb(?:er|ing|s)?|"
     r"bomb(?:ing|ings|ed|er|ers|s)?|blasts?|explosions?|explosive device|IEDs?|shooting|shootout|shot dead|"
     r"gunned down|gunmen|gun attack|opened fire|fired (?:at|on|into)|grenades?|ambush(?:ed)?|rocket attack|"
-    r"stormed|detonated|blew (?:himself|themselves) up|went off|hijacked|assault|attack(?:ed|s)?|struck)\b",
+    r"stormed|detonated|blew (?:himself|themselves) up|went off|hijacked|murdered|assassinated|assassination|"
+    r"assault|attack(?:ed|s)?|struck)\b",
     re.IGNORECASE)
 WEAK_ATTACK = {"attack", "attacks", "attacked", "assault", "struck"}
 # A clause with one of these is no attack to record: nature, plans and threats, talk about attacks in general,
@@ -145,11 +146,16 @@ NOT_AN_ATTACK = re.compile(
     r"killed\s+(?:at least\s+|all\s+)?(?:\d[\d,]*|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
     r"\w+teen|\w+ty(?:-\w+)?|dozens of|scores of|several)\s+[\"“]?(?:suspected\s+)?(?:militants|terrorists|"
     r"insurgents|khawarij|rebels)|"
-    r"first half|so far this year|per cent|percent|over the (?:last|past)|in the (?:last|past) \w+ (?:days|weeks|"
-    r"months|years)|in the first \w+ months|different (?:security )?incidents|separate incidents|"
+    r"per cent|percent|different (?:security )?incidents|separate incidents|"
     r"convicted|sentenced|acquitted|verdict|remained (?:relatively )?peaceful|"
     r"no (?:\w+ )?(?:attacks?|blasts?|incidents?) (?:was |were )?(?:reported|recorded|took place)|"
-    r"(?:wave|spate|string) of|\d{2,}\s+(?:[a-z-]+\s+){0,2}(?:attacks|bombings|blasts|incidents))\b", re.IGNORECASE)
+    r"\d{2,}\s+(?:[a-z-]+\s+){0,2}(?:attacks|bombings|blasts|incidents))\b", re.IGNORECASE)
+# Figures over a period: no attack, unless the clause also names the day of one ('Gunmen murdered a journalist in
+# Ghazni on Monday, the third reporter to be killed in the last two months')
+PERIOD = re.compile(r"\b(?:first half|so far this year|over the (?:last|past)|in the (?:last|past) \w+ (?:days|weeks|"
+                    r"months|years)|in the first \w+ months|(?:wave|spate|string) of)\b", re.IGNORECASE)
+DAY_NAMED = re.compile(r"\b(?:on (?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)|today|yesterday|"
+                       r"last night)\b", re.IGNORECASE)
 # Attacks in the plural with no single one among them: talk or statistics ('These attacks claimed 266 lives')
 PLURAL = re.compile(r"\b(?:attacks|bombings|blasts|explosions|incidents|assaults)\b", re.IGNORECASE)
 # 'The attack', 'the blast', 'the incident': more about an attack the article has named already
@@ -166,6 +172,14 @@ BACKGROUND = re.compile(r"\b(earlier|previous(?:ly)?|last (?:month|year|week)|in
 # An attack told as one more: never more about the one before it
 ANOTHER = re.compile(r"\b(?:another|a second|a separate|one more)\s+(?:[\w-]+\s+){0,2}?(?:attack|assault|bombing|"
                      r"blast|explosion|incident|bomber|shooting)|\bin a separate\b|\bseparately\b", re.IGNORECASE)
+# 'The first incident occurred in Mosel Kor village ... The third incident occurred near Islamia Model School':
+# an article that counts its attacks
+ORDINALS = ["first", "second", "third", "fourth", "fifth", "sixth"]
+ORDINAL = re.compile(r"\bthe (first|second|third|fourth|fifth|sixth) (?:incident|attack|blast|explosion)"
+                     r"(?:\s+[\w,]+){0,2}?\s+(?:occurred|took place|happened|was reported|was carried out)\b",
+                     re.IGNORECASE)
+COUNTED_INCIDENT = re.compile(r"\b(?:another|the (?:first|second|third|fourth|fifth|sixth)) (incident)\s+"
+                              r"(?:occurred|took place|happened|was reported)\b", re.IGNORECASE)
 ATTACKERS = re.compile(r"\b(attackers?|militants?|terrorists?|assailants?|bombers?|insurgents?|gunmen|khawarij|"
                        r"fighters|Taliban)\b", re.IGNORECASE)
 CONDEMNED = re.compile(r"\bcondemn", re.IGNORECASE)
@@ -205,7 +219,8 @@ KILLED_ONE = re.compile(
     r"(?<!and )\b(?:(?:a|an)\s+(?:[\w()-]+\s+){0,4}?(?:was|had been|has been)\s+(?:killed|shot dead|gunned down|"
     r"martyred|slain)|,\s+(?:a|an)\s+[^,]{3,80},\s+was\s+(?:killed|shot dead|gunned down|martyred|slain)|"
     r"(?:a|an)\s+(?:[\w-]+\s+){0,3}?(?:embraced martyrdom|died)|"
-    r"(?:killed|killing)\s+(?:a|an)\s+(?:[\w-]+\s+){0,3}?(?:man|woman|boy|girl|child|policeman|soldier|national|"
+    r"(?:killed|killing|murdered|shot dead|gunned down|assassinated)\s+(?:a|an)\s+(?:[\w-]+\s+){0,3}?"
+    r"(?:man|woman|boy|girl|child|policeman|soldier|national|reporter|"
     r"official|officer|civilian|worker|guard|employee|lecturer|journalist|student|teacher|leader))\b", re.IGNORECASE)
 KILLED_SUM = [
     re.compile(rf"\b(?:killed|killing|kills)\s+(?P<n>{BOUND}{NUMBER})\s+(?:[A-Za-z-]+\s+){{1,2}}?and\s+"
@@ -213,6 +228,12 @@ KILLED_SUM = [
     re.compile(rf"\b(?P<n>{BOUND}{NUMBER}|an?)\s+(?:[A-Za-z-]+\s+){{1,2}}?and\s+(?P<m>{NUMBER}|an?)\s+"
                r"(?:[A-Za-z-]+\s+){1,2}?"
                r"(?:were|have been|had been)\s+(?:killed|martyred|shot dead|slain)\b", re.IGNORECASE),
+]
+WOUNDED_SUM = [
+    re.compile(rf"\b(?:injuring|wounding|injured|wounded)\s+(?P<n>{BOUND}{NUMBER})\s+(?:[A-Za-z-]+\s+){{1,2}}?and\s+"
+               rf"(?P<m>{NUMBER}|an?)\s+[A-Za-z]", re.IGNORECASE),
+    re.compile(rf"\b(?P<n>{BOUND}{NUMBER}|an?)\s+(?:[A-Za-z-]+\s+){{1,2}}?and\s+(?P<m>{NUMBER}|an?)\s+"
+               r"(?:[A-Za-z-]+\s+){1,2}?(?:were|have been|had been)\s+(?:injured|wounded|hurt)\b", re.IGNORECASE),
 ]
 # '50-60 people were killed', 'killing between 50 and 60': a range, as stated
 KILLED_RANGE = re.compile(rf"\b(?:between\s+)?(?P<low>\d{{1,5}}|{_WORD})\s*(?:-|–|to|and)\s*"
@@ -292,8 +313,8 @@ def _figures(patterns: list[re.Pattern[str]], text: str) -> tuple[tuple[int | No
                 attackers = attackers if attackers is not None else value[0]
             elif victims[0] is None:
                 victims = value
-    if patterns is KILLED:
-        for pattern in KILLED_SUM:  # 'killing nine Chinese and four Pakistanis'
+    if patterns in (KILLED, WOUNDED):
+        for pattern in KILLED_SUM if patterns is KILLED else WOUNDED_SUM:  # 'killing nine Chinese and four Pakistanis'
             for match in pattern.finditer(text):
                 first, other = (_count_words(match.group("n")), False), _count_words(match.group("m"))
                 if victims[0] in (first[0], other, None) and first[0] is not None and other is not None \
@@ -338,7 +359,7 @@ def _month(word: str) -> int:
 
 def _date_unchecked(text: str, published: date | None, said: bool) -> tuple[str | None, str | None]:
     flags = re.IGNORECASE
-    day_month_year = re.search(rf"\b(\d{{1,2}})\s+({MONTH}),?\s+(\d{{4}})\b", text, flags)
+    day_month_year = re.search(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+({MONTH}),?\s+(\d{{4}})\b", text, flags)
     if day_month_year:
         return f"{int(day_month_year.group(3)):04d}-{_month(day_month_year.group(2)):02d}-" \
                f"{int(day_month_year.group(1)):02d}", "day"
@@ -482,6 +503,10 @@ def _places(text: str, countries: tuple[str, ...]) -> list[Named]:
             context, name = parts[0], parts[1]
             if not name or not name[0].isupper():
                 name, context = context, None
+        before = text[max(0, match.start() - 40):match.start()]
+        if NOT_A_PLACE.search(name) or re.search(r"\b(?:taken|shifted|rushed|moved|transferred|brought|admitted)\s+"
+                                                 r"(?:\w+\s+){0,3}(?:to|at|in)\s+(?:the\s+)?$", before):
+            continue  # 'rushed to Peshawar's Lady Reading Hospital': where the wounded were taken, not the attack
         after = re.match(r",\s+([A-Z][\w-]+)", text[match.end("name"):])
         resolved = _resolved(f"{name}, {context}" if context else name, countries) or _resolved(name, countries)
         if resolved is None and context is None and after:  # 'at Shahrah-e-Iqbal, Quetta'
@@ -493,14 +518,11 @@ def _places(text: str, countries: tuple[str, ...]) -> list[Named]:
                 continue
         if resolved is not None and resolved.kind == "country":
             continue
-        if resolved is None and (NOT_A_PLACE.search(name) or re.fullmatch(r"[A-Z]{2,5}", name)
+        if resolved is None and (re.fullmatch(r"[A-Z]{2,5}", name)
                                  or re.search(r"(?:an|ese|i)$", name) and re.match(
                                      r"\s+(?:city|town|capital|province|forces|army|police|government|officials?|"
                                      r"security|nationals?|militants?)\b", text[match.end("name"):])):
-            continue  # 'Lady Reading Hospital', 'IDP', 'the Nigerian city of ...'
-        if re.search(r"\b(?:taken|shifted|rushed|moved|transferred|brought|admitted)\s+(?:\w+\s+){0,3}(?:to|at|in)\s+"
-                     r"(?:the\s+)?$", text[max(0, match.start() - 40):match.start("name")] + " "):
-            continue  # where the wounded were taken is not where the attack was
+            continue  # 'IDP', 'the Nigerian city of ...'
         if resolved is None and (match.re is OFFICIALS or not (
                 text[match.start():match.start() + 3].lower() == "in " and len(name.split()) <= 2
                 or re.search(r"\b(?:city|town|village|district|province|area|region|outskirts)\s+$",
@@ -536,6 +558,8 @@ class Mention:
     perpetrators: list[Perpetrator] = field(default_factory=list)
     targets: dict[str, str] = field(default_factory=dict)
     alone: bool = False  # one of several attacks a clause lists: an attack of its own
+    ordinal: int | None = None  # 'the second incident occurred ...': the article's second attack
+    day_before: tuple[str, Sentence] | None = None  # the last day an earlier sentence named
 
     @property
     def figures(self) -> bool:
@@ -546,13 +570,14 @@ class Mention:
 
 
 def _mention(clause: str, sentence: Sentence, published: date | None, countries: tuple[str, ...],
-             groups: Groups, topic: tuple[str, str] | None, day_before: str | None = None) -> Mention | None:
+             groups: Groups, topic: tuple[str, str] | None, day_before: tuple[str, Sentence] | None = None
+             ) -> Mention | None:
     """What the clause says about an attack, or None when it says nothing of one. `day_before` is the last day an
     earlier sentence named, which 'earlier in the day' refers to."""
-    if NOT_AN_ATTACK.search(clause):
+    if NOT_AN_ATTACK.search(clause) or (PERIOD.search(clause) and not DAY_NAMED.search(clause)):
         return None
     mention = Mention(sentence, clause)
-    triggers = list(ATTACK.finditer(clause))
+    triggers = list(ATTACK.finditer(clause)) or list(COUNTED_INCIDENT.finditer(clause))
     if triggers:
         mention.trigger = triggers[0].group(1)
         mention.weak = all(m.group(1).lower() in WEAK_ATTACK for m in triggers)
@@ -588,9 +613,10 @@ def _mention(clause: str, sentence: Sentence, published: date | None, countries:
                           re.IGNORECASE)
         if owned is not None:
             mention.date, mention.date_precision = _date(owned.group(0).replace("’s", "").replace("'s", ""), published)
+    mention.day_before = day_before
     if day_before and (re.search(r"\b(?:earlier|later|also) in the day\b", clause, re.IGNORECASE) or (
             re.search(r"\b(?:on )?the same day\b", clause, re.IGNORECASE) and _date(clause, published)[0] is None)):
-        mention.date, mention.date_precision = day_before, "day"
+        mention.date, mention.date_precision = day_before[0], "day"
     if mention.toll_update:  # 'the death toll rose to 14 on Monday': the day of the count, not of the attack
         mention.date, mention.date_precision = None, None
     after = re.match(r"(a|one|two|three) days? after\b", clause, re.IGNORECASE)
@@ -598,6 +624,9 @@ def _mention(clause: str, sentence: Sentence, published: date | None, countries:
         days = _count_words(after.group(1)) or 1
         mention.date = (date.fromisoformat(mention.date) - timedelta(days=days)).isoformat()
     mention.background = bool(BACKGROUND.search(clause))
+    counted = ORDINAL.search(clause)
+    if counted is not None:
+        mention.ordinal = ORDINALS.index(counted.group(1).lower()) + 1
     # a place far after every word about the attack is about something else ('hours before the arrival of the
     # Vice Premier in Islamabad')
     cues = [(m.start(), m.end()) for m in [*triggers, *([anaphora] if anaphora else []),
@@ -626,7 +655,9 @@ class _Event:
     place: Named | None = None
     place_from: _Event | None = None  # the event the place was taken from, when the mentions name none
     date_from: _Event | None = None  # the event the date was taken from ('meanwhile, another blast ...')
+    day_from: tuple[str, Sentence] | None = None  # the day of the roundup sentence that introduced it
     told: int = 0  # how recently the article told of it: the event a toll or 'the attack' after it is about
+    ordinal: int | None = None  # the article's first, second ... attack, when it counts them
 
     @property
     def date(self) -> str | None:
@@ -774,7 +805,7 @@ def propose(text: str, published: date | None = None, groups: dict[str, str] | N
     events: list[_Event] = []
     topic: tuple[str, str] | None = None  # the group the sentences are about: (registry name, as spelt)
     seen: set[str] = set()
-    day_before: str | None = None
+    day_before: tuple[str, Sentence] | None = None  # the last day a sentence named, and that sentence
     headline: list[Mention] = []  # what a headline says: about the attack the article then tells, if it tells one
     for number, sentence in enumerate(sentences(text)):
         if sentence.text in seen:  # a page that prints its lead twice tells one attack, not two
@@ -817,8 +848,8 @@ def propose(text: str, published: date | None = None, groups: dict[str, str] | N
         if named:
             topic = named[-1]
         when, precision = _date(sentence.text, published, said=True)
-        if precision == "day":
-            day_before = when
+        if precision == "day" and when is not None:
+            day_before = (when, sentence)
     for mention in headline:
         if events and _joins(events[0], mention):  # the article's own sentences are the evidence, the headline after
             events[0].mentions.append(mention)
@@ -834,6 +865,11 @@ def propose(text: str, published: date | None = None, groups: dict[str, str] | N
         town = _dateline(text, countries)
         if town is not None and (events[0].place is None or _within(town, events[0].place)):
             events[0].place = town
+    for event in events:  # 'five separate attacks ... on Saturday. The first incident occurred in ...': that Saturday
+        opener = event.mentions[0] if event.mentions else None
+        if event.date is None and opener is not None and opener.day_before is not None and (
+                opener.ordinal is not None or ANOTHER.search(opener.clause)):
+            event.day_from = opener.day_before
     for number, event in enumerate(events[1:], start=1):
         # 'another attack there in 2012': at the place of the attack told before it
         before = next((e for e in reversed(events[:number]) if e.place is not None), None)
@@ -842,7 +878,7 @@ def propose(text: str, published: date | None = None, groups: dict[str, str] | N
         # 'Meanwhile, another grenade attack took place in the Hazar Ganji area': on the day of the one before
         previous = events[number - 1]
         opener = event.mentions[0] if event.mentions else None
-        if event.date is None and previous.date and opener is not None and (
+        if event.date is None and event.day_from is None and previous.date and opener is not None and (
                 ANOTHER.search(opener.clause) or re.search(r"\bmeanwhile\b", opener.clause, re.IGNORECASE)):
             event.date_from = previous.date_from or previous
     proposals = [_proposal(event) for event in events if _is_attack(event)]
@@ -881,7 +917,9 @@ def _dateline(text: str, countries: tuple[str, ...]) -> Named | None:
 def _place(events: list[_Event], mention: Mention) -> _Event | None:
     """Add the mention to the attack it is about, or make it a new attack when it can open one."""
     opens = mention.trigger is not None and (not mention.weak or mention.figures or mention.date is not None)
-    if not events or mention.alone or (opens and not mention.weak and ANOTHER.search(mention.clause)):
+    if mention.ordinal is not None:  # the article's n-th attack: the event told as that one, or a new one
+        into = next((event for event in events if event.ordinal == mention.ordinal), None)
+    elif not events or mention.alone or (opens and not mention.weak and ANOTHER.search(mention.clause)):
         into = None
     elif not opens or mention.anaphora:  # a toll, or 'the attack took place in Sibi': the attack just told or the first
         latest = max(events, key=lambda event: event.told)
@@ -897,9 +935,9 @@ def _place(events: list[_Event], mention: Mention) -> _Event | None:
     if into is None and not ANOTHER.search(mention.clause):
         into = next((event for event in events if _retold(event, mention)), None)
     if into is None:
-        if not opens:
+        if not opens and mention.ordinal is None:
             return None
-        into = _Event([])
+        into = _Event([], ordinal=mention.ordinal)
         events.append(into)
     into.mentions.append(mention)
     into.told = max(event.told for event in events) + 1
@@ -943,6 +981,8 @@ def _proposal(event: _Event) -> Proposal:
     dated = max((m for m in mentions if m.date), key=lambda m: len(m.date or ""), default=None)
     if dated is None and event.date_from is not None:
         dated = max((m for m in event.date_from.mentions if m.date), key=lambda m: len(m.date or ""), default=None)
+    if dated is None and event.day_from is not None:
+        dated = Mention(event.day_from[1], "", date=event.day_from[0], date_precision="day")
     if dated is not None:
         proposal.date, proposal.date_precision = dated.date, dated.date_precision
         evidence.append(dated.evidence("date", dated.date))
