@@ -280,7 +280,8 @@ MONTHS.update({name[:3]: number for name, number in list(MONTHS.items())} | {"se
 # a month by name or abbreviation ('Oct.'); 'May' only with its capital, so 'the toll may rise' is no month
 MONTH = r"(?:(?-i:May)|" + "|".join(sorted((m for m in MONTHS if m != "may"), key=len, reverse=True)) + r")\b\.?"
 WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
-CLAUSES = re.compile(r",?\s+while\s+|;\s+|,?\s+whereas\s+|,\s+(?=(?:a|one|two|three) days? after\b)")
+CLAUSES = re.compile(r",?\s+while\s+|;\s+|,?\s+whereas\s+|,\s+(?=(?:a|one|two|three) days? after\b)|"
+                     r",?\s+and\s+(?=(?:threatened|vowed|warned)\b)")
 PRONOUN = re.compile(r"\b(it|they|the group|the outfit|the militants|the organisation|the organization)\b",
                      re.IGNORECASE)
 
@@ -416,6 +417,11 @@ def _date_unchecked(text: str, published: date | None, said: bool) -> tuple[str 
             month = _month(month_only.group(1))
             year = published.year if month <= published.month else published.year - 1
             return f"{year:04d}-{month:02d}", "month"
+        if re.search(r"\blast week\b", lowered):  # the month, if all of last week falls in one
+            start, end = published - timedelta(days=published.weekday() + 7), published - timedelta(
+                days=published.weekday() + 1)
+            if (start.year, start.month) == (end.year, end.month):
+                return f"{start.year:04d}-{start.month:02d}", "month"
         weeks = re.search(r"\b(?:days|weeks) (?:ago|after|earlier|before)\b", lowered)
         if weeks:  # some days or weeks before publication: the month, or the year, if all of them fall in one
             earliest = published - timedelta(days=62 if "weeks" in weeks.group(0) else 31)
@@ -453,6 +459,9 @@ COMMON_WORDS = {"central", "eastern", "western", "northern", "southern", "capita
                 "southeast"}
 
 
+# 'near Parachgan Banda area', 'in Mosel Kor village': a name the gazetteer lacks, said to be a place
+PLACE_NOUN = re.compile(r"\s+(?:area|village|town|bazaar|market|chowk|road|locality|neighbou?rhood|tehsil|"
+                        r"sub-?division|district)\b", re.IGNORECASE)
 NOT_A_PLACE = re.compile(r"\b(?:Hospital|Medical|Trauma)\b")
 MOST_PLACES = 8  # places one clause may name: a longer list is no account of one attack, and would be slow
 POSSESSIVE = re.compile(r"[’']s\s+")
@@ -467,6 +476,13 @@ class Named:
     start: int  # in the clause, or in the article for a dateline
     end: int
     dateline: Sentence | None = None  # the sentence of a dateline's place, which is in no mention
+    called: bool = False  # the text calls it a town, village or area, though the gazetteer does not know it
+
+    @property
+    def weight(self) -> float:
+        """Which of a clause's places is the attack's: the most precise, a named town the gazetteer lacks ('the
+        town of Dargai in NWFP') before its province."""
+        return 1.5 if self.called and not self.rank else self.rank
 
     @property
     def rank(self) -> int:
@@ -523,13 +539,14 @@ def _places(text: str, countries: tuple[str, ...]) -> list[Named]:
                                      r"\s+(?:city|town|capital|province|forces|army|police|government|officials?|"
                                      r"security|nationals?|militants?)\b", text[match.end("name"):])):
             continue  # 'IDP', 'the Nigerian city of ...'
+        # a name the gazetteer lacks that the text calls a place: 'near Parachgan Banda area', 'the town of Dargai'
+        called = resolved is None and bool(PLACE_NOUN.match(text, match.end("name")) or re.search(
+            r"\b(?:city|town|village|area|outskirts)\s+$",
+            text[max(0, match.start() - 20):match.start()]) and text[match.start():match.start() + 3].lower() == "of ")
         if resolved is None and (match.re is OFFICIALS or not (
-                text[match.start():match.start() + 3].lower() == "in " and len(name.split()) <= 2
-                or re.search(r"\b(?:city|town|village|district|province|area|region|outskirts)\s+$",
-                             text[max(0, match.start() - 20):match.start()])
-                and text[match.start():match.start() + 3].lower() == "of ")):
+                text[match.start():match.start() + 3].lower() == "in " and len(name.split()) <= 2 or called)):
             continue
-        found.append(Named(name, resolved, match.start("name"), match.end("name")))
+        found.append(Named(name, resolved, match.start("name"), match.end("name"), called=called))
     return found
 
 
@@ -577,10 +594,11 @@ def _mention(clause: str, sentence: Sentence, published: date | None, countries:
     if NOT_AN_ATTACK.search(clause) or (PERIOD.search(clause) and not DAY_NAMED.search(clause)):
         return None
     mention = Mention(sentence, clause)
-    triggers = list(ATTACK.finditer(clause)) or list(COUNTED_INCIDENT.finditer(clause))
+    counted_incident = list(COUNTED_INCIDENT.finditer(clause))  # 'Another incident occurred ...'
+    triggers = sorted([*ATTACK.finditer(clause), *counted_incident], key=lambda m: m.start())
     if triggers:
         mention.trigger = triggers[0].group(1)
-        mention.weak = all(m.group(1).lower() in WEAK_ATTACK for m in triggers)
+        mention.weak = not counted_incident and all(m.group(1).lower() in WEAK_ATTACK for m in triggers)
     anaphora = ANAPHORA.search(clause)
     mention.anaphora = anaphora is not None
     (mention.killed, mention.killed_at_least), mention.attackers_killed = _figures(KILLED, clause)
@@ -607,6 +625,8 @@ def _mention(clause: str, sentence: Sentence, published: date | None, countries:
         mention.date, mention.date_precision = _date(clause, published)
         if mention.date is None:
             mention.date, mention.date_precision = _date(sentence.text, published)
+    elif not DAY_NAMED.search(clause) and not re.search(r"\b(?:today|yesterday)\b", clause, re.IGNORECASE):
+        mention.date, mention.date_precision = _date(clause, published)  # a month or a year is no claim's day
     else:  # unless the day is the attack's own: 'claimed Monday's attack', 'Today's blast was part of our operations'
         owned = re.search(r"\b(?:today|yesterday|monday|tuesday|wednesday|thursday|friday|saturday|sunday)[’']s\s+"
                           r"(?:[\w-]+\s+){0,2}?(?:attack|blast|bombing|explosion|assault|shooting)", clause,
@@ -691,6 +711,13 @@ def _joins(event: _Event, mention: Mention) -> bool:
             and mention.date is not None and event.date is None):
         return False
     placed = [named for named in mention.places if named.rank]
+    unknown = [named for named in mention.places if not named.rank]
+    if own and not placed and unknown and event.place is not None and not event.place.rank and all(
+            fold(named.name) != fold(event.place.name) for named in unknown):
+        return False  # 'in Mosul village' is not 'in Mosel Kor village', though the gazetteer knows neither
+    if own and placed and event.place is not None and event.place.called and not event.place.rank:
+        return False  # 'Friday's attack in Peshawar' is not the one 'in the town of Dargai'
+
     if placed and event.place is not None and event.place.rank and (own or not mention.anaphora):
         return any(_within(named, event.place) or _within(event.place, named) for named in placed)
     return True
@@ -853,8 +880,8 @@ def propose(text: str, published: date | None = None, groups: dict[str, str] | N
     for mention in headline:
         if events and _joins(events[0], mention):  # the article's own sentences are the evidence, the headline after
             events[0].mentions.append(mention)
-            best = max(mention.places, key=lambda named: named.rank, default=None)
-            if best is not None and (events[0].place is None or best.rank > events[0].place.rank):
+            best = max(mention.places, key=lambda named: named.weight, default=None)
+            if best is not None and (events[0].place is None or best.weight > events[0].place.weight):
                 events[0].place = best
         else:
             for part in _split(mention):
@@ -878,9 +905,12 @@ def propose(text: str, published: date | None = None, groups: dict[str, str] | N
         # 'Meanwhile, another grenade attack took place in the Hazar Ganji area': on the day of the one before
         previous = events[number - 1]
         opener = event.mentions[0] if event.mentions else None
-        if event.date is None and event.day_from is None and previous.date and opener is not None and (
+        if event.date is None and event.day_from is None and opener is not None and (
                 ANOTHER.search(opener.clause) or re.search(r"\bmeanwhile\b", opener.clause, re.IGNORECASE)):
-            event.date_from = previous.date_from or previous
+            if previous.date:
+                event.date_from = previous.date_from or previous
+            elif previous.day_from is not None:
+                event.day_from = previous.day_from
     proposals = [_proposal(event) for event in events if _is_attack(event)]
     # A place the gazetteer does not know is in the country the article's other places are in.
     placed = [p.country for p in proposals if p.country]
@@ -941,9 +971,9 @@ def _place(events: list[_Event], mention: Mention) -> _Event | None:
         events.append(into)
     into.mentions.append(mention)
     into.told = max(event.told for event in events) + 1
-    best = max(mention.places, key=lambda named: named.rank, default=None)
+    best = max(mention.places, key=lambda named: named.weight, default=None)
     if best is not None and (into.place is None or (best.rank > into.place.rank and _within(best, into.place))
-                             or (into.place.rank == 0 and best.rank)):
+                             or (into.place.weight == 0 and best.rank)):
         into.place = best
     return into
 
