@@ -22,7 +22,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from incidents.curation.extraction import Groups, propose  # noqa: E402
+from incidents.extract import Groups, propose  # noqa: E402
 from incidents.gazetteer import fold, resolve_place  # noqa: E402
 
 REGISTRY = ROOT / "fixtures" / "actors.yaml"

@@ -12,12 +12,13 @@ import pandas as pd
 from sqlalchemy import Engine, false, func, select
 from sqlalchemy.orm import Session
 
+from incidents import extract as extraction  # the package; api.extract is the command
 from incidents.analysis import summaries, timelines
 from incidents.analysis.asof import discard, parse_as_of, snapshot
 from incidents.analysis.filters import Filters, filtered_incidents
 from incidents.analysis.reads import actor_registry, incident_detail, list_incidents, listing, source_list
 from incidents.analysis.reads import history as read_history
-from incidents.curation import extraction, merging, recording
+from incidents.curation import merging, recording
 from incidents.curation.duplicates import candidate_pairs
 from incidents.db import admin, migrations
 from incidents.db import engine as engines
@@ -345,7 +346,7 @@ def show(db: DatabaseArg, key: str, as_of: str | date | None = None) -> dict[str
 def extract(db: DatabaseArg, text: str | None = None, file: str | Path | None = None,
             published: str | date | None = None, review: str | Path | None = None, url: str | None = None,
             outlet: str | None = None) -> list[dict[str, Any]]:
-    """The attacks an article reports (its `text`, or the UTF-8 `file`; incidents.curation.extraction.propose),
+    """The attacks an article reports (its `text`, or the UTF-8 `file`; incidents.extract.propose),
     each with the sentence every field rests on and `matches`: the stored incidents it may be a report of, best
     first (empty: a new incident). `published` (YYYY-MM-DD) resolves 'on Sunday', 'last month' and the like.
     Nothing is written to the database; with `review` (needs `file`), the review file that `extract_apply` reads
@@ -384,10 +385,10 @@ def extract(db: DatabaseArg, text: str | None = None, file: str | Path | None = 
 
 
 def read_article(text: str | None = None, file: str | Path | None = None) -> dict[str, Any]:
-    """An article as `extract` reads it: plain UTF-8 text, or a saved web page (incidents.curation.pages), whose
+    """An article as `extract` reads it: plain UTF-8 text, or a saved web page (incidents.extract.pages), whose
     main text, publication date, URL, outlet and title are taken from the page. Keys: text, html, published
     (YYYY-MM-DD or None), url, outlet, title."""
-    from incidents.curation import pages
+    from incidents.extract import pages
 
     name = str(file) if file is not None else "standard input"
     if file is not None:

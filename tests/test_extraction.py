@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from incidents import api
 from incidents.cli import cli
-from incidents.curation.extraction import propose, sentences
+from incidents.extract import propose, sentences
 
 from .conftest import FIXTURES
 
