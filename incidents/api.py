@@ -50,7 +50,7 @@ __all__ = [
     "event_log", "export", "extract", "extract_apply", "gaps", "grant_reader", "history", "import_file",
     "incident_listing", "incidents", "init",
     "load", "merge", "not_duplicate", "perpetrator_add", "perpetrator_remove", "perpetrator_set", "read_article",
-    "report_add", "report_delete", "report_restore", "restore", "restore_incident", "set_field", "show",
+    "report_add", "report_delete", "report_restore", "restore", "restore_incident", "set_field", "show", "site",
     "source_delete", "source_merge", "source_restore", "sources", "summary",
     "timeline", "unmerge", "upgrade",
 ]
@@ -382,6 +382,51 @@ def extract(db: DatabaseArg, text: str | None = None, file: str | Path | None = 
             with atomic_write(target, "w", encoding="utf-8") as handle:
                 handle.write(written)
     return proposals
+
+
+SITE_MARK = ".incidents-site"  # the file that says a folder is a site `incidents site` wrote, which it may replace
+
+
+def site(db: DatabaseArg, out: str | Path, progress: Callable[[int, int], None] | None = None,
+         as_of: str | date | None = None, **filters: Any) -> dict[str, Any]:
+    """Write the static site of the incidents `filters` select into the folder `out` (incidents.site.build): it
+    opens from the file system with no network. A folder that holds anything but a site written before is refused;
+    the site is built beside it and put in place whole, so a failure leaves the folder as it was."""
+    import shutil
+    import tempfile
+
+    from incidents.site.build import build
+
+    folder = Path(out)
+    if folder.exists() and not folder.is_dir():
+        raise UsageError(f"Cannot write the site into {folder}: it is a file; name a folder")
+    if not folder.parent.is_dir():
+        raise UsageError(f"Cannot write the site into {folder}: the folder {folder.parent} does not exist; create it "
+                         f"first (mkdir -p {folder.parent})")
+    if folder.is_dir() and any(folder.iterdir()) and not (folder / SITE_MARK).exists():
+        raise UsageError(f"{folder} holds files that are not a site `incidents site` wrote; name an empty or new "
+                         "folder (the site would replace what is there)")
+    database = _database_file(db)
+    if database is not None and folder.resolve() in database.resolve().parents:
+        raise UsageError(f"Cannot write the site into {folder}: the database {database} is in it")
+    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
+    try:
+        with connected(db, as_of) as engine, engines.session_factory(engine)() as session:
+            result = build(session, staging, Filters(**filters), progress=progress)
+        (staging / SITE_MARK).write_text("Written by incidents site; it replaces this folder when run again.\n",
+                                         encoding="utf-8")
+        if folder.exists():
+            old = folder.with_name(f".{folder.name}-old-{staging.name}")
+            folder.rename(old)
+            staging.rename(folder)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            staging.rename(folder)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    result["folder"] = str(folder)
+    return result
 
 
 def read_article(text: str | None = None, file: str | Path | None = None) -> dict[str, Any]:

@@ -385,7 +385,7 @@ COAST_KM = 25  # a point in no country's outline (the sea by a port, at this sca
 
 
 @lru_cache(maxsize=1)
-def _borders() -> list[tuple[str, tuple[float, float, float, float], Any]]:
+def _borders() -> list[tuple[str, tuple[float, float, float, float], Any, list[Any]]]:
     """(alpha-3, bounding box, edges x1 y1 x2 y2 as an array) per country outline of Natural Earth's 1:50m admin-0
     boundaries (public domain), read from world-atlas's TopoJSON as it is shipped."""
     import json
@@ -420,8 +420,16 @@ def _borders() -> list[tuple[str, tuple[float, float, float, float], Any]]:
         edges = np.concatenate([np.hstack([r[:-1], r[1:]]) for r in rings])
         points = np.concatenate(rings)
         box = (points[:, 0].min(), points[:, 1].min(), points[:, 0].max(), points[:, 1].max())
-        borders.append((str(country.alpha_3), box, edges))
+        borders.append((str(country.alpha_3), box, edges, rings))
     return borders
+
+
+def outline_rings(box: tuple[float, float, float, float]) -> dict[str, list[Any]]:
+    """The country outlines (Natural Earth 1:50m) whose bounding box meets `box` (west, south, east, north): alpha-3
+    -> rings, each an array of (longitude, latitude), for drawing a map."""
+    west, south, east, north = box
+    return {country: rings for country, (x0, y0, x1, y1), _, rings in _borders()
+            if x0 <= east and west <= x1 and y0 <= north and south <= y1}
 
 
 def country_at(latitude: float, longitude: float) -> str | None:
@@ -430,7 +438,7 @@ def country_at(latitude: float, longitude: float) -> str | None:
     exact as a 1:50m map: a few km."""
     if not (math.isfinite(latitude) and math.isfinite(longitude)):
         return None
-    for country, (x0, y0, x1, y1), edges in _borders():
+    for country, (x0, y0, x1, y1), edges, _ in _borders():
         if not y0 <= latitude <= y1 or not (x0 <= longitude <= x1 or x0 <= longitude + 360 <= x1
                                             or x0 <= longitude - 360 <= x1):
             continue

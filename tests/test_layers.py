@@ -1,4 +1,4 @@
-"""The layers are a contract (import-linter, configured in pyproject.toml): cli -> api -> extract -> io | curation ->
+"""The layers are a contract (import-linter, configured in pyproject.toml): cli -> api -> extract -> io | curation | site ->
 analysis -> store -> db -> records -> models -> errors, and nothing imports upward."""
 
 from __future__ import annotations

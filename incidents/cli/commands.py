@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -792,6 +793,26 @@ def extract(ctx: click.Context, file: str | None, published: str | None, review:
         output.proposal_table(proposals)
     if review:
         output.say(f"Wrote the review to {review}: edit it, then run: incidents extract --apply {review}")
+
+
+@cli.command()
+@filter_options
+@click.option("--out", required=True, type=click.Path(), metavar="DIR",
+              help="The folder to write the site into: new, empty, or a site written before (it is replaced).")
+@json_option
+@click.pass_context
+def site(ctx: click.Context, out: str, as_json: bool, **filters: Any) -> None:
+    """Write a static site of the incidents (index with the timeline, groups and a search box; a page per
+    incident, group and province; a map) into DIR. It opens from the file system with no network: send the folder,
+    or open DIR/index.html (docs/site.md)."""
+    with output.count_progress("Writing the site", "incidents") as progress:
+        result = api.site(_db(ctx), out, progress=None if as_json else progress, **filters)
+    if as_json:
+        output.print_json(result)
+        return
+    output.say(f"Wrote the site of {result['incidents']} incidents to {out}: {result['pages']} pages "
+               f"({result['groups']} groups, {result['provinces']} provinces, {result['list_pages']} list pages); "
+               f"{result['on_map']} incidents on the map. Open {Path(out) / 'index.html'}")
 
 
 @cli.command()

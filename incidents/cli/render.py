@@ -220,6 +220,23 @@ def byte_progress(label: str) -> Iterator[Callable[[int, int], None] | None]:
         yield update
 
 
+@contextmanager
+def count_progress(label: str, unit: str) -> Iterator[Callable[[int, int], None] | None]:
+    """A progress bar over things done ('1,204 of 6,400 incidents'), on a terminal only."""
+    if not console.is_terminal:
+        yield None
+        return
+    counted = TextColumn(f"{{task.completed:,}} of {{task.total:,}} {unit}")
+    with Progress(TextColumn(escape(label)), BarColumn(), counted, TimeRemainingColumn(), console=console,
+                  transient=True) as bar:
+        task = bar.add_task(label, total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield update
+
+
 def import_summary(result: dict[str, Any]) -> None:
     table = Table(title=f"Import of {escape(result['file'])} ({result['format']})", title_justify="left")
     for name in ("read", "inserted", "updated", "unchanged", "rejected"):

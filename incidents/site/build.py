@@ -1,0 +1,224 @@
+"""`incidents site`: a static site of the database that opens from the file system with no network.
+
+The site holds an index (the filters used, the date range, counts, the timeline, the group table, a search box), a
+page per incident (its figures with the reports behind each, every report's excerpt, its history, merges), a page
+per group and per province, a map, and the search index as JSON (search.json) and as a script (search.js: a page
+opened from disk may not fetch a file). Every figure is read the way `show` and `summary` read it.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from incidents.analysis import summaries, timelines
+from incidents.analysis.filters import Filters, filtered_incidents
+from incidents.analysis.reads import history, incident_detail, listing, source_label
+from incidents.gazetteer import fold, outline_rings, unit_name
+from incidents.models import Incident, Location
+from incidents.site.svg import AREA_PRECISIONS, POINT_PRECISIONS, map_svg, timeline_svg
+
+HERE = Path(__file__).resolve().parent
+PAGE_SIZE = 500  # incidents on one page of a list: a page stays small whatever the database holds
+MOST_ON_PAGE = 200  # a group's or a province's most recent incidents on its own page; the rest are in the lists
+PRECISION_WORDS = {"day": "to the day", "month": "to the month only", "year": "to the year only"}
+
+
+def slug(text: str) -> str:
+    """A file name for a group or a province: folded, letters and digits, joined by '-'."""
+    return re.sub(r"[^a-z0-9]+", "-", fold(text)).strip("-") or "unnamed"
+
+
+def _environment() -> Any:
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+    environment = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"]),
+                              undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    environment.filters["figure"] = figure_text
+    environment.globals["PRECISION_WORDS"] = PRECISION_WORDS
+    return environment
+
+
+def figure_text(figures: dict[str, Any] | None) -> str:
+    """'60 (54-63)', '60', or 'unknown': a toll as the site prints it, its range when the reports differ."""
+    if not figures or figures.get("best") is None:
+        if figures and figures.get("low") is not None:
+            return f"{figures['low']}-{figures['high']} (no best figure chosen)"
+        return "unknown"
+    low, high = figures.get("low"), figures.get("high")
+    if low is not None and high is not None and (low, high) != (figures["best"], figures["best"]):
+        return f"{figures['best']} ({low}-{high})"
+    return str(figures["best"])
+
+
+def _periods(frame: Any) -> list[dict[str, Any]]:
+    return [{"label": str(row.period.year), "incidents": int(row.incidents),
+             "killed_best": int(row.killed_best or 0), "killed_low": int(row.killed_low or 0),
+             "killed_high": int(row.killed_high or 0), "unknown_killed": int(row.unknown_killed or 0)}
+            for row in frame.itertuples()]
+
+
+def _summary_rows(frame: Any) -> list[dict[str, Any]]:
+    def plain(value: Any) -> Any:
+        if hasattr(value, "item"):
+            return value.item()
+        if hasattr(value, "isoformat"):
+            return value.isoformat()
+        return None if value is None or value != value else value  # NaN is unknown
+
+    return [{name: plain(value) if not isinstance(value, list) else value for name, value in row.items()}
+            for row in frame.to_dict("records")]
+
+
+def build(session: Session, out: Path, filters: Filters, progress: Callable[[int, int], None] | None = None,
+          page_size: int = PAGE_SIZE) -> dict[str, Any]:
+    """Write the site for the incidents `filters` select into the folder `out` (made if missing; pages already
+    there are replaced). Returns what was written: counts and the largest page."""
+    environment = _environment()
+    out.mkdir(parents=True, exist_ok=True)
+    for folder in ("incidents", "groups", "provinces", "lists", "static"):
+        (out / folder).mkdir(exist_ok=True)
+    for asset in (HERE / "static").iterdir():
+        shutil.copyfile(asset, out / "static" / asset.name)
+    written: list[Path] = []
+
+    def write(relative: str, template: str, **values: Any) -> None:
+        path = out / relative
+        root = "../" * relative.count("/")
+        text = environment.get_template(template).render(root=root, **values)
+        path.write_text(text, encoding="utf-8")
+        written.append(path)
+
+    groups_frame = summaries.group_summary(session, filters)
+    groups = _summary_rows(groups_frame)
+    group_pages = {row["group"]: f"groups/{slug(row['group'])}.html" for row in groups}
+    locations = _locations(session, filters)
+    rows_iter, total = listing(session, filters, limit=None)
+    search: list[dict[str, Any]] = []
+    points: list[dict[str, Any]] = []
+    by_group: dict[str, list[dict[str, Any]]] = {}
+    by_province: dict[str, list[dict[str, Any]]] = {}
+    list_rows: list[dict[str, Any]] = []
+    page = 0
+    for done, row in enumerate(rows_iter, start=1):
+        detail = incident_detail(session, row["key"])
+        changes = history(session, row["key"])
+        location = locations.get(row["key"], {})
+        href = f"incidents/{row['key']}.html"
+        perpetrators = [actor for actor in detail["actors"] if actor["role"] == "perpetrator"]
+        write(href, "incident.html", incident=detail, location=location, changes=changes, group_pages=group_pages,
+              perpetrators=perpetrators, others=[a for a in detail["actors"] if a["role"] != "perpetrator"],
+              source_label=source_label, title=detail["title"] or detail["key"])
+        entry = {"key": row["key"], "href": href, "title": detail["title"] or detail["key"], "date": row["date"],
+                 "precision": row["date_precision"], "place": row["place"], "admin1": row["admin1"],
+                 "admin2": row.get("admin2"), "groups": [p["actor"] for p in perpetrators],
+                 "killed": figure_text(detail["killed"]), "wounded": figure_text(detail["wounded"])}
+        search.append(entry)
+        list_rows.append(entry)
+        for name in entry["groups"]:
+            by_group.setdefault(name, []).append(entry)
+        province = location.get("admin1_code")
+        if province:
+            by_province.setdefault(province, []).append(entry)
+        if location.get("latitude") is not None and location.get("geo_precision") in POINT_PRECISIONS | \
+                AREA_PRECISIONS:
+            points.append({"key": row["key"], "href": href, "latitude": location["latitude"],
+                           "longitude": location["longitude"], "precision": location["geo_precision"],
+                           "date": row["date"], "place": row["place"], "killed": entry["killed"]})
+        if len(list_rows) == page_size:
+            page += 1
+            write(f"lists/incidents-{page}.html", "list.html", rows=list_rows, page=page, pages=None,
+                  title=f"Incidents, page {page}")
+            list_rows = []
+        if progress is not None:
+            progress(done, total)
+    if list_rows or page == 0:
+        page += 1
+        write(f"lists/incidents-{page}.html", "list.html", rows=list_rows, page=page, pages=None,
+              title=f"Incidents, page {page}")
+    pages = page
+    (out / "lists" / "pages.js").write_text(f"window.INCIDENT_LIST_PAGES = {pages};\n", encoding="utf-8")
+
+    timeline = _periods(timelines.timeline(session, filters, freq="year"))
+    bounds = (min((e["date"] for e in search), default=None), max((e["date"] for e in search), default=None))
+    for group in groups:
+        chosen = Filters(**{**vars(filters), "actor": group["group"]})
+        group_timeline = _periods(timelines.timeline(session, chosen, freq="year"))
+        quiet = timelines.gaps(session, chosen).groups
+        spells = _summary_rows(quiet[quiet["group"] == group["group"]]) if not quiet.empty else []
+        incidents_of = by_group.get(group["group"], [])
+        write(group_pages[group["group"]], "group.html", group=group, chart=timeline_svg(group_timeline),
+              incidents=incidents_of[:MOST_ON_PAGE], more=len(incidents_of) - MOST_ON_PAGE, spells=spells,
+              title=group["group"])
+    provinces = _summary_rows(summaries.province_figures(session, filters))
+    province_pages = {}
+    for province in provinces:
+        code = province.get("admin1_code")
+        if not code:
+            continue
+        name = province.get("province") or unit_name(code) or code
+        province_pages[code] = f"provinces/{slug(code)}.html"
+        incidents_of = by_province.get(code, [])
+        write(province_pages[code], "province.html", province=province, name=name,
+              incidents=incidents_of[:MOST_ON_PAGE], more=len(incidents_of) - MOST_ON_PAGE, title=name)
+    write("map.html", "map.html", map=_map(points), drawn=len(points), total=total,
+          not_drawn=total - len(points), title="Map")
+    write("index.html", "index.html", filters=_filters_text(filters), total=total, bounds=bounds,
+          chart=timeline_svg(timeline), timeline=timeline, groups=groups, group_pages=group_pages,
+          provinces=[p for p in provinces if p.get("admin1_code")], province_pages=province_pages, pages=pages,
+          unknown_killed=sum(p["unknown_killed"] for p in timeline), title="Incidents")
+    (out / "search.json").write_text(json.dumps(search, ensure_ascii=False), encoding="utf-8")
+    (out / "search.js").write_text("window.INCIDENTS_SEARCH = " + json.dumps(search, ensure_ascii=False) + ";\n",
+                                   encoding="utf-8")
+    (out / "map-data.js").write_text("window.INCIDENTS_MAP = " + json.dumps(points) + ";\n", encoding="utf-8")
+    largest = max(written, key=lambda path: path.stat().st_size)
+    return {"folder": str(out), "incidents": total, "pages": len(written), "groups": len(groups),
+            "provinces": len(province_pages), "list_pages": pages, "on_map": len(points),
+            "largest_page": str(largest.relative_to(out)), "largest_page_bytes": largest.stat().st_size}
+
+
+def _locations(session: Session, filters: Filters) -> dict[str, dict[str, Any]]:
+    """Each selected incident's location with its codes and point, by key."""
+    matching = filtered_incidents(session, filters).subquery()
+    rows = session.execute(
+        select(Incident.key, Location.admin1_code, Location.admin2_code, Location.latitude, Location.longitude,
+               Location.geo_precision)
+        .join(Location, Location.id == Incident.location_id)
+        .where(Incident.id.in_(select(matching.c.id))))
+    return {key: {"admin1_code": admin1, "admin2_code": admin2, "latitude": latitude, "longitude": longitude,
+                  "geo_precision": precision} for key, admin1, admin2, latitude, longitude, precision in rows}
+
+
+def _map(points: list[dict[str, Any]]) -> dict[str, Any]:
+    """The outlines around the incidents (a degree of margin), drawn as SVG; the points are drawn by map.js from
+    map-data.js, so the page stays small however many there are."""
+    if points:
+        west = min(p["longitude"] for p in points) - 1
+        east = max(p["longitude"] for p in points) + 1
+        south = min(p["latitude"] for p in points) - 1
+        north = max(p["latitude"] for p in points) + 1
+    else:
+        west, south, east, north = 60.0, 23.0, 78.0, 38.0  # Afghanistan and Pakistan
+    box = (west, south, east, north)
+    return {"svg": map_svg([], outline_rings(box), box), "box": box}
+
+
+def _filters_text(filters: Filters) -> list[str]:
+    shown = []
+    for name, value in vars(filters).items():
+        if value in (None, (), False) or name == "role":
+            continue
+        shown.append(f"{name.replace('_', ' ')}: {', '.join(value) if isinstance(value, tuple) else value}")
+    return shown or ["none: every incident"]
+
+
+def escape(text: Any) -> str:
+    return html.escape(str(text))
