@@ -105,29 +105,61 @@ def date_text(incident: Incident) -> str:
 def incident_detail(session: Session, key: str) -> dict[str, Any]:
     """Every field of one incident, its actors with attribution and source, and every report with its source."""
     incident = require_incident(session, key)
-    location = session.get(Location, incident.location_id) if incident.location_id else None
+    return incident_details(session, [incident])[incident.key]
+
+
+def incident_details(session: Session, incidents: list[Incident]) -> dict[str, dict[str, Any]]:
+    """incident_detail of each of `incidents`, read a handful of queries for all of them (the site reads thousands),
+    by key."""
+    ids = [incident.id for incident in incidents]
+    locations = {location.id: location for location in session.scalars(
+        select(Location).where(Location.id.in_([i.location_id for i in incidents if i.location_id] or [-1])))}
     actor_rows = session.execute(
         select(IncidentActor, Actor, Source)
         .join(Actor, Actor.id == IncidentActor.actor_id)
         .outerjoin(Source, Source.id == IncidentActor.source_id)
-        .where(IncidentActor.incident_id == incident.id)
+        .where(IncidentActor.incident_id.in_(ids))
         .order_by(IncidentActor.id)
     ).all()
     parent = aliased(Actor)
     parents = dict(
         session.execute(
             select(Actor.id, parent.name).join(parent, parent.id == Actor.parent_id)
-            .where(Actor.id.in_([actor.id for _, actor, _ in actor_rows]))
+            .where(Actor.id.in_({actor.id for _, actor, _ in actor_rows} or {-1}))
         ).all()
     )
     report_rows = session.execute(
         select(Report, Source).join(Source, Source.id == Report.source_id)
-        .where(Report.incident_id == incident.id)
+        .where(Report.incident_id.in_(ids))
         .order_by(Report.preliminary, Report.reported_on.desc().nulls_last(), Report.id)
     ).all()
-    reports = [_report_dict(report, source) | {"withdrawn": _withdrawal(session, "reports", report.id,
-                                                                        report.withdrawn_at)}
-               for report, source in report_rows]
+    reports: dict[int, list[dict[str, Any]]] = {}
+    for report, source in report_rows:
+        reports.setdefault(report.incident_id, []).append(
+            _report_dict(report, source) | {"withdrawn": _withdrawal(session, "reports", report.id,
+                                                                     report.withdrawn_at)})
+    actors: dict[int, list[dict[str, Any]]] = {}
+    for link, actor, source in actor_rows:
+        actors.setdefault(link.incident_id, []).append(
+            {"actor": actor.name, "parent": parents.get(actor.id), "role": link.role, "attribution": link.attribution,
+             "source": (source.url or source.citation) if source else None})
+    into_ids = {i.merged_into_id for i in incidents if i.merged_into_id}
+    merged_into = dict(session.execute(select(Incident.id, Incident.key)
+                                       .where(Incident.id.in_(into_ids or {-1}))).all())
+    merged: dict[int, list[dict[str, Any]]] = {}
+    for into, merged_key, dataset, origin in session.execute(
+            select(Incident.merged_into_id, Incident.key, Incident.origin_dataset, Incident.origin_id)
+            .where(Incident.merged_into_id.in_(ids)).order_by(Incident.key)):
+        merged.setdefault(into or 0, []).append({"key": merged_key,
+                                                "origin": f"{dataset} {origin}" if dataset else None})
+    return {incident.key: _detail(session, incident, locations.get(incident.location_id or -1),
+                                  actors.get(incident.id, []), reports.get(incident.id, []),
+                                  merged_into.get(incident.merged_into_id or -1), merged.get(incident.id, []))
+            for incident in incidents}
+
+
+def _detail(session: Session, incident: Incident, location: Location | None, actors: list[dict[str, Any]],
+            reports: list[dict[str, Any]], merged_into: str | None, merged: list[dict[str, Any]]) -> dict[str, Any]:
     killed: dict[str, Any] = {"low": incident.killed_low, "best": incident.killed_best,
                               "high": incident.killed_high, "best_chosen_by_analyst": incident.killed_best_manual}
     wounded: dict[str, Any] = {"low": incident.wounded_low, "best": incident.wounded_best,
@@ -156,20 +188,10 @@ def incident_detail(session: Session, key: str) -> dict[str, Any]:
         "wounded": wounded,
         "perpetrators_killed": incident.perpetrators_killed,
         "origin": {"dataset": incident.origin_dataset, "id": incident.origin_id} if incident.origin_dataset else None,
-        "actors": [
-            {"actor": actor.name, "parent": parents.get(actor.id), "role": link.role,
-             "attribution": link.attribution, "source": (source.url or source.citation) if source else None}
-            for link, actor, source in actor_rows
-        ],
+        "actors": actors,
         "reports": reports,
-        "merged_into": session.scalar(select(Incident.key).where(Incident.id == incident.merged_into_id))
-                       if incident.merged_into_id else None,
-        "merged": [
-            {"key": k, "origin": f"{d} {o}" if d else None}
-            for k, d, o in session.execute(
-                select(Incident.key, Incident.origin_dataset, Incident.origin_id)
-                .where(Incident.merged_into_id == incident.id).order_by(Incident.key))
-        ],
+        "merged_into": merged_into,
+        "merged": merged,
         "withdrawn": _withdrawal(session, "incidents", incident.id, incident.withdrawn_at),
         "created_at": incident.created_at.isoformat(),
         "updated_at": incident.updated_at.isoformat(),
@@ -263,6 +285,29 @@ def actor_registry(session: Session) -> list[dict[str, Any]]:
         }
         for actor, parent_name in rows
     ]
+
+
+def revised(session: Session, incident_ids: list[int]) -> set[int]:
+    """Which of `incident_ids` have any revision of their own, their reports' or their actor links' (the others have
+    an empty history, as `history` would read it)."""
+    report_of = dict(session.execute(select(Report.id, Report.incident_id).where(Report.incident_id.in_(incident_ids))
+                                     ).all())
+    link_of = dict(session.execute(select(IncidentActor.id, IncidentActor.incident_id)
+                                   .where(IncidentActor.incident_id.in_(incident_ids))).all())
+    found = set(session.scalars(select(Revision.row_id).where(Revision.table_name == "incidents",
+                                                              Revision.row_id.in_(incident_ids))))
+    found |= {report_of[row] for row in session.scalars(select(Revision.row_id).where(
+        Revision.table_name == "reports", Revision.row_id.in_(list(report_of) or [-1])))}
+    found |= {link_of[row] for row in session.scalars(select(Revision.row_id).where(
+        Revision.table_name == "incident_actors", Revision.row_id.in_(list(link_of) or [-1])))}
+    removed = session.scalars(select(Revision.old_value).where(Revision.table_name == "incident_actors",
+                                                               Revision.field == "link"))
+    for value in removed:  # links removed since: their revisions name their incident
+        if value and value.startswith('{"incident_id": '):
+            number = int(value.split(",", 1)[0].split(":", 1)[1])
+            if number in set(incident_ids):
+                found.add(number)
+    return found
 
 
 def history(session: Session, key: str) -> list[dict[str, object]]:

@@ -12,6 +12,7 @@ import html
 import json
 import re
 import shutil
+import unicodedata
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -21,8 +22,8 @@ from sqlalchemy.orm import Session
 
 from incidents.analysis import summaries, timelines
 from incidents.analysis.filters import Filters, filtered_incidents
-from incidents.analysis.reads import history, incident_detail, listing, source_label
-from incidents.gazetteer import fold, outline_rings, unit_name
+from incidents.analysis.reads import history, incident_details, listing, revised, source_label
+from incidents.gazetteer import outline_rings, unit_name
 from incidents.models import Incident, Location
 from incidents.site.svg import AREA_PRECISIONS, POINT_PRECISIONS, map_svg, timeline_svg
 
@@ -33,8 +34,10 @@ PRECISION_WORDS = {"day": "to the day", "month": "to the month only", "year": "t
 
 
 def slug(text: str) -> str:
-    """A file name for a group or a province: folded, letters and digits, joined by '-'."""
-    return re.sub(r"[^a-z0-9]+", "-", fold(text)).strip("-") or "unnamed"
+    """A file name for a group or a province: its letters and digits without accents, lower case, joined by '-'
+    ('Tehrik-i-Taliban Pakistan' -> tehrik-i-taliban-pakistan)."""
+    plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+    return re.sub(r"[^a-z0-9]+", "-", plain).strip("-") or "unnamed"
 
 
 def _environment() -> Any:
@@ -108,45 +111,84 @@ def build(session: Session, out: Path, filters: Filters, progress: Callable[[int
     by_province: dict[str, list[dict[str, Any]]] = {}
     list_rows: list[dict[str, Any]] = []
     page = 0
-    for done, row in enumerate(rows_iter, start=1):
-        detail = incident_detail(session, row["key"])
-        changes = history(session, row["key"])
-        location = locations.get(row["key"], {})
-        href = f"incidents/{row['key']}.html"
-        perpetrators = [actor for actor in detail["actors"] if actor["role"] == "perpetrator"]
-        write(href, "incident.html", incident=detail, location=location, changes=changes, group_pages=group_pages,
-              perpetrators=perpetrators, others=[a for a in detail["actors"] if a["role"] != "perpetrator"],
-              source_label=source_label, title=detail["title"] or detail["key"])
-        entry = {"key": row["key"], "href": href, "title": detail["title"] or detail["key"], "date": row["date"],
-                 "precision": row["date_precision"], "place": row["place"], "admin1": row["admin1"],
-                 "admin2": row.get("admin2"), "groups": [p["actor"] for p in perpetrators],
-                 "killed": figure_text(detail["killed"]), "wounded": figure_text(detail["wounded"])}
-        search.append(entry)
-        list_rows.append(entry)
-        for name in entry["groups"]:
-            by_group.setdefault(name, []).append(entry)
-        province = location.get("admin1_code")
-        if province:
-            by_province.setdefault(province, []).append(entry)
-        if location.get("latitude") is not None and location.get("geo_precision") in POINT_PRECISIONS | \
-                AREA_PRECISIONS:
-            points.append({"key": row["key"], "href": href, "latitude": location["latitude"],
-                           "longitude": location["longitude"], "precision": location["geo_precision"],
-                           "date": row["date"], "place": row["place"], "killed": entry["killed"]})
-        if len(list_rows) == page_size:
-            page += 1
-            write(f"lists/incidents-{page}.html", "list.html", rows=list_rows, page=page, pages=None,
-                  title=f"Incidents, page {page}")
-            list_rows = []
-        if progress is not None:
-            progress(done, total)
+    done = 0
+    for batch in _batches(rows_iter, BATCH):
+        stored = {incident.key: incident for incident in session.scalars(
+            select(Incident).where(Incident.key.in_([row["key"] for row in batch])))}
+        details = incident_details(session, list(stored.values()))
+        with_history = revised(session, [incident.id for incident in stored.values()])
+        for row in batch:
+            done += 1
+            page = _incident(write, row, details[row["key"]], history(session, row["key"])
+                             if stored[row["key"]].id in with_history else [], locations.get(row["key"], {}),
+                             group_pages, search, points, by_group, by_province, list_rows, page, page_size)
+            if progress is not None:
+                progress(done, total)
     if list_rows or page == 0:
         page += 1
         write(f"lists/incidents-{page}.html", "list.html", rows=list_rows, page=page, pages=None,
               title=f"Incidents, page {page}")
     pages = page
     (out / "lists" / "pages.js").write_text(f"window.INCIDENT_LIST_PAGES = {pages};\n", encoding="utf-8")
+    return _summary_pages(session, out, filters, write, written, groups, group_pages, search, points, by_group,
+                          by_province, total, pages)
 
+
+BATCH = 500  # incidents read at a time
+
+
+def _batches(rows: Any, size: int) -> Any:
+    batch = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _incident(write: Callable[..., None], row: dict[str, Any], detail: dict[str, Any], changes: list[Any],
+              location: dict[str, Any], group_pages: dict[str, str], search: list[dict[str, Any]],
+              points: list[dict[str, Any]], by_group: dict[str, list[dict[str, Any]]],
+              by_province: dict[str, list[dict[str, Any]]], list_rows: list[dict[str, Any]], page: int,
+              page_size: int) -> int:
+    """Write one incident's page and note it in the index, the map, its groups' and its province's lists, and the
+    list page; returns the number of list pages written so far."""
+    href = f"incidents/{row['key']}.html"
+    perpetrators = [actor for actor in detail["actors"] if actor["role"] == "perpetrator"]
+    write(href, "incident.html", incident=detail, location=location, changes=changes, group_pages=group_pages,
+          perpetrators=perpetrators, others=[a for a in detail["actors"] if a["role"] != "perpetrator"],
+          source_label=source_label, title=detail["title"] or detail["key"])
+    entry = {"key": row["key"], "href": href, "title": detail["title"] or detail["key"], "date": row["date"],
+             "precision": row["date_precision"], "place": row["place"], "admin1": row["admin1"],
+             "admin2": row.get("admin2"), "groups": [p["actor"] for p in perpetrators],
+             "killed": figure_text(detail["killed"]), "wounded": figure_text(detail["wounded"])}
+    search.append(entry)
+    list_rows.append(entry)
+    for name in entry["groups"]:
+        by_group.setdefault(name, []).append(entry)
+    province = location.get("admin1_code")
+    if province:
+        by_province.setdefault(province, []).append(entry)
+    if location.get("latitude") is not None and location.get("geo_precision") in POINT_PRECISIONS | \
+            AREA_PRECISIONS:
+        points.append({"key": row["key"], "href": href, "latitude": location["latitude"],
+                       "longitude": location["longitude"], "precision": location["geo_precision"],
+                       "date": row["date"], "place": row["place"], "killed": entry["killed"]})
+    if len(list_rows) == page_size:
+        page += 1
+        write(f"lists/incidents-{page}.html", "list.html", rows=list_rows, page=page, pages=None,
+              title=f"Incidents, page {page}")
+        list_rows.clear()
+    return page
+
+
+def _summary_pages(session: Session, out: Path, filters: Filters, write: Callable[..., None], written: list[Path],
+                   groups: list[dict[str, Any]], group_pages: dict[str, str], search: list[dict[str, Any]],
+                   points: list[dict[str, Any]], by_group: dict[str, list[dict[str, Any]]],
+                   by_province: dict[str, list[dict[str, Any]]], total: int, pages: int) -> dict[str, Any]:
+    """The index, the group, province and map pages, and the search and map data."""
     timeline = _periods(timelines.timeline(session, filters, freq="year"))
     bounds = (min((e["date"] for e in search), default=None), max((e["date"] for e in search), default=None))
     for group in groups:
