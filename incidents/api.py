@@ -758,7 +758,7 @@ def grant_reader(db: DatabaseArg, role: str, password: str | None = None) -> str
 def demo(db: DatabaseArg = None, fixtures_dir: str | Path | None = None,
          exports_dir: str | Path | None = "exports") -> dict[str, Any]:
     """The quick-start job: create/upgrade the database, load the bundled fixtures, return an overview,
-    and (unless exports_dir is None) write exports, their datapackage.json and a chart there."""
+    and (unless exports_dir is None) write exports, their datapackage.json, a chart and the site there."""
     folder = Path(fixtures_dir) if fixtures_dir else FIXTURES_DIR
     missing = [name for name in DEMO_FIXTURES if not (folder / name).exists()]
     if missing:
@@ -783,6 +783,7 @@ def _demo(engine: Engine, folder: Path, exports_dir: str | Path | None) -> dict[
             export(engine, what, folder / name, fmt=fmt, freq="year", by="actor" if what == "timeline" else None)
             written.append(folder / name)
         chart(engine, "timeline", folder / "timeline.png", freq="year", by="actor")
-        written += [folder / "timeline.png", folder / "datapackage.json"]
+        site(engine, folder / "site")
+        written += [folder / "timeline.png", folder / "datapackage.json", folder / "site" / "index.html"]
     return {"init": message, "load": result, "counts": counts(engine), "incidents": rows, "total": total,
             "groups": groups, "written": [str(path) for path in written]}

@@ -427,7 +427,7 @@ def actors_merge(ctx: click.Context, keep: str, other: str, **options: Any) -> N
 @click.pass_context
 def demo(ctx: click.Context, fixtures_dir: str | None, exports_dir: str, no_exports: bool) -> None:
     """The quick start: build the database from the bundled fixtures, show what is in it, and write example
-    exports (CSV, XLSX, datapackage.json) and a chart."""
+    exports (CSV, XLSX, datapackage.json), a chart and the browsable site (exports/site/index.html)."""
     result = api.demo(_db(ctx), fixtures_dir, None if no_exports else exports_dir)
     counts = result["counts"]
     output.say(result["init"])
