@@ -8,7 +8,9 @@ import json
 import os
 import re
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -135,7 +137,7 @@ NO_BROWSER = "Chromium and ChromeDriver are not installed (apt-get install chrom
 
 
 @pytest.fixture
-def browser():  # type: ignore[no-untyped-def]
+def browser() -> Iterator[Any]:
     if not (CHROMIUM and CHROMEDRIVER):
         if os.environ.get("INCIDENTS_REQUIRE_BROWSER"):
             pytest.fail(NO_BROWSER)
@@ -154,12 +156,12 @@ def browser():  # type: ignore[no-untyped-def]
     driver.quit()
 
 
-def _errors(driver) -> list[str]:  # type: ignore[no-untyped-def]
+def _errors(driver: Any) -> list[str]:
     return [entry["message"] for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
 
 
 @pytest.mark.browser
-def test_the_site_works_offline_in_chromium(url: str, tmp_path: Path, browser) -> None:  # type: ignore[no-untyped-def]
+def test_the_site_works_offline_in_chromium(url: str, tmp_path: Path, browser: Any) -> None:
     from selenium.webdriver.common.by import By
 
     site = tmp_path / "site"
