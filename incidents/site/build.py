@@ -62,23 +62,38 @@ def figure_text(figures: dict[str, Any] | None) -> str:
     return str(figures["best"])
 
 
+def _count(value: Any) -> int:
+    """A sum for a chart: 0 when nothing is known (the chart says how many are unknown)."""
+    return 0 if _missing(value) else int(value)
+
+
+def _missing(value: Any) -> bool:
+    import pandas as pd
+
+    return value is None or (not isinstance(value, (list, tuple, dict, str)) and bool(pd.isna(value)))
+
+
 def _periods(frame: Any) -> list[dict[str, Any]]:
-    return [{"label": str(row.period.year), "incidents": int(row.incidents),
-             "killed_best": int(row.killed_best or 0), "killed_low": int(row.killed_low or 0),
-             "killed_high": int(row.killed_high or 0), "unknown_killed": int(row.unknown_killed or 0)}
+    return [{"label": str(row.period.year), "incidents": _count(row.incidents),
+             "killed_best": _count(row.killed_best), "killed_low": _count(row.killed_low),
+             "killed_high": _count(row.killed_high), "unknown_killed": _count(row.unknown_killed)}
             for row in frame.itertuples()]
 
 
 def _summary_rows(frame: Any) -> list[dict[str, Any]]:
+    """A summary frame's rows as plain values: NA and NaN are None (unknown), numbers Python numbers, dates text."""
     def plain(value: Any) -> Any:
+        if isinstance(value, (list, tuple)):
+            return list(value)
+        if _missing(value):
+            return None
         if hasattr(value, "item"):
             return value.item()
         if hasattr(value, "isoformat"):
             return value.isoformat()
-        return None if value is None or value != value else value  # NaN is unknown
+        return value
 
-    return [{name: plain(value) if not isinstance(value, list) else value for name, value in row.items()}
-            for row in frame.to_dict("records")]
+    return [{name: plain(value) for name, value in row.items()} for row in frame.to_dict("records")]
 
 
 def build(session: Session, out: Path, filters: Filters, progress: Callable[[int, int], None] | None = None,
@@ -191,10 +206,11 @@ def _summary_pages(session: Session, out: Path, filters: Filters, write: Callabl
     """The index, the group, province and map pages, and the search and map data."""
     timeline = _periods(timelines.timeline(session, filters, freq="year"))
     bounds = (min((e["date"] for e in search), default=None), max((e["date"] for e in search), default=None))
+    # every group's years and quiet spells in one query each, not one per group (a database has hundreds)
+    per_group = timelines.timeline(session, filters, freq="year", by="actor")
+    quiet = timelines.gaps(session, filters).groups
     for group in groups:
-        chosen = Filters(**{**vars(filters), "actor": group["group"]})
-        group_timeline = _periods(timelines.timeline(session, chosen, freq="year"))
-        quiet = timelines.gaps(session, chosen).groups
+        group_timeline = _periods(per_group[per_group["group"] == group["group"]]) if not per_group.empty else []
         spells = _summary_rows(quiet[quiet["group"] == group["group"]]) if not quiet.empty else []
         incidents_of = by_group.get(group["group"], [])
         write(group_pages[group["group"]], "group.html", group=group, chart=timeline_svg(group_timeline),
