@@ -120,6 +120,18 @@ def test_a_folder_of_other_files_is_refused_and_a_failed_build_leaves_the_site_a
         api.site(db_url, mine / "notes.txt")
 
 
+def test_a_year_whose_tolls_are_all_unknown_is_charted_and_said_so(db_url: str, tmp_path: Path) -> None:
+    api.load(db_url, [FIXTURES / "actors.yaml", FIXTURES / "seed_incidents.yaml"])
+    api.add(db_url, key="TOLL-UNKNOWN", date="2010-05", country="PAK", perpetrators=["ISKP=suspected"],
+            citation="site test: a synthetic incident whose toll no report gives")
+    site = tmp_path / "site"
+    api.site(db_url, site)
+    page = (site / "incidents" / "TOLL-UNKNOWN.html").read_text(encoding="utf-8")
+    assert "unknown" in _text(page, "killed") and "known to the month only" in html.unescape(page)
+    index = (site / "index.html").read_text(encoding="utf-8")
+    assert "1 incidents whose toll no report gives" in index
+
+
 def test_the_command_writes_the_site_and_says_where(db_url: str, tmp_path: Path) -> None:
     api.load(db_url, [FIXTURES / "actors.yaml", FIXTURES / "seed_incidents.yaml"])
     out = tmp_path / "site"
