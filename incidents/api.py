@@ -50,8 +50,8 @@ __all__ = [
     "event_log", "export", "extract", "extract_apply", "gaps", "grant_reader", "history", "import_file",
     "incident_listing", "incidents", "init",
     "load", "merge", "not_duplicate", "perpetrator_add", "perpetrator_remove", "perpetrator_set", "read_article",
-    "report_add", "report_delete", "report_restore", "restore", "restore_incident", "set_field", "show", "site",
-    "source_delete", "source_merge", "source_restore", "sources", "summary",
+    "report_add", "report_delete", "report_restore", "restore", "restore_incident", "serve_command", "set_field",
+    "show", "site", "source_delete", "source_merge", "source_restore", "sources", "summary",
     "timeline", "unmerge", "upgrade",
 ]
 
@@ -427,6 +427,42 @@ def site(db: DatabaseArg, out: str | Path, progress: Callable[[int, int], None] 
         raise
     result["folder"] = str(folder)
     return result
+
+
+def serve_command(db: DatabaseArg, metadata_file: str | Path, port: int = 8001, host: str = "127.0.0.1") -> list[str]:
+    """The command that runs Datasette on the SQLite database `db` with the project's metadata (incidents.site.
+    datasette), which is written to `metadata_file`; `incidents serve` runs it. UsageError for PostgreSQL
+    (Datasette serves SQLite files) and when Datasette is not installed (pip install '.[web]')."""
+    import json
+    import shutil
+    import sys
+
+    from incidents.site.datasette import metadata
+
+    database = _database_file(db)
+    if database is None:
+        raise UsageError("Datasette serves SQLite files; on PostgreSQL, point a BI tool at the reporting views "
+                         "(incidents db grant-reader ROLE gives a role those and nothing else)")
+    if not database.exists():
+        raise NotFoundError(f"No database at {database}. Create it with: incidents --db {database} init")
+    if not 0 < port < 65536:
+        raise FieldError("port", port, "is no TCP port (1-65535)")
+    with connected(db):  # the schema is current, so the views the metadata describes are there
+        pass
+    if shutil.which("datasette") is None and not _module_exists("datasette"):
+        raise UsageError("incidents serve needs Datasette, an optional extra: pip install '.[web]' (or "
+                         "pip install datasette)")
+    described = Path(metadata_file)
+    with atomic_write(described, "w", encoding="utf-8") as handle:
+        handle.write(json.dumps(metadata(database.stem), indent=2))
+    return [sys.executable, "-m", "datasette", "serve", str(database), "--metadata", str(described),
+            "--host", host, "--port", str(port)]
+
+
+def _module_exists(name: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(name) is not None
 
 
 def read_article(text: str | None = None, file: str | Path | None = None) -> dict[str, Any]:

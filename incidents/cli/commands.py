@@ -816,6 +816,25 @@ def site(ctx: click.Context, out: str, as_json: bool, **filters: Any) -> None:
 
 
 @cli.command()
+@click.option("--port", type=int, default=8001, show_default=True, help="The port to listen on.")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="The address to listen on (0.0.0.0 lets other machines in: the database is then theirs to read).")
+@click.pass_context
+def serve(ctx: click.Context, port: int, host: str) -> None:
+    """Browse and query the database in a web browser: Datasette on it, with the reporting views described and
+    canned queries for the usual questions. An optional extra: pip install '.[web]'. Ctrl-C stops it."""
+    import contextlib
+    import subprocess
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="incidents-serve-") as folder:
+        command = api.serve_command(_db(ctx), Path(folder) / "metadata.json", port=port, host=host)
+        output.say(f"Serving {command[4]} at http://{host}:{port}/ (Ctrl-C stops it)")
+        with contextlib.suppress(KeyboardInterrupt):
+            subprocess.run(command, check=False)
+
+
+@cli.command()
 @click.argument("key")
 @json_option
 @click.pass_context
