@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
@@ -23,7 +24,8 @@ from incidents.curation.duplicates import candidate_pairs
 from incidents.db import admin, migrations
 from incidents.db import engine as engines
 from incidents.db.url import database_url, describe
-from incidents.errors import FieldError, NotFoundError, UsageError, option
+from incidents.errors import FieldError, InputError, NotFoundError, UsageError, option
+from incidents.extract.dates import FIRST_YEAR, LAST_YEAR
 from incidents.files import atomic_write, input_file, output_file, read_text
 from incidents.io.exports import export_incidents, frame_rows, write_export
 from incidents.io.geojson import Written, write_geojson
@@ -345,12 +347,13 @@ def show(db: DatabaseArg, key: str, as_of: str | date | None = None) -> dict[str
 
 def extract(db: DatabaseArg, text: str | None = None, file: str | Path | None = None,
             published: str | date | None = None, review: str | Path | None = None, url: str | None = None,
-            outlet: str | None = None) -> list[dict[str, Any]]:
+            outlet: str | None = None, article: dict[str, Any] | None = None) -> list[dict[str, Any]]:
     """The attacks an article reports (its `text`, or the UTF-8 `file`; incidents.extract.propose),
     each with the sentence every field rests on and `matches`: the stored incidents it may be a report of, best
     first (empty: a new incident). `published` (YYYY-MM-DD) resolves 'on Sunday', 'last month' and the like.
     Nothing is written to the database; with `review` (needs `file`), the review file that `extract_apply` reads
-    is written there (docs/extraction.md)."""
+    is written there (docs/extraction.md): never over an existing file, which a person may have edited. `article`
+    is what read_article gave for `file`, when the caller has read it already."""
     if review is not None and file is None:
         raise UsageError("A review file names the article's file; give the article as a file, not as text")
     if isinstance(published, datetime):
@@ -360,10 +363,20 @@ def extract(db: DatabaseArg, text: str | None = None, file: str | Path | None = 
         target = output_file(review, "review file", reads=(_database_file(db), input_file(str(file), "article")))
         if target.suffix.lower() not in (".yaml", ".yml"):
             raise FieldError("review", str(review), "is not a .yaml file; --apply reads the review as YAML")
-    page = read_article(text=text, file=file)
+        if target.exists():
+            raise UsageError(f"The review file {target} exists (perhaps edited by hand): name a new file, or delete "
+                             "it first")
+    if url is not None and not re.fullmatch(r"https?://[^\s/]+\.[^\s]+", url.strip()):
+        raise FieldError("url", url, "is no web address (http:// or https://, a host and a path)")
+    if isinstance(published, str) and not published.strip():
+        raise FieldError("published", published, "is empty; give the date as YYYY-MM-DD, or leave it out")
+    page = article or read_article(text=text, file=file)
     text = page["text"]
     when = parse_date(published, "published") if published is not None and not isinstance(published, date) \
         else published
+    if when is not None and not FIRST_YEAR <= when.year <= LAST_YEAR:
+        raise FieldError("published", str(published), f"is no publication date of a news article (before "
+                                                      f"{FIRST_YEAR} or after {LAST_YEAR})")
     if when is None and page["published"]:
         when = date.fromisoformat(page["published"])
     url, outlet = url or page["url"], outlet or page["outlet"]
@@ -371,13 +384,16 @@ def extract(db: DatabaseArg, text: str | None = None, file: str | Path | None = 
         found = extraction.propose(text, when, extraction.registry_spellings(session))
         proposals = [{**proposal.as_dict(), "matches": extraction.matches(session, proposal)} for proposal in found]
         if target is not None:
-            article = Path(str(file)).resolve()
+            cited = Path(str(file)).resolve()
             if page["html"]:  # the review cites the page's main text, kept beside it, where its excerpts are
-                article = output_file(target.with_name(target.stem + ".article.txt"), "article text",
-                                      reads=(_database_file(db), Path(str(file)).resolve()))
-            written = extraction.review_text(session, proposals, article, text, target, when, url, outlet)
+                cited = output_file(target.with_name(target.stem + ".article.txt"), "article text",
+                                    reads=(_database_file(db), Path(str(file)).resolve()))
+                if cited.exists() and cited.read_bytes() != text.encode():
+                    raise UsageError(f"{cited} exists and holds another text: name a new review file, or delete it "
+                                     "first")
+            written = extraction.review_text(session, proposals, cited, text, target, when, url, outlet)
             if page["html"]:
-                with atomic_write(article, "w", encoding="utf-8") as handle:
+                with atomic_write(cited, "w", encoding="utf-8") as handle:
                     handle.write(text)
             with atomic_write(target, "w", encoding="utf-8") as handle:
                 handle.write(written)
@@ -471,14 +487,23 @@ def read_article(text: str | None = None, file: str | Path | None = None) -> dic
     (YYYY-MM-DD or None), url, outlet, title."""
     from incidents.extract import pages
 
-    name = str(file) if file is not None else "standard input"
+    name = str(file) if file is not None else "on standard input"
     if file is not None:
         text = read_text(file, "article", limit("FULL_TEXT_BYTES"))
     if text is None or not text.strip():
-        raise UsageError(f"The article {file or ''} is empty".replace("  ", " "))
-    if not pages.is_html(text, name if file is not None else ""):
+        raise UsageError(f"The article {name} is empty")
+    if "\x00" in text:
+        raise UsageError(f"The article {name} is not text (it holds NUL bytes); give the article's text or its saved "
+                         "page")
+    html = pages.is_html(text, name if file is not None else "")
+    page = pages.read_page(text, name) if html else None
+    body = page.text if page is not None else text
+    most = limit("ARTICLE_CHARS")
+    if len(body) > most:
+        raise UsageError(f"The article {name} is {len(body):,} characters long, more than any news article "
+                         f"({most:,}; INCIDENTS_MAX_ARTICLE_CHARS raises the bound): give one article at a time")
+    if page is None:
         return {"text": text, "html": False, "published": None, "url": None, "outlet": None, "title": None}
-    page = pages.read_page(text, name)
     return {"text": page.text, "html": True, "published": page.published.isoformat() if page.published else None,
             "url": page.url, "outlet": page.outlet, "title": page.title}
 
@@ -486,18 +511,24 @@ def read_article(text: str | None = None, file: str | Path | None = None) -> dic
 def extract_apply(db: DatabaseArg, review: str | Path, who: str | None = None) -> dict[str, Any]:
     """Write a review file of `extract --review` as a person left it: every record, all or none, through the same
     path as `add --from` (add_many); a second apply adds nothing."""
-    import yaml
-
     path = input_file(review, "review file")
     try:
-        records = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError):
-        records = True  # add_many names the problem with its line
-    if records is None or records == []:
+        rows = recording.read_rows(path)
+    except InputError as exc:
+        if "no records" not in str(exc):
+            raise
+        rows = []
+    if not rows:
         raise UsageError(f"{path.name}: no records in it (the article gave none, or all were deleted): nothing to "
                          "apply")
-    return _write(db, "incidents extract --apply", lambda session: recording.add_many(
-        session, review, who=who).as_dict())
+    digest = extraction.review_digest(path)
+
+    def apply(session: Session) -> dict[str, Any]:
+        if digest is not None:  # the article the review was written from, and no other
+            extraction.check_review_article(session, path, rows, digest)
+        return recording.add_many(session, review, who=who).as_dict()
+
+    return _write(db, "incidents extract --apply", apply)
 
 
 def sources(db: DatabaseArg = None, search: str | None = None,

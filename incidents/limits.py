@@ -19,6 +19,7 @@ DEFAULTS = {
     "XLSX_STRINGS_BYTES": 40_000_000,
     "JSON_DEPTH": 20,  # a native report, actor link or raw row nests three or four levels
     "FULL_TEXT_BYTES": 10_000_000,  # an article's text in a fixture; a bigger file is not one
+    "ARTICLE_CHARS": 500_000,  # the text `extract` reads: a book-length report is longer than any news article
     # A zero-filled timeline longer than this is a mistake, not a chart (a day timeline per province over 30
     # years is 200,000 rows); half a million rows with rolling and cumulative sums take about 250 MB.
     "TIMELINE_ROWS": 500_000,

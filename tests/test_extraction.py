@@ -315,3 +315,103 @@ def test_attackers_are_counted_apart_and_another_attack_is_one_of_its_own() -> N
     found = propose("Blast in Mastung\n\nA blast killed 3 people in Mastung on Monday. It came weeks after a bomb "
                     "killed 9 people there.", date(2023, 7, 31))
     assert [(p.date, p.killed) for p in found] == [("2023-07-31", 3), ("2023", 9)]
+
+
+# ------------------------------------------------------------ what the second hostile review found
+
+
+def test_odd_input_is_refused_in_one_line_and_odd_text_read_right(db_url: str, tmp_path: Path) -> None:
+    import textwrap
+    import time
+    from datetime import date
+
+    from incidents.errors import FieldError, UsageError
+
+    api.load(db_url, [FIXTURES / "actors.yaml"])
+    # a year no attack has, and a publication day before any newspaper: no date, or a clear refusal
+    assert [p.date for p in propose("On 3 March 0001, a bomb blast in Quetta killed 5.", None)] == [None]
+    with pytest.raises(FieldError, match="published"):
+        api.extract(db_url, text="A blast killed 5 people in Quetta yesterday.", published="0001-02-01")
+    with pytest.raises(FieldError, match="published"):
+        api.extract(db_url, text="A blast killed 5 people in Quetta yesterday.", published=" ")
+    with pytest.raises(FieldError, match="url"):
+        api.extract(db_url, file=DEVSET / "articles/01-dawn-quetta-poodgali-chowk.txt", url="javascript:alert(1)",
+                    review=tmp_path / "r.yaml")
+    with pytest.raises(UsageError, match="NUL"):
+        api.extract(db_url, text="\x00" * 50)
+    with pytest.raises(UsageError, match="more than any news article"):
+        api.extract(db_url, text="A blast killed 5 people in Quetta. " * 20_000)
+    result = CliRunner().invoke(cli, ["--db", db_url, "extract", "-"], input="")
+    assert result.exit_code != 0 and "standard input is empty" in result.stderr
+    # a hyphenated chain no longer takes quadratic time
+    start = time.perf_counter()
+    propose("A bomb killed 5 people in " + "-".join(["A"] * 20_000) + " on Monday.", None)
+    assert time.perf_counter() - start < 5
+    # wrapped by hand, or with CRLF line ends, an article reads as it does on one line a paragraph
+    text = (DEVSET / "articles/05-arynews-quetta-nawa-killi.txt").read_text(encoding="utf-8")
+    wrapped = "\n\n".join("\n".join(textwrap.wrap(part, 60)) for part in text.split("\n\n"))
+    read = [(p.date, p.place, p.killed, p.wounded) for p in propose(text, date(2022, 12, 31))]
+    assert read and [(p.date, p.place, p.killed, p.wounded) for p in propose(wrapped, date(2022, 12, 31))] == read
+    assert [(p.date, p.place, p.killed, p.wounded)
+            for p in propose(text.replace("\n", "\r\n"), date(2022, 12, 31))] == read
+    # invisible characters are read past, look-alike hyphens read as hyphens; evidence points into the text given
+    odd = "Tehrik\u2011i\u2011Taliban Pakistan claimed a bomb that killed 6\u200b0 people in Qu\u200betta on Monday."
+    found = propose(odd, date(2023, 7, 31), {"Tehrik-i-Taliban Pakistan": "Tehrik-i-Taliban Pakistan"})
+    assert [(p.killed, p.place, [g.name for g in p.perpetrators]) for p in found] == [
+        (60, "Quetta", ["Tehrik-i-Taliban Pakistan"])]
+    assert all(odd[e.start:e.end] == e.sentence for e in found[0].evidence)
+    assert [(p.wounded, p.wounded_at_least) for p in propose("A blast injured at least six people in Quetta.")] == [
+        (6, True)]
+    # a page with a byte-order mark or an XML declaration is a page
+    page = (DEVSET / "pages" / "01-dawn-quetta-poodgali-chowk.html").read_text(encoding="utf-8")
+    assert api.read_article(text="\ufeff" + page)["html"] and api.read_article(
+        text='<?xml version="1.0" encoding="utf-8"?>\n' + page)["html"]
+
+
+def test_a_review_keeps_to_its_article_and_an_edited_record_is_no_second_incident(
+        db_url: str, tmp_path: Path) -> None:
+    import re
+
+    from incidents.errors import InputError, UsageError
+
+    api.load(db_url, [FIXTURES / "actors.yaml"])
+    entry = next(e for e in _devset() if e["file"].startswith("articles/01-"))
+    article = tmp_path / "article.txt"
+    article.write_text((DEVSET / entry["file"]).read_text(encoding="utf-8"), encoding="utf-8")
+    review = tmp_path / "review.yaml"
+    api.extract(db_url, file=article, published=str(entry["published"]), review=review, url=entry["url"])
+    with pytest.raises(UsageError, match="exists"):  # never written over: a person may have edited it
+        api.extract(db_url, file=article, published=str(entry["published"]), review=review, url=entry["url"])
+    original = review.read_text(encoding="utf-8")
+    # an impossible date typed without quotes is named with its line and field, not a traceback
+    review.write_text(re.sub(r"(?m)^- date: .*$", "- date: 2022-11-31", original), encoding="utf-8")
+    with pytest.raises(InputError, match="date"):
+        api.extract_apply(db_url, review)
+    # the review's article and no other: not the review itself, not an edited copy
+    review.write_text(re.sub(r"(?m)^  text_file: .*$", "  text_file: review.yaml", original), encoding="utf-8")
+    with pytest.raises(InputError, match="not the article this review was written from"):
+        api.extract_apply(db_url, review)
+    assert api.incidents(db_url, limit=1)[1] == 0  # nothing written by any of these
+    review.write_text(original, encoding="utf-8")
+    added = api.extract_apply(db_url, review)["added"]
+    assert len(added) == 1
+    # applied, then given another day or another place: refused and named, not a second incident
+    review.write_text(re.sub(r"(?m)^- date: .*$", "- date: '2022-09-15'", original), encoding="utf-8")
+    with pytest.raises(InputError, match="already gives this excerpt"):
+        api.extract_apply(db_url, review)
+    review.write_text(re.sub(r"(?m)^  place: .*$", "  place: Sariab", original), encoding="utf-8")
+    with pytest.raises(InputError, match="place 'Sariab'"):
+        api.extract_apply(db_url, review)
+    assert api.incidents(db_url, limit=None)[1] == 1
+
+
+def test_a_file_name_cannot_write_records_into_a_review(db_url: str, tmp_path: Path) -> None:
+    api.load(db_url, [FIXTURES / "actors.yaml"])
+    entry = next(e for e in _devset() if e["file"].startswith("articles/01-"))
+    article = tmp_path / "evil\n- date: 2020\n  country: PAK\n  citation: INJECTED\n  killed: 999\n#.txt"
+    article.write_text((DEVSET / entry["file"]).read_text(encoding="utf-8"), encoding="utf-8")
+    review = tmp_path / "review.yaml"
+    api.extract(db_url, file=article, published=str(entry["published"]), review=review, url=entry["url"])
+    applied = api.extract_apply(db_url, review)
+    assert len(applied["added"]) == 1
+    assert all(api.show(db_url, key)["killed"]["best"] != 999 for key in applied["added"])

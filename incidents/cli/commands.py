@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from incidents.cli.app import LazyModule, cli
+from incidents.limits import limit
 
 if TYPE_CHECKING:
     from incidents import api
@@ -776,7 +777,12 @@ def extract(ctx: click.Context, file: str | None, published: str | None, review:
             raise click.UsageError("A review names the article's file: give the article as a file, not on standard "
                                    "input")
         try:
-            text = sys.stdin.buffer.read().decode("utf-8")
+            most = limit("FULL_TEXT_BYTES")
+            data = sys.stdin.buffer.read(most + 1)
+            if len(data) > most:
+                raise click.UsageError(f"Standard input holds more than {most:,} bytes, more than an article's text "
+                                       "(INCIDENTS_MAX_FULL_TEXT_BYTES raises the bound)")
+            text = data.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise click.UsageError(f"Standard input is not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
         proposals = api.extract(_db(ctx), text=text, published=published)
@@ -786,7 +792,8 @@ def extract(ctx: click.Context, file: str | None, published: str | None, review:
             output.say("Read the page's main text ({:,} characters){}{}{}.".format(
                 len(page["text"]), f"; published {page['published']}" if page["published"] and not published else "",
                 f"; {page['outlet']}" if page["outlet"] else "", f"; {page['url']}" if page["url"] else ""))
-        proposals = api.extract(_db(ctx), file=file, published=published, review=review, url=url, outlet=outlet)
+        proposals = api.extract(_db(ctx), file=file, published=published, review=review, url=url, outlet=outlet,
+                                article=page)
     if as_json:
         output.print_json(proposals)
     else:

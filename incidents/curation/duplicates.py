@@ -408,7 +408,7 @@ def likely_same(session: Session, record: Any, most: int = 5) -> list[dict[str, 
                Location.admin1, Location.admin2, Location.place)
         .join(Location, Location.id == Incident.location_id)
         .where(live_incidents(), Location.country == location.country,
-               Incident.date_start <= end, Incident.date_start >= date(start.year - 1, 1, 1))
+               Incident.date_start <= end, Incident.date_start >= date(max(start.year - 1, 1), 1, 1))
     ).all()
     found = []
     for row in rows:

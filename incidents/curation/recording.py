@@ -262,6 +262,7 @@ def add_many(session: Session, path: str | Path, actor_policy: str = "create",
                 _agrees_with_stored(session, known, record)  # an applied record edited since is named, not skipped
                 result.already.append(known)
                 continue
+            _excerpt_given_before(session, record)  # ... and one whose date or place was edited is no new incident
             with session.begin_nested():
                 saved = save_new(session, record, new=new, actor_policy=actor_policy, who=who,
                                  why=f"incidents add --from {source.name}", new_source=new_source)
@@ -278,11 +279,11 @@ def add_many(session: Session, path: str | Path, actor_policy: str = "create",
 
 
 def _agrees_with_stored(session: Session, key: str, record: IncidentRecord) -> None:
-    """UsageError naming what differs when the report this record's source gives of incident `key` says otherwise
-    than the record (the record was written by an earlier run and edited since)."""
+    """UsageError naming what differs when the report this record's source gives of incident `key`, or the incident
+    itself (its place, attack, target), says otherwise than the record (written by an earlier run, edited since)."""
     from sqlalchemy import select
 
-    from incidents.models import Incident, Report
+    from incidents.models import Incident, Location, Report
     from incidents.store.edits import same_report
 
     source = find_source(session, record.reports[0].source)
@@ -292,6 +293,45 @@ def _agrees_with_stored(session: Session, key: str, record: IncidentRecord) -> N
                             .where(Incident.key == key, Report.source_id == source.id, Report.withdrawn_at.is_(None)))
     if stored is not None:
         same_report(key, stored, record.reports[0])
+    incident = session.scalar(select(Incident).where(Incident.key == key))
+    location = session.get(Location, incident.location_id) if incident is not None and incident.location_id else None
+    given = {"attack_type": (record.attack_type, incident.attack_type if incident else None),
+             "target_type": (record.target_type, incident.target_type if incident else None)}
+    if record.location is not None and location is not None:
+        given |= {name: (getattr(record.location, name), getattr(location, name))
+                  for name in ("place", "admin1", "admin2")}
+    differs = [f"{name} {mine!r} (stored: {theirs!r})" for name, (mine, theirs) in given.items()
+               if mine and theirs and str(mine).casefold() != str(theirs).casefold()]
+    if differs:
+        raise UsageError(f"{key} is recorded from this source already, and says otherwise: {'; '.join(differs)}. "
+                         f"To change the incident, use incidents set {key} FIELD VALUE")
+
+
+def _excerpt_given_before(session: Session, record: IncidentRecord) -> None:
+    """UsageError when the record's source already gives the record's excerpt as its account of a live incident: a
+    record applied before and then given another date or place would otherwise become a second incident."""
+    from sqlalchemy import select
+
+    from incidents.models import Incident, Location, Report
+
+    report = record.reports[0]
+    if not report.excerpt:
+        return
+    source = find_source(session, report.source)
+    if source is None:
+        return
+    place = (record.location.place or "").casefold() if record.location else ""
+    rows = session.execute(select(Incident.key, Location.place).join(Report, Report.incident_id == Incident.id)
+                           .outerjoin(Location, Location.id == Incident.location_id)
+                           .where(Report.source_id == source.id, Report.excerpt == report.excerpt,
+                                  Report.withdrawn_at.is_(None), Incident.withdrawn_at.is_(None),
+                                  Incident.merged_into_id.is_(None)))
+    # the same sentence at the same place: the record is that incident, edited ('in Mastung and a market in
+    # Orakzai' is one sentence about two places, and two incidents)
+    key = next((found for found, stored_place in rows if (stored_place or "").casefold() == place), None)
+    if key is not None:
+        raise UsageError(f"source #{source.id} already gives this excerpt as its account of {key}; a second incident "
+                         f"from the same sentence is refused. To change {key}, use incidents set {key} FIELD VALUE")
 
 
 def _same_source_same_day(session: Session, record: IncidentRecord) -> str | None:

@@ -17,8 +17,8 @@ Rule-based and offline. Where each part lives:
 from incidents.extract.attacks import propose
 from incidents.extract.groups import Groups
 from incidents.extract.proposals import Evidence, Perpetrator, Proposal
-from incidents.extract.review import matches, registry_spellings, review_text
+from incidents.extract.review import check_review_article, matches, registry_spellings, review_digest, review_text
 from incidents.extract.sentences import Sentence, sentences
 
-__all__ = ["Evidence", "Groups", "Perpetrator", "Proposal", "Sentence", "matches", "propose", "registry_spellings",
-           "review_text", "sentences"]
+__all__ = ["Evidence", "Groups", "Perpetrator", "Proposal", "Sentence", "check_review_article", "matches", "propose",
+           "registry_spellings", "review_digest", "review_text", "sentences"]

@@ -8,6 +8,7 @@ become attacks: a mention joins the attack it is about unless its date, its plac
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any
@@ -46,11 +47,29 @@ from incidents.extract.proposals import Evidence, Perpetrator, Proposal
 from incidents.extract.sentences import Sentence, sentences
 from incidents.gazetteer import fold
 
+# Characters that look like others: read as those ('Tehrik‑i‑Taliban' with non-breaking hyphens), one for one
+LOOKALIKES = str.maketrans({"\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-",
+                            "\u2212": "-", "\u00a0": " ", "\u2007": " ", "\u202f": " "})
+
 
 def propose(text: str, published: date | None = None, groups: dict[str, str] | None = None,
             countries: tuple[str, ...] = ("PAK", "AFG")) -> list[Proposal]:
     """The attacks `text` reports. `groups` maps each spelling of a group (as written, any case) to the registry's
-    name; `countries` are where places are looked for first."""
+    name; `countries` are where places are looked for first. Invisible characters (zero-width spaces, soft
+    hyphens: 'Qu\u200betta') are read past, and every piece of evidence still points into `text` as given."""
+    kept = [at for at, character in enumerate(text) if unicodedata.category(character) != "Cf"]
+    if len(kept) == len(text):
+        return _propose(text.translate(LOOKALIKES), published, groups, countries)
+    proposals = _propose("".join(text[at] for at in kept).translate(LOOKALIKES), published, groups, countries)
+    for proposal in proposals:  # offsets in the text read, back to the text given
+        for evidence in proposal.evidence:
+            start, end = kept[evidence.start], kept[evidence.end - 1] + 1
+            evidence.start, evidence.end, evidence.sentence = start, end, text[start:end]
+    return proposals
+
+
+def _propose(text: str, published: date | None, groups: dict[str, str] | None,
+             countries: tuple[str, ...]) -> list[Proposal]:
     groups = groups or {}
     known = Groups(groups)
     events: list[_Event] = []
@@ -159,6 +178,7 @@ class Mention:
     killed_low: int | None = None  # a range as stated ('50-60 killed'): killed is its high end
     toll_update: bool = False
     wounded: int | None = None
+    wounded_at_least: bool = False
     attackers_killed: int | None = None
     date: str | None = None
     date_precision: str | None = None
@@ -204,7 +224,7 @@ def _mention(clause: str, sentence: Sentence, published: date | None, countries:
         if low is not None and high is not None and low < high and mention.killed in (low, high):
             mention.killed, mention.killed_low = high, low
     mention.toll_update = bool(KILLED[2].search(clause))
-    (mention.wounded, _), _ = figures_in(WOUNDED, clause)
+    (mention.wounded, mention.wounded_at_least), _ = figures_in(WOUNDED, clause)
     if not mention.figures and not mention.anaphora and not triggers:
         return None
     plural = bool(triggers) and all(m.group(1).lower().endswith("s") for m in triggers)
@@ -431,6 +451,8 @@ def _proposal(event: _Event) -> Proposal:
         if told is not None:
             setattr(proposal, name, getattr(told, name))
             evidence.append(told.evidence(name, getattr(told, name)))
+            if name == "wounded":
+                proposal.wounded_at_least = told.wounded_at_least
     typed = next((m for m in mentions if m.trigger and attack_type_of(m.trigger)), None)
     if typed is not None:
         proposal.attack_type = attack_type_of(typed.trigger or "")

@@ -21,6 +21,9 @@ MONTH = r"(?:(?-i:May)|" + "|".join(sorted((m for m in MONTHS if m != "may"), ke
 WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 
 
+FIRST_YEAR, LAST_YEAR = 1900, 2100  # the years an attack's date may have
+
+
 def date_in(text: str, published: date | None, said: bool = False) -> tuple[str | None, str | None]:
     """(date at its precision, precision) the clause gives, resolved against the publication date; a date that is
     none ('31 February 2023') or one a page prints with a time ('September 03, 2024 22:35': a byline) gives none.
@@ -33,7 +36,9 @@ def date_in(text: str, published: date | None, said: bool = False) -> tuple[str 
             r"\b(?:\w+\.?\s+\d{1,2},?\s+\d{4}|\d{1,2}\s+\w+\.?,?\s+\d{4})\s*(?:,\s*)?\d{1,2}:\d{2}", " ", text),
             published, said)
         if when is not None:
-            date.fromisoformat(when if len(when) == 10 else f"{when}-01" if len(when) == 7 else f"{when}-01-01")
+            day = date.fromisoformat(when if len(when) == 10 else f"{when}-01" if len(when) == 7 else f"{when}-01-01")
+            if not FIRST_YEAR <= day.year <= LAST_YEAR:  # 'in 0001', a typing slip: no attack's date
+                return None, None
         return when, precision
     except (ValueError, OverflowError):
         return None, None

@@ -20,7 +20,7 @@ PLACE = re.compile(r"\b(?:in|at|near|of|outside|inside|through|rocked|hit|struck
 
 
 # 'Balochistan's Mastung district', 'KP's Lakki Marwat district': a place within a place, with no word before it
-WITHIN = re.compile(r"\b(?P<within>[A-Z][\w-]+)(?:\s+(?:province|district|city))?[’']s\s+"
+WITHIN = re.compile(r"(?<![\w-])(?P<within>[A-Z][\w-]+)(?:\s+(?:province|district|city))?[’']s\s+"
                     r"(?P<name>[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+){0,2})")
 
 

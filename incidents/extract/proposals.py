@@ -42,6 +42,7 @@ class Proposal:
     killed_at_least: bool = False
     killed_low: int | None = None  # the low end of a range the article gives ('50-60'); killed is the high end
     wounded: int | None = None
+    wounded_at_least: bool = False
     attack_type: str | None = None
     target: str | None = None
     perpetrators: list[Perpetrator] = field(default_factory=list)
@@ -54,7 +55,8 @@ class Proposal:
             "admin1": self.admin1, "country": self.country, "latitude": self.latitude, "longitude": self.longitude,
             "place_score": self.place_score, "killed": self.killed, "killed_at_least": self.killed_at_least,
             "killed_low": self.killed_low,
-            "wounded": self.wounded, "attackers_killed": self.attackers_killed, "attack_type": self.attack_type,
+            "wounded": self.wounded, "wounded_at_least": self.wounded_at_least,
+            "attackers_killed": self.attackers_killed, "attack_type": self.attack_type,
             "target": self.target,
             "perpetrators": [vars(p) for p in self.perpetrators],
             "evidence": [vars(e) for e in self.evidence],

@@ -3,6 +3,7 @@ edits before `incidents extract --apply` writes it."""
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from typing import Any
 
@@ -75,7 +76,8 @@ def review_text(session: Any, proposals: list[dict[str, Any]], article: Any, tex
     for name, value in (("outlet", outlet), ("published", published.isoformat() if published else None)):
         if value is not None and stored is None:
             common[name] = value
-    parts = [f"# Review of {article} (sha256 {digest[:12]}...): what `incidents extract` proposed.\n"
+    parts = [f"# Review of {json.dumps(str(article), ensure_ascii=False)}: what `incidents extract` proposed.\n"
+             f"# article sha256: {digest}\n"
              "# Delete a record to leave it out, fix any field, then: incidents extract --apply THIS_FILE\n"
              "# A record with report_of adds this article's account to that incident; one without is a new,\n"
              "# provisional incident. Applying the same file twice adds nothing.\n"]
@@ -98,7 +100,8 @@ def review_text(session: Any, proposals: list[dict[str, Any]], article: Any, tex
         killed = f"{proposal['killed_low']}-{proposal['killed']}" if proposal.get("killed_low") is not None \
             else proposal["killed"]
         row.update({"killed": killed, "killed_at_least": proposal["killed_at_least"] or None,
-                    "wounded": proposal["wounded"], "perpetrators_killed": proposal.get("attackers_killed")})
+                    "wounded": proposal["wounded"], "wounded_at_least": proposal.get("wounded_at_least") or None,
+                    "perpetrators_killed": proposal.get("attackers_killed")})
         names = [f"{p['stated'] or p['name']}={p['attribution']}" for p in proposal["perpetrators"]]
         if names:
             row["perpetrators"] = names if best is None else names[0]
@@ -116,3 +119,56 @@ def review_text(session: Any, proposals: list[dict[str, Any]], article: Any, tex
             lines.append("#    (the perpetrator is the group the sentences before it are about: check it)")
         parts.append("\n".join(lines) + "\n" + yaml.safe_dump([row], allow_unicode=True, sort_keys=False, width=110))
     return "".join(parts)
+
+
+DIGEST_LINE = "# article sha256: "
+
+
+def review_digest(review: Any) -> str | None:
+    """The sha256 of the article a review file was written from, as its header gives it (None in a review written
+    before reviews gave it)."""
+    import re
+    from pathlib import Path
+
+    with Path(review).open(encoding="utf-8", errors="replace") as handle:
+        for line in handle:
+            if not line.startswith("#"):
+                break
+            found = re.fullmatch(r"# article sha256: ([0-9a-f]{64})\s*", line)
+            if found:
+                return found.group(1)
+    return None
+
+
+def check_review_article(session: Any, review: Any, rows: list[tuple[int, dict[str, Any]]], digest: str) -> None:
+    """InputError unless every record's article is the one the review was written from: its `text_file` holds that
+    text (not the review, the raw page or an edited copy), and a stored `source` it names holds that text or none."""
+    import hashlib
+    from pathlib import Path
+
+    from incidents.errors import InputError
+    from incidents.models import Source
+
+    problems = []
+    folder = Path(review).parent
+    for line, fields in rows:
+        named = fields.get("text_file")
+        if isinstance(named, str) and named.strip():
+            path = Path(named) if Path(named).is_absolute() else folder / named
+            try:
+                text = path.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError):
+                continue  # add --from names a text file it cannot read, with its line
+            if hashlib.sha256(text.encode()).hexdigest() != digest:
+                problems.append(f"{Path(review).name}:{line}: field text_file {named} is not the article this review "
+                                "was written from (its text differs); run incidents extract --review again")
+        stored_id = fields.get("source")
+        if isinstance(stored_id, int):
+            source = session.get(Source, stored_id)
+            if source is not None and source.full_text_sha256 and source.full_text_sha256 != digest:
+                problems.append(f"{Path(review).name}:{line}: field source #{stored_id} holds another article's text "
+                                "(a review written against another database?); give the article's source_url or "
+                                "citation instead")
+    if problems:
+        raise InputError(f"{Path(review).name}: {len(problems)} records name another article; nothing was recorded:",
+                         problems)

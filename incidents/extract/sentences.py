@@ -26,7 +26,9 @@ def sentences(text: str) -> list[Sentence]:
     a paragraph wrapped by hand, and goes on."""
     found: list[Sentence] = []
     start = 0
-    ends = sorted([*_SENTENCE_END.finditer(text), *_LINE_END.finditer(text)], key=lambda m: m.start())
+    wrapped = _hard_wrapped(text)
+    ends = sorted([*_SENTENCE_END.finditer(text), *([] if wrapped else _LINE_END.finditer(text))],
+                  key=lambda m: m.start())
     for match in ends:
         if match.start() < start:
             continue
@@ -41,7 +43,15 @@ def sentences(text: str) -> list[Sentence]:
     return found
 
 
-_LINE_END = re.compile(r"(?<=[^.!?,;:\s])[ \t]*\n(?=[ \t]*[A-Z0-9\"“‘(])")
+_LINE_END = re.compile(r"(?<=[^.!?,;:\s])[ \t]*\r?\n(?=[ \t]*[A-Z0-9\"“‘(])")
+_WRAPPED_LINE = re.compile(r"[^\s.!?]\r?\n[ \t]*[a-z]")  # a sentence that goes on on the next line
+
+
+def _hard_wrapped(text: str) -> bool:
+    """Whether the text's lines were wrapped by hand (every 60 or 80 characters): then a line without a stop is
+    no headline, and lines do not end sentences."""
+    breaks = text.count("\n") - 2 * text.count("\n\n")
+    return breaks > 0 and len(_WRAPPED_LINE.findall(text)) >= max(2, breaks // 10)
 
 
 SHORT_LINE = 120  # characters: a line this short with no stop is a headline or a byline
