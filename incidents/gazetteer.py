@@ -424,6 +424,31 @@ def _borders() -> list[tuple[str, tuple[float, float, float, float], Any, list[A
     return borders
 
 
+PROVINCES_FILE = FIXTURES / "osm_admin1_pak_afg.json"
+
+
+@lru_cache(maxsize=1)
+def _province_outlines() -> dict[str, list[list[tuple[float, float]]]]:
+    """ISO 3166-2 code -> outer rings of the province outlines of Pakistan and Afghanistan (OpenStreetMap data,
+    ODbL; fixtures/derive_admin1.py made the file)."""
+    import json
+
+    outlines: dict[str, list[list[tuple[float, float]]]] = {}
+    for feature in json.loads(PROVINCES_FILE.read_text(encoding="utf-8"))["features"]:
+        geometry = feature["geometry"]
+        polygons = geometry["coordinates"] if geometry["type"] == "MultiPolygon" else [geometry["coordinates"]]
+        outlines[feature["properties"]["iso_3166_2"]] = [[(x, y) for x, y in polygon[0]] for polygon in polygons]
+    return outlines
+
+
+def province_rings(box: tuple[float, float, float, float]) -> dict[str, list[list[tuple[float, float]]]]:
+    """The province outlines (Pakistan and Afghanistan) whose points reach into `box` (west, south, east, north):
+    ISO 3166-2 code -> rings of (longitude, latitude), for drawing a map."""
+    west, south, east, north = box
+    return {code: rings for code, rings in _province_outlines().items()
+            if any(west <= x <= east and south <= y <= north for ring in rings for x, y in ring)}
+
+
 def outline_rings(box: tuple[float, float, float, float]) -> dict[str, list[Any]]:
     """The country outlines (Natural Earth 1:50m) whose bounding box meets `box` (west, south, east, north): alpha-3
     -> rings, each an array of (longitude, latitude), for drawing a map."""

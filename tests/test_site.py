@@ -96,6 +96,21 @@ def test_the_search_index_finds_bajaur_by_khar_and_the_map_has_the_seeds(url: st
                                       .where(Location.latitude.is_not(None))))
     assert {p["key"] for p in points} <= located and len(points) > 700 and set(seeds) <= {p["key"] for p in points}
     assert (site / "search.js").read_text(encoding="utf-8").startswith("window.INCIDENTS_SEARCH = ")
+    # the province outlines the map draws: those of the shipped boundary file that reach into the incidents' box
+    west = min(p["longitude"] for p in points) - 1
+    east = max(p["longitude"] for p in points) + 1
+    south = min(p["latitude"] for p in points) - 1
+    north = max(p["latitude"] for p in points) + 1
+    boundaries = json.loads((FIXTURES / "osm_admin1_pak_afg.json").read_text(encoding="utf-8"))
+    expected = set()
+    for feature in boundaries["features"]:
+        geometry = feature["geometry"]
+        polygons = geometry["coordinates"] if geometry["type"] == "MultiPolygon" else [geometry["coordinates"]]
+        if any(west <= x <= east and south <= y <= north for polygon in polygons for x, y in polygon[0]):
+            expected.add(feature["properties"]["iso_3166_2"])
+    map_page = (site / "map.html").read_text(encoding="utf-8")
+    assert set(re.findall(r'data-province="([A-Z]{2}-[A-Z]+)"', map_page)) == expected and "PK-BA" in expected
+    assert "OpenStreetMap contributors" in map_page
 
 
 def test_a_folder_of_other_files_is_refused_and_a_failed_build_leaves_the_site_as_it_was(

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from incidents.analysis import summaries, timelines
 from incidents.analysis.filters import Filters, filtered_incidents
 from incidents.analysis.reads import history, incident_details, listing, revised, source_label
-from incidents.gazetteer import outline_rings, unit_name
+from incidents.gazetteer import outline_rings, province_rings, unit_name
 from incidents.models import Incident, Location
 from incidents.site.svg import AREA_PRECISIONS, POINT_PRECISIONS, map_svg, timeline_svg
 
@@ -266,7 +266,7 @@ def _map(points: list[dict[str, Any]]) -> dict[str, Any]:
     else:
         west, south, east, north = 60.0, 23.0, 78.0, 38.0  # Afghanistan and Pakistan
     box = (west, south, east, north)
-    return {"svg": map_svg([], outline_rings(box), box), "box": box}
+    return {"svg": map_svg([], outline_rings(box), box, provinces=province_rings(box)), "box": box}
 
 
 def _filters_text(filters: Filters) -> list[str]:

@@ -55,7 +55,7 @@ def timeline_svg(periods: list[dict[str, Any]], width: int = 760, height: int = 
 
 
 def map_svg(points: list[dict[str, Any]], rings: dict[str, list[Any]], box: tuple[float, float, float, float],
-            width: int = 760, link_prefix: str = "") -> str:
+            width: int = 760, link_prefix: str = "", provinces: dict[str, list[Any]] | None = None) -> str:
     """Incidents over country outlines, in an equirectangular projection of `box` (west, south, east, north).
     A point known to a town or better is a dot; one known to its district is a ring the size of a district; one
     known only to its province or country is not drawn (the page lists how many). Each links to its page."""
@@ -68,12 +68,26 @@ def map_svg(points: list[dict[str, Any]], rings: dict[str, list[Any]], box: tupl
 
     parts = [f'<svg class="map" viewBox="0 0 {width} {height}" role="img" aria-label="Map of incidents">',
              f'<rect class="sea" width="{width}" height="{height}"/>']
+    def path(outline: list[Any]) -> str:
+        """SVG path data of rings, in whole pixels: a point in the same pixel as the one before is left out, so an
+        outline costs what the picture can show, not what the data holds."""
+        drawn = []
+        for ring in outline:
+            kept: list[tuple[int, int]] = []
+            for lon, lat in ring:
+                px, py = xy(lon, lat)
+                point = (round(px), round(py))
+                if not kept or point != kept[-1]:
+                    kept.append(point)
+            if len(kept) > 2:
+                drawn.append("M" + " L".join(f"{px},{py}" for px, py in kept) + "Z")
+        return " ".join(drawn)
+
     for country, country_rings in sorted(rings.items()):
-        paths = []
-        for ring in country_rings:
-            coordinates = " L".join(f"{px:.1f},{py:.1f}" for px, py in (xy(lon, lat) for lon, lat in ring))
-            paths.append(f"M{coordinates}Z")
-        parts.append(f'<path class="country" data-country="{country}" d="{" ".join(paths)}"/>')
+        parts.append(f'<path class="country" data-country="{country}" d="{path(country_rings)}"/>')
+    for code, province_rings in sorted((provinces or {}).items()):
+        parts.append(f'<path class="province" data-province="{code}" d="{path(province_rings)}"><title>{code}</title>'
+                     '</path>')
     for point in points:
         px, py = xy(point["longitude"], point["latitude"])
         label = html.escape(f'{point["date"]} {point["place"] or ""}: killed {point["killed"]}')
