@@ -18,6 +18,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -40,7 +41,7 @@ def main() -> None:
     parser.add_argument("--large", action="store_true", help="also 102,400 incidents (a few minutes)")
     options = parser.parse_args()
     sizes = [int(size) for size in options.sizes.split(",")] + ([102_400] if options.large else [])
-    figures: dict[str, dict[str, float]] = {}
+    figures: dict[str, dict[str, Any]] = {}
     with tempfile.TemporaryDirectory() as folder:
         for size in sizes:
             csv_path, database = Path(folder) / f"bench-{size}.csv", Path(folder) / f"bench-{size}.db"
