@@ -147,6 +147,26 @@ def test_a_year_whose_tolls_are_all_unknown_is_charted_and_said_so(db_url: str, 
     assert "1 incidents whose toll no report gives" in index
 
 
+def test_data_never_runs_as_script_nor_becomes_an_active_link(db_url: str, tmp_path: Path) -> None:
+    from sqlalchemy import update
+
+    from incidents.models import Source
+
+    api.load(db_url, [FIXTURES / "actors.yaml", FIXTURES / "seed_incidents.yaml"])
+    with Session(create_engine(db_url)) as session, session.begin():  # as a careless import could store them
+        first = session.scalars(select(Source.id).order_by(Source.id)).first()
+        session.execute(update(Source).where(Source.id == first).values(
+            url="javascript:alert(1)", title='<script>alert("title")</script>', outlet='"><img src=x onerror=alert(1)>'))
+    site = tmp_path / "site"
+    api.site(db_url, site)
+    for page in site.rglob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        assert 'href="javascript' not in text.lower(), page
+        assert "<script>alert" not in text and "<img src=x" not in text, page
+    shown = [p for p in site.rglob("incidents/*.html") if "alert(1)" in html.unescape(p.read_text(encoding="utf-8"))]
+    assert shown  # the address is still shown, as text
+
+
 def test_the_command_writes_the_site_and_says_where(db_url: str, tmp_path: Path) -> None:
     api.load(db_url, [FIXTURES / "actors.yaml", FIXTURES / "seed_incidents.yaml"])
     out = tmp_path / "site"

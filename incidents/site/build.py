@@ -46,8 +46,15 @@ def _environment() -> Any:
     environment = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"]),
                               undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     environment.filters["figure"] = figure_text
+    environment.filters["web_address"] = web_address
     environment.globals["PRECISION_WORDS"] = PRECISION_WORDS
     return environment
+
+
+def web_address(url: Any) -> bool:
+    """Whether a source's address may be a link: http or https only, so a 'javascript:' address in the data is
+    shown as text and never runs."""
+    return isinstance(url, str) and re.match(r"https?://[^\s\"'<>]+$", url.strip(), re.IGNORECASE) is not None
 
 
 def figure_text(figures: dict[str, Any] | None) -> str:
