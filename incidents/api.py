@@ -401,6 +401,7 @@ def extract(db: DatabaseArg, text: str | None = None, file: str | Path | None = 
 
 
 SITE_MARK = ".incidents-site"  # the file that says a folder is a site `incidents site` wrote, which it may replace
+STAGING = ".incidents-site-"  # the folder a site is built in, beside its own, until it is put in place
 
 
 def site(db: DatabaseArg, out: str | Path, progress: Callable[[int, int], None] | None = None,
@@ -408,31 +409,49 @@ def site(db: DatabaseArg, out: str | Path, progress: Callable[[int, int], None] 
     """Write the static site of the incidents `filters` select into the folder `out` (incidents.site.build): it
     opens from the file system with no network. A folder that holds anything but a site written before is refused;
     the site is built beside it and put in place whole, so a failure leaves the folder as it was."""
+    import os
     import shutil
     import tempfile
+    import time
 
     from incidents.site.build import build
 
-    folder = Path(out)
+    if not str(out).strip():
+        raise FieldError("out", out, "is empty; name the folder to write the site into")
+    folder = Path(out).resolve()  # '.', '..' and a link to a folder: the folder itself
+    if folder == Path(folder.anchor) or folder == Path.cwd().resolve():
+        raise UsageError(f"Cannot write the site into {out}: name a new folder (the site replaces its folder whole, "
+                         "and this one is the root or the one you are in)")
     if folder.exists() and not folder.is_dir():
         raise UsageError(f"Cannot write the site into {folder}: it is a file; name a folder")
     if not folder.parent.is_dir():
-        raise UsageError(f"Cannot write the site into {folder}: the folder {folder.parent} does not exist; create it "
-                         f"first (mkdir -p {folder.parent})")
+        what = "is a file" if folder.parent.exists() else "does not exist"
+        raise UsageError(f"Cannot write the site into {folder}: {folder.parent} {what}; name a folder in a folder "
+                         "that exists")
     if folder.is_dir() and any(folder.iterdir()) and not (folder / SITE_MARK).exists():
         raise UsageError(f"{folder} holds files that are not a site `incidents site` wrote; name an empty or new "
                          "folder (the site would replace what is there)")
     database = _database_file(db)
     if database is not None and folder.resolve() in database.resolve().parents:
         raise UsageError(f"Cannot write the site into {folder}: the database {database} is in it")
-    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
+    for left in folder.parent.glob(f"{STAGING}*"):  # a build killed before it could clean up, an hour ago or more
+        if left.is_dir() and not left.is_symlink() and time.time() - left.stat().st_mtime > 3600:
+            shutil.rmtree(left, ignore_errors=True)
+    try:
+        staging = Path(tempfile.mkdtemp(prefix=STAGING, dir=folder.parent))
+    except OSError as exc:
+        raise UsageError(f"Cannot write the site beside {folder}: {exc.strerror} in {folder.parent}") from None
+    mask = os.umask(0)
+    os.umask(mask)
+    staging.chmod(0o777 & ~mask)  # a site is for sharing: as readable as any folder the user makes
     try:
         with connected(db, as_of) as engine, engines.session_factory(engine)() as session:
-            result = build(session, staging, Filters(**filters), progress=progress)
+            result = build(session, staging, Filters(**filters), progress=progress,
+                           as_of=str(parse_as_of(as_of)) if as_of is not None else None)
         (staging / SITE_MARK).write_text("Written by incidents site; it replaces this folder when run again.\n",
                                          encoding="utf-8")
         if folder.exists():
-            old = folder.with_name(f".{folder.name}-old-{staging.name}")
+            old = folder.with_name(f"{STAGING}old-{staging.name[len(STAGING):]}")
             folder.rename(old)
             staging.rename(folder)
             shutil.rmtree(old, ignore_errors=True)
@@ -450,22 +469,29 @@ def serve_command(db: DatabaseArg, metadata_file: str | Path, port: int = 8001, 
     datasette), which is written to `metadata_file`; `incidents serve` runs it. UsageError for PostgreSQL
     (Datasette serves SQLite files) and when Datasette is not installed (pip install '.[web]')."""
     import json
-    import shutil
     import sys
 
     from incidents.site.datasette import metadata
 
     database = _database_file(db)
     if database is None:
-        raise UsageError("Datasette serves SQLite files; on PostgreSQL, point a BI tool at the reporting views "
-                         "(incidents db grant-reader ROLE gives a role those and nothing else)")
+        raise UsageError("Datasette serves SQLite files, and this database is not one; on PostgreSQL, point a BI tool "
+                         "at the reporting views (incidents db grant-reader ROLE gives a role those and nothing else)")
     if not database.exists():
         raise NotFoundError(f"No database at {database}. Create it with: incidents --db {database} init")
     if not 0 < port < 65536:
         raise FieldError("port", port, "is no TCP port (1-65535)")
+    import ipaddress
+
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        if not re.fullmatch(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}\.)*[A-Za-z0-9-]{1,63}", host or ""):
+            raise FieldError("host", host, "is no address to listen on (127.0.0.1, 0.0.0.0, ::1 or a host name)") \
+                from None
     with connected(db):  # the schema is current, so the views the metadata describes are there
         pass
-    if shutil.which("datasette") is None and not _module_exists("datasette"):
+    if not _module_exists("datasette"):
         raise UsageError("incidents serve needs Datasette, an optional extra: pip install '.[web]' (or "
                          "pip install datasette)")
     described = Path(metadata_file)

@@ -86,3 +86,6 @@ def test_serve_refuses_what_it_cannot_serve(tmp_path: Path) -> None:
     api.init(f"sqlite:///{database}")
     result = CliRunner().invoke(cli, ["--db", str(database), "serve", "--port", "70000"])
     assert result.exit_code != 0 and "port" in result.stderr
+    for host in ("", "not a host", "http://x"):  # never an empty host, which Datasette takes as every address
+        result = CliRunner().invoke(cli, ["--db", str(database), "serve", "--host", host])
+        assert result.exit_code != 0 and "host" in result.stderr, host

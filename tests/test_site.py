@@ -167,6 +167,26 @@ def test_data_never_runs_as_script_nor_becomes_an_active_link(db_url: str, tmp_p
     assert shown  # the address is still shown, as text
 
 
+def test_odd_keys_and_group_names_get_pages_of_their_own_inside_the_site(db_url: str, tmp_path: Path) -> None:
+    api.load(db_url, [FIXTURES / "actors.yaml"])
+    for number, (key, group) in enumerate([("../../notes", "\u062f\u0627\u0639\u0634"), ("KEY#1", "\u65e5\u672c"),
+                                           ("a/b", "Bench Group")]):
+        api.add(db_url, key=key, date=f"2020-01-0{number + 1}", country="PAK", perpetrators=[f"{group}=claimed"],
+                citation=f"site test: a synthetic incident {number}")
+    notes = tmp_path / "notes.html"
+    notes.write_text("my notes", encoding="utf-8")
+    site = tmp_path / "out" / "site"
+    site.parent.mkdir()
+    api.site(db_url, site)
+    assert notes.read_text(encoding="utf-8") == "my notes"  # nothing written outside the site
+    assert sorted(p.name for p in tmp_path.rglob("*.html") if site not in p.parents) == ["notes.html"]
+    assert len(list((site / "incidents").iterdir())) == 3 and len(list((site / "groups").iterdir())) == 3
+    index = json.loads((site / "search.json").read_text(encoding="utf-8"))
+    assert {entry["key"] for entry in index} == {"../../notes", "KEY#1", "a/b"}
+    assert all((site / entry["href"]).is_file() and site in (site / entry["href"]).resolve().parents
+               for entry in index)
+
+
 def test_the_command_writes_the_site_and_says_where(db_url: str, tmp_path: Path) -> None:
     api.load(db_url, [FIXTURES / "actors.yaml", FIXTURES / "seed_incidents.yaml"])
     out = tmp_path / "site"

@@ -831,14 +831,28 @@ def serve(ctx: click.Context, port: int, host: str) -> None:
     """Browse and query the database in a web browser: Datasette on it, with the reporting views described and
     canned queries for the usual questions. An optional extra: pip install '.[web]'. Ctrl-C stops it."""
     import contextlib
+    import signal
     import subprocess
     import tempfile
 
     with tempfile.TemporaryDirectory(prefix="incidents-serve-") as folder:
         command = api.serve_command(_db(ctx), Path(folder) / "metadata.json", port=port, host=host)
-        output.say(f"Serving {command[4]} at http://{host}:{port}/ (Ctrl-C stops it)")
+        shown = f"[{host}]" if ":" in host else host
+        output.say(f"Serving {command[4]} at http://{shown}:{port}/ (Ctrl-C stops it)")
+        server = subprocess.Popen(command)
+
+        def stop(*_: object) -> None:  # a SIGTERM to this command stops Datasette too, never leaves it running
+            server.terminate()
+
+        signal.signal(signal.SIGTERM, stop)
         with contextlib.suppress(KeyboardInterrupt):
-            subprocess.run(command, check=False)
+            server.wait()
+        if server.poll() is None:
+            server.terminate()
+        code = server.wait()
+    if code not in (0, -signal.SIGTERM, -signal.SIGINT, 130, 143):
+        raise click.ClickException(f"Datasette stopped with exit code {code} (see its message above: a port in use, "
+                                   "a host that is none?)")
 
 
 @cli.command()

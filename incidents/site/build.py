@@ -8,6 +8,7 @@ opened from disk may not fetch a file). Every figure is read the way `show` and 
 
 from __future__ import annotations
 
+import hashlib
 import html
 import json
 import re
@@ -33,6 +34,19 @@ MOST_ON_PAGE = 200  # a group's or a province's most recent incidents on its own
 PRECISION_WORDS = {"day": "to the day", "month": "to the month only", "year": "to the year only"}
 
 
+SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,119}")
+
+
+def page_name(key: str) -> str:
+    """The file name of an incident's page: its key when that is a plain file name (letters, digits, '.', '_',
+    '-'), else the key made one, with a short digest of it so that two keys never share a page ('../notes' cannot
+    write outside the site, 'KEY#1' still links)."""
+    if SAFE_NAME.fullmatch(key) and ".." not in key:
+        return key
+    digest = hashlib.sha1(key.encode("utf-8", "surrogatepass")).hexdigest()[:10]
+    return f"{slug(key)[:80]}-{digest}"
+
+
 def slug(text: str) -> str:
     """A file name for a group or a province: its letters and digits without accents, lower case, joined by '-'
     ('Tehrik-i-Taliban Pakistan' -> tehrik-i-taliban-pakistan)."""
@@ -47,6 +61,7 @@ def _environment() -> Any:
                               undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     environment.filters["figure"] = figure_text
     environment.filters["web_address"] = web_address
+    environment.globals["page_name"] = page_name
     environment.globals["PRECISION_WORDS"] = PRECISION_WORDS
     return environment
 
@@ -104,7 +119,7 @@ def _summary_rows(frame: Any) -> list[dict[str, Any]]:
 
 
 def build(session: Session, out: Path, filters: Filters, progress: Callable[[int, int], None] | None = None,
-          page_size: int = PAGE_SIZE) -> dict[str, Any]:
+          page_size: int = PAGE_SIZE, as_of: str | None = None) -> dict[str, Any]:
     """Write the site for the incidents `filters` select into the folder `out` (made if missing; pages already
     there are replaced). Returns what was written: counts and the largest page."""
     environment = _environment()
@@ -115,8 +130,12 @@ def build(session: Session, out: Path, filters: Filters, progress: Callable[[int
         shutil.copyfile(asset, out / "static" / asset.name)
     written: list[Path] = []
 
+    inside = out.resolve()
+
     def write(relative: str, template: str, **values: Any) -> None:
         path = out / relative
+        if inside not in path.resolve().parents:  # page names are made safe; this is the last guard
+            raise ValueError(f"a page outside the site: {relative}")
         root = "../" * relative.count("/")
         text = environment.get_template(template).render(root=root, **values)
         path.write_text(text, encoding="utf-8")
@@ -124,7 +143,7 @@ def build(session: Session, out: Path, filters: Filters, progress: Callable[[int
 
     groups_frame = summaries.group_summary(session, filters)
     groups = _summary_rows(groups_frame)
-    group_pages = {row["group"]: f"groups/{slug(row['group'])}.html" for row in groups}
+    group_pages = _unique_pages("groups", [row["group"] for row in groups])
     locations = _locations(session, filters)
     rows_iter, total = listing(session, filters, limit=None)
     search: list[dict[str, Any]] = []
@@ -153,7 +172,7 @@ def build(session: Session, out: Path, filters: Filters, progress: Callable[[int
     pages = page
     (out / "lists" / "pages.js").write_text(f"window.INCIDENT_LIST_PAGES = {pages};\n", encoding="utf-8")
     return _summary_pages(session, out, filters, write, written, groups, group_pages, search, points, by_group,
-                          by_province, total, pages)
+                          by_province, total, pages, as_of)
 
 
 BATCH = 500  # incidents read at a time
@@ -177,7 +196,7 @@ def _incident(write: Callable[..., None], row: dict[str, Any], detail: dict[str,
               page_size: int) -> int:
     """Write one incident's page and note it in the index, the map, its groups' and its province's lists, and the
     list page; returns the number of list pages written so far."""
-    href = f"incidents/{row['key']}.html"
+    href = f"incidents/{page_name(row['key'])}.html"
     perpetrators = [actor for actor in detail["actors"] if actor["role"] == "perpetrator"]
     write(href, "incident.html", incident=detail, location=location, changes=changes, group_pages=group_pages,
           perpetrators=perpetrators, others=[a for a in detail["actors"] if a["role"] != "perpetrator"],
@@ -209,7 +228,8 @@ def _incident(write: Callable[..., None], row: dict[str, Any], detail: dict[str,
 def _summary_pages(session: Session, out: Path, filters: Filters, write: Callable[..., None], written: list[Path],
                    groups: list[dict[str, Any]], group_pages: dict[str, str], search: list[dict[str, Any]],
                    points: list[dict[str, Any]], by_group: dict[str, list[dict[str, Any]]],
-                   by_province: dict[str, list[dict[str, Any]]], total: int, pages: int) -> dict[str, Any]:
+                   by_province: dict[str, list[dict[str, Any]]], total: int, pages: int,
+                   as_of: str | None = None) -> dict[str, Any]:
     """The index, the group, province and map pages, and the search and map data."""
     timeline = _periods(timelines.timeline(session, filters, freq="year"))
     bounds = (min((e["date"] for e in search), default=None), max((e["date"] for e in search), default=None))
@@ -230,13 +250,16 @@ def _summary_pages(session: Session, out: Path, filters: Filters, write: Callabl
         if not code:
             continue
         name = province.get("province") or unit_name(code) or code
-        province_pages[code] = f"provinces/{slug(code)}.html"
+        province_pages[code] = f"provinces/{page_name(code)}.html"
         incidents_of = by_province.get(code, [])
         write(province_pages[code], "province.html", province=province, name=name,
               incidents=incidents_of[:MOST_ON_PAGE], more=len(incidents_of) - MOST_ON_PAGE, title=name)
     write("map.html", "map.html", map=_map(points), drawn=len(points), total=total,
           not_drawn=total - len(points), title="Map")
-    write("index.html", "index.html", filters=_filters_text(filters), total=total, bounds=bounds,
+    shown = _filters_text(filters)
+    if as_of:
+        shown = [text for text in shown if not text.startswith("none")] + [f"as known at the end of {as_of}"]
+    write("index.html", "index.html", filters=shown, total=total, bounds=bounds,
           chart=timeline_svg(timeline), timeline=timeline, groups=groups, group_pages=group_pages,
           provinces=[p for p in provinces if p.get("admin1_code")], province_pages=province_pages, pages=pages,
           unknown_killed=sum(p["unknown_killed"] for p in timeline), title="Incidents")
@@ -248,6 +271,20 @@ def _summary_pages(session: Session, out: Path, filters: Filters, write: Callabl
     return {"folder": str(out), "incidents": total, "pages": len(written), "groups": len(groups),
             "provinces": len(province_pages), "list_pages": pages, "on_map": len(points),
             "largest_page": str(largest.relative_to(out)), "largest_page_bytes": largest.stat().st_size}
+
+
+def _unique_pages(folder: str, names: list[str]) -> dict[str, str]:
+    """A page per name, never two names on one page: a name with no letters of its own (داعش) or one that folds to
+    another's slug gets a short digest of itself."""
+    pages: dict[str, str] = {}
+    taken: set[str] = set()
+    for name in names:
+        stem = slug(name)
+        if stem == "unnamed" or stem in taken or not stem.isascii():
+            stem = f"{stem}-{hashlib.sha1(name.encode('utf-8', 'surrogatepass')).hexdigest()[:10]}"
+        taken.add(stem)
+        pages[name] = f"{folder}/{stem}.html"
+    return pages
 
 
 def _locations(session: Session, filters: Filters) -> dict[str, dict[str, Any]]:

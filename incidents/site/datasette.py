@@ -57,9 +57,11 @@ QUERIES = {
                "FROM monthly_activity WHERE actor = :actor GROUP BY year ORDER BY year",
     },
     "province_since": {
-        "title": "The incidents in a province since a date, deadliest first",
+        "title": "The incidents in a province (its ISO code, PK-BA, or its name as stored) since a date, deadliest "
+                 "first",
         "sql": "SELECT key, date_start, date_precision, place, perpetrators, killed_best, killed_low, killed_high, "
-               "source_count FROM incident_report WHERE admin1 = :province AND date_start >= :since "
+               "source_count FROM incident_report WHERE (admin1_code = :province OR admin1 = :province) "
+               "AND date_start >= :since "
                "ORDER BY killed_best DESC",
     },
     "reports_behind_a_toll": {

@@ -68,6 +68,8 @@ def map_svg(points: list[dict[str, Any]], rings: dict[str, list[Any]], box: tupl
 
     parts = [f'<svg class="map" viewBox="0 0 {width} {height}" role="img" aria-label="Map of incidents">',
              f'<rect class="sea" width="{width}" height="{height}"/>']
+    grain = 1 if east - west <= 60 else 3  # a map of half the world needs no pixel-fine coasts
+
     def path(outline: list[Any]) -> str:
         """SVG path data of rings, in whole pixels: a point in the same pixel as the one before is left out, so an
         outline costs what the picture can show, not what the data holds."""
@@ -76,7 +78,7 @@ def map_svg(points: list[dict[str, Any]], rings: dict[str, list[Any]], box: tupl
             kept: list[tuple[int, int]] = []
             for lon, lat in ring:
                 px, py = xy(lon, lat)
-                point = (round(px), round(py))
+                point = (grain * round(px / grain), grain * round(py / grain))
                 if not kept or point != kept[-1]:
                     kept.append(point)
             if len(kept) > 2:

@@ -6,8 +6,8 @@
   function cellValue(row, index, numeric) {
     var text = row.cells[index] ? row.cells[index].textContent.trim() : "";
     if (!numeric) { return text.toLowerCase(); }
-    var number = parseFloat(text.replace(/[^0-9.\-]/g, ""));
-    return isNaN(number) ? -Infinity : number;
+    var found = text.match(/-?\d+(\.\d+)?/);  // '63 (54-63)' sorts as 63, 'unknown' first
+    return found ? parseFloat(found[0]) : -Infinity;
   }
 
   document.querySelectorAll("table.sortable").forEach(function (table) {
