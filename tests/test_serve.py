@@ -76,6 +76,18 @@ def test_datasette_serves_the_views_with_their_descriptions_and_the_canned_queri
         pytest.fail("Datasette still answers after the command was stopped")
 
 
+def test_serve_fails_when_datasette_cannot_listen(tmp_path: Path) -> None:
+    database = tmp_path / "tour.db"
+    api.init(f"sqlite:///{database}")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run([sys.executable, "-c", RUN, "--db", str(database), "serve", "--port", str(port)],
+                                capture_output=True, text=True, timeout=120)
+    assert result.returncode != 0 and "Datasette stopped with exit code" in result.stderr
+
+
 def test_serve_refuses_what_it_cannot_serve(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["--db", str(tmp_path / "none.db"), "serve"])
     assert result.exit_code != 0 and "No database at" in result.stderr

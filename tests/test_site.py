@@ -187,6 +187,27 @@ def test_odd_keys_and_group_names_get_pages_of_their_own_inside_the_site(db_url:
                for entry in index)
 
 
+def test_a_build_killed_midway_is_swept_later_and_odd_folders_are_refused(
+        db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+
+    api.load(db_url, [FIXTURES / "actors.yaml", FIXTURES / "seed_incidents.yaml"])
+    stale = tmp_path / ".incidents-site-killed1"  # what kill -9 mid-build leaves beside the site
+    (stale / "incidents").mkdir(parents=True)
+    old = time.time() - 7200
+    os.utime(stale, (old, old))
+    fresh = tmp_path / ".incidents-site-running"  # another build at work right now: left alone
+    fresh.mkdir()
+    api.site(db_url, tmp_path / "site")
+    assert not stale.exists() and fresh.exists()
+    assert (tmp_path / "site").stat().st_mode & 0o044  # readable by others, as a shared site must be
+    monkeypatch.chdir(tmp_path / "site")
+    for out in (".", "", "/"):
+        with pytest.raises((UsageError, IncidentsError)):
+            api.site(db_url, out)
+    assert (tmp_path / "site" / "index.html").exists()
+
+
 def test_the_command_writes_the_site_and_says_where(db_url: str, tmp_path: Path) -> None:
     api.load(db_url, [FIXTURES / "actors.yaml", FIXTURES / "seed_incidents.yaml"])
     out = tmp_path / "site"
