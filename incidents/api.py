@@ -552,7 +552,7 @@ def extract_apply(db: DatabaseArg, review: str | Path, who: str | None = None) -
     def apply(session: Session) -> dict[str, Any]:
         if digest is not None:  # the article the review was written from, and no other
             extraction.check_review_article(session, path, rows, digest)
-        return recording.add_many(session, review, who=who).as_dict()
+        return recording.add_many(session, review, who=who, rows=rows).as_dict()
 
     return _write(db, "incidents extract --apply", apply)
 

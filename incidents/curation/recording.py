@@ -229,8 +229,8 @@ def read_rows(path: Path) -> list[tuple[int, dict[str, Any]]]:
     return rows
 
 
-def add_many(session: Session, path: str | Path, actor_policy: str = "create",
-             who: str | None = None) -> BatchResult:
+def add_many(session: Session, path: str | Path, actor_policy: str = "create", who: str | None = None,
+             rows: list[tuple[int, dict[str, Any]]] | None = None) -> BatchResult:
     """Record every row of a CSV or YAML of records, each as `add` would (record_from, save_new), in the caller's
     one transaction: all rows or none. A row with `report_of: KEY` is its source's account of that incident, as
     `report add` takes it. A row recorded by an earlier run (its source gives an incident of its date, country and
@@ -239,7 +239,7 @@ def add_many(session: Session, path: str | Path, actor_policy: str = "create",
     source = input_file(path, "file of records")
     result = BatchResult(file=str(source))
     problems: list[str] = []
-    rows = read_rows(source)
+    rows = read_rows(source) if rows is None else rows  # read_rows's rows, when the caller has read them
     if not rows:
         raise InputError(f"{source.name}: no records in it")
     for line, fields in rows:
