@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -14,6 +17,7 @@ from sqlalchemy import Engine, false, func, select
 from sqlalchemy.orm import Session
 
 from incidents import extract as extraction  # the package; api.extract is the command
+from incidents.analysis import releases as release_reads
 from incidents.analysis import summaries, timelines
 from incidents.analysis.asof import discard, parse_as_of, snapshot
 from incidents.analysis.filters import Filters, filtered_incidents
@@ -27,7 +31,7 @@ from incidents.db.url import database_url, describe
 from incidents.errors import FieldError, InputError, NotFoundError, UsageError, option
 from incidents.extract.dates import FIRST_YEAR, LAST_YEAR
 from incidents.files import atomic_write, input_file, output_file, read_text
-from incidents.io.exports import export_incidents, frame_rows, write_export
+from incidents.io.exports import export_incidents, frame_rows, spreadsheet_safe, write_export
 from incidents.io.geojson import Written, write_geojson
 from incidents.io.importers.fixtures import DEMO_FIXTURES, FIXTURES_DIR, REGISTRY_FIXTURE, LoadResult, load_fixtures
 from incidents.io.importing import ImportOptions, ImportResult, Progress, run_import
@@ -39,6 +43,7 @@ from incidents.records import (
 )
 from incidents.store import actors as registry
 from incidents.store import edits
+from incidents.store import releases as store_releases
 from incidents.store.sources import merge_sources
 
 # What every function takes as `db`: a SQLite path, a SQLAlchemy URL, an Engine, or None (INCIDENTS_DB, else
@@ -749,6 +754,55 @@ def not_duplicate(db: DatabaseArg, first: str, second: str, who: str | None = No
     """Record that incidents `first` and `second` are two attacks: `duplicates` leaves the pair out from then on."""
     return _write(db, f"incidents not-duplicate {first} {second}",
                   lambda session: merging.not_duplicate(session, first, second, who=who, why=why))
+
+
+def releases(db: DatabaseArg = None, dataset: str | None = None) -> list[dict[str, Any]]:
+    """Every import of a dataset (GTD, UCDP, ACLED and ACLED deletion lists), oldest first, with its release
+    label, scope and counts."""
+    with connected(db) as engine, engines.session_factory(engine)() as session:
+        return release_reads.list_releases(session, dataset)
+
+
+def diff(db: DatabaseArg, first: str, second: str = release_reads.NOW, dataset: str | None = None) -> dict[str, Any]:
+    """What changed between release `first` and release `second` (or 'now', analysts' edits included): records
+    added, changed field by field with old and new values, withdrawn, restored, and conflicts with analysts' edits."""
+    with connected(db) as engine, engines.session_factory(engine)() as session:
+        return release_reads.diff(session, first, second, dataset)
+
+
+def write_diff(result: dict[str, Any], fmt: str, out: str | Path | None = None) -> str | int:
+    """A diff as JSON or CSV: written to `out` whole or not at all (returns the lines written), else returned."""
+    if fmt == "json":
+        text = json.dumps(result, ensure_ascii=False, indent=2, default=str) + "\n"
+    elif fmt == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(release_reads.DIFF_COLUMNS)
+        writer.writerows([spreadsheet_safe(value) if isinstance(value, str) else value for value in row]
+                         for row in release_reads.diff_rows(result))
+        text = buffer.getvalue()
+    else:
+        raise FieldError("format", fmt, "is not one of: json, csv")
+    if out is None:
+        return text
+    path = output_file(out, "diff")
+    with atomic_write(path, "w", encoding="utf-8", newline="") as handle:
+        handle.write(text)
+    return text.count("\n")
+
+
+def conflicts(db: DatabaseArg = None, dataset: str | None = None) -> list[dict[str, Any]]:
+    """The fields analysts changed that a later release changed too, not yet settled."""
+    with connected(db) as engine, engines.session_factory(engine)() as session:
+        return release_reads.open_conflicts(session, dataset)
+
+
+def settle_conflict(db: DatabaseArg, key: str, field: str, how: str, who: str | None = None,
+                    why: str | None = None) -> dict[str, Any]:
+    """Settle the open conflicts of incident `key`'s `field`: how='keep' the analyst's value, or 'take' the
+    release's (which hands the field back to the dataset: later releases update it again)."""
+    return _write(db, "incidents conflicts settle",
+                  lambda session: store_releases.settle(session, key, field, how, who, why))
 
 
 def history(db: DatabaseArg, key: str) -> list[dict[str, Any]]:

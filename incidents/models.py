@@ -226,6 +226,7 @@ class Import(Base):
         CheckConstraint(
             non_negative("rows_read", "inserted", "updated", "unchanged", "rejected"), name="counts"
         ),
+        CheckConstraint(non_negative("withdrawn", "restored", "conflicts"), name="release_counts"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -240,6 +241,17 @@ class Import(Base):
     unchanged: Mapped[int] = mapped_column(default=0)
     rejected: Mapped[int] = mapped_column(default=0)
     imported_by: Mapped[str | None] = mapped_column(String(100))
+    # The dataset a GTD, UCDP or ACLED file is of (its origin_dataset), and the release the user named it
+    # (`import --release "GED 25.1"`); NULL for native files, fixtures and unnamed releases.
+    dataset: Mapped[str | None] = mapped_column(String(20))
+    release: Mapped[str | None] = mapped_column(String(50))
+    # `--full-release`: the file is the dataset's whole release for `scope` ({"countries": [...], "years":
+    # [first, last]}); records of that scope it no longer holds were withdrawn by this run.
+    full_release: Mapped[bool] = mapped_column(Boolean, default=False)
+    scope: Mapped[dict[str, Any] | None]
+    withdrawn: Mapped[int] = mapped_column(default=0)  # records this run withdrew (missing, or on a deletion list)
+    restored: Mapped[int] = mapped_column(default=0)  # records a release had withdrawn that this run holds again
+    conflicts: Mapped[int] = mapped_column(default=0)  # analyst's fields the release would have changed
 
 
 class Incident(Base):
@@ -301,6 +313,10 @@ class Incident(Base):
     # Set by `incidents delete KEY --why` (never an attack, or not one of ours): kept with its reports and history,
     # shown by `show`, left out of everything else like a merged record; `incidents restore KEY` clears it.
     withdrawn_at: Mapped[datetime | None]
+    # The import run that inserted it (NULL: recorded by hand, by a fixture, or before runs were noted here), so
+    # that `incidents diff` can tell which records a release added. No foreign key: runs are never deleted, and
+    # a bulk load should not pay a check per row for it.
+    import_id: Mapped[int | None] = mapped_column(Integer)
 
     location: Mapped[Location | None] = relationship()
     actors: Mapped[list[IncidentActor]] = relationship(
@@ -441,3 +457,25 @@ class NotDuplicate(Base):
         UniqueConstraint("incident_a_id", "incident_b_id"),
         CheckConstraint("incident_a_id < incident_b_id", name="pair_ordered"),
     )
+
+
+class Conflict(Base):
+    """A field an analyst changed that a later release of the record's dataset changed too. The import keeps the
+    analyst's value and records the release's here; `incidents conflicts` lists the open ones, and `incidents
+    conflicts settle KEY FIELD --keep|--take` closes one."""
+
+    __tablename__ = "conflicts"
+    __table_args__ = (CheckConstraint("settled_how IS NULL OR settled_how IN ('kept', 'took')", name="settled_how"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"), index=True)
+    field: Mapped[str] = mapped_column(String(100))
+    analyst_value: Mapped[str | None] = mapped_column(Text)  # as the analyst left it
+    dataset_old: Mapped[str | None] = mapped_column(Text)  # the dataset's value when the analyst changed it
+    dataset_value: Mapped[str | None] = mapped_column(Text)  # the value this release gives
+    import_id: Mapped[int] = mapped_column(ForeignKey("imports.id"), index=True)
+    found_at: Mapped[datetime] = mapped_column(default=utcnow)
+    settled_at: Mapped[datetime | None]
+    settled_by: Mapped[str | None] = mapped_column(String(100))
+    settled_how: Mapped[str | None] = mapped_column(String(10))
+    reason: Mapped[str | None] = mapped_column(Text)

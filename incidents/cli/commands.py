@@ -104,8 +104,9 @@ def load(ctx: click.Context, files: tuple[str, ...]) -> None:
 
 @cli.command(name="import")
 @click.argument("file", type=click.Path())
-@click.option("--format", "format", type=click.Choice(["native", "gtd", "ucdp", "acled"]),
-              help="The file's format; detected from the header when omitted.")
+@click.option("--format", "format", type=click.Choice(["native", "gtd", "ucdp", "acled", "acled-deletions"]),
+              help="The file's format; detected from the header when omitted. acled-deletions: ACLED's list of "
+                   "deleted events (event_id_cnty, deleted_timestamp), which withdraws them.")
 @click.option("--dry-run", is_flag=True, help="Validate everything and report the counts; write nothing.")
 @click.option("--on-error", type=click.Choice(["abort", "skip"]), default="abort", show_default=True,
               help="abort: any bad row means nothing is imported. skip: import the valid rows, reject the rest.")
@@ -113,16 +114,103 @@ def load(ctx: click.Context, files: tuple[str, ...]) -> None:
 @click.option("--actors", "actor_policy", type=click.Choice(["create", "strict"]), default="create",
               show_default=True, help="Unknown actor names: create them (and list them), or reject the row.")
 @click.option("--country", help="Country for files without a country column (GTD-derived copies).")
+@click.option("--release", metavar="LABEL",
+              help="The dataset release the file is ('GED 25.1', 'ACLED 2025-11-30', 'GTD 2021'): recorded on the "
+                   "run and on each record's dataset source; `incidents releases` lists them, `incidents diff` "
+                   "compares them.")
+@click.option("--full-release", is_flag=True,
+              help="The file is the dataset's whole release for its countries and years: stored records of that "
+                   "scope it no longer holds are withdrawn (kept with their history; `incidents restore KEY`).")
 @json_option
 @click.pass_context
 def import_(ctx: click.Context, file: str, as_json: bool, **options: Any) -> None:
-    """Import FILE: GTD (CSV or XLSX), UCDP GED, ACLED, or the native CSV. Safe to repeat; .gz files work."""
+    """Import FILE: GTD (CSV or XLSX), UCDP GED, ACLED, ACLED's deletion lists, or the native CSV. Safe to repeat;
+    .gz files work. A newer release of a dataset updates its records but never a field an analyst changed: those
+    are listed as conflicts (`incidents conflicts`). With --dry-run, a dataset's import prints what it would change."""
     with output.byte_progress(f"Importing {file}") as progress:
         result = api.import_file(_db(ctx), file, progress=None if as_json else progress, **options)
     if as_json:
         output.print_json(result.as_dict())
     else:
         output.import_summary(result.as_dict())
+
+
+@cli.command()
+@click.option("--dataset", type=click.Choice(["gtd", "ucdp", "acled"]), help="Only this dataset's imports.")
+@json_option
+@click.pass_context
+def releases(ctx: click.Context, dataset: str | None, as_json: bool) -> None:
+    """The imports of each dataset, oldest first: release label, file, when, scope, and what each did."""
+    rows = api.releases(_db(ctx), dataset)
+    if as_json:
+        output.print_json(rows)
+    else:
+        output.release_table(rows)
+
+
+@cli.command()
+@click.argument("first")
+@click.argument("second", default="now")
+@click.option("--dataset", type=click.Choice(["gtd", "ucdp", "acled"]),
+              help="The dataset, when two datasets have a release of that name.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True,
+              help="csv: one line per change (kind, key, origin_id, field, old, new), for a spreadsheet.")
+@click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
+@click.option("--out", type=click.Path(), help="Write to this file instead of the terminal (json, csv).")
+@click.pass_context
+def diff(ctx: click.Context, first: str, second: str, dataset: str | None, fmt: str, as_json: bool,
+         out: str | None) -> None:
+    """What changed from release FIRST to release SECOND (labels as `incidents releases` lists them), or to now
+    (SECOND left out, or 'now': analysts' edits since FIRST included): records added, changed field by field
+    (old and new), withdrawn and restored, and the conflicts with analysts' edits."""
+    fmt = "json" if as_json else fmt
+    if out and fmt == "table":
+        raise click.UsageError("--out writes json or csv; add --format json or --format csv")
+    result = api.diff(_db(ctx), first, second, dataset)
+    if fmt == "table":
+        output.diff_table(result)
+    else:
+        written = api.write_diff(result, fmt, out)
+        if out:
+            output.say(f"Wrote the diff of {first} and {second} ({written} lines) to {out}.")
+        else:
+            click.echo(written, nl=False)
+
+
+@cli.group(invoke_without_command=True)
+@click.option("--dataset", type=click.Choice(["gtd", "ucdp", "acled"]), help="Only this dataset's conflicts.")
+@json_option
+@click.pass_context
+def conflicts(ctx: click.Context, dataset: str | None, as_json: bool) -> None:
+    """Fields an analyst changed that a later release of the dataset changed too, not yet settled: the analyst's
+    value stands until someone settles it (`incidents conflicts settle KEY FIELD --keep|--take`)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    rows = api.conflicts(_db(ctx), dataset)
+    if as_json:
+        output.print_json(rows)
+    else:
+        output.conflict_table(rows)
+
+
+@conflicts.command(name="settle")
+@click.argument("key")
+@click.argument("field")
+@click.option("--keep", "how", flag_value="keep", help="Keep the analyst's value (later releases leave it alone).")
+@click.option("--take", "how", flag_value="take",
+              help="Take the release's value; the field is the dataset's again, and later releases update it.")
+@click.option("--by", "who", help="Who settles it (default: your user name).")
+@click.option("--why", help="Why, for the history.")
+@click.pass_context
+def conflicts_settle(ctx: click.Context, key: str, field: str, how: str | None, who: str | None,
+                     why: str | None) -> None:
+    """Settle the open conflict on FIELD of incident KEY: --keep the analyst's value or --take the release's."""
+    if how is None:
+        raise click.UsageError("say how: --keep (the analyst's value) or --take (the release's)")
+    result = api.settle_conflict(_db(ctx), key, field, how, who, why)
+    taken = f"; {result['field']} is now {result['value']!r}" if how == "take" else ""
+    output.say(f"Settled {result['settled']} conflict(s) on {key} {result['field']}: "
+               f"{'took the release' if how == 'take' else 'kept the analyst'}'s value{taken}.")
 
 
 @cli.command()

@@ -7,6 +7,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console
@@ -239,9 +240,11 @@ def count_progress(label: str, unit: str) -> Iterator[Callable[[int, int], None]
 
 def import_summary(result: dict[str, Any]) -> None:
     table = Table(title=f"Import of {escape(result['file'])} ({result['format']})", title_justify="left")
-    for name in ("read", "inserted", "updated", "unchanged", "rejected"):
-        table.add_column(name, justify="right")
-    table.add_row(*(str(result[name]) for name in ("read", "inserted", "updated", "unchanged", "rejected")))
+    names = (("read", "withdrawn", "unchanged", "rejected") if result["format"] == "acled-deletions"
+             else ("read", "inserted", "updated", "unchanged", "rejected"))
+    for name in names:
+        table.add_column("nothing to do" if name == "unchanged" and "withdrawn" in names else name, justify="right")
+    table.add_row(*(str(result[name]) for name in names))
     console.print(table)
     for note in result["notes"]:
         console.print(f"Note: {escape(note)}")
@@ -259,10 +262,108 @@ def import_summary(result: dict[str, Any]) -> None:
         console.print(f"... and {result['rejected'] - 20} more rejected rows")
     state = "dry run: nothing was written" if result["dry_run"] else (
         "committed" if result["committed"] else "nothing was written")
+    if result.get("diff") is not None:
+        diff_table(result["diff"], title="What this import would change")
+    release_lines(result)
+    if result["format"] == "acled-deletions":
+        console.print(f"read {result['read']} = withdrawn {result['withdrawn']} + nothing to do "
+                      f"{result['unchanged']} + rejected {result['rejected']} ({state})")
+        return
     console.print(
         f"read {result['read']} = inserted {result['inserted']} + updated {result['updated']} + "
         f"unchanged {result['unchanged']} + rejected {result['rejected']} ({state})"
     )
+
+
+def release_lines(result: dict[str, Any]) -> None:
+    """An import's release: its label, what a full release withdrew, what came back, and the conflicts."""
+    if result.get("release"):
+        console.print(f"Release: {escape(result['release'])}")
+    scope = result.get("scope")
+    if scope:
+        first, last = scope["years"]
+        years = str(first) if first == last else f"{first}-{last}"
+        console.print(f"Full release for {', '.join(scope['countries'])} {years}: {result['withdrawn']} record(s) it "
+                      "no longer holds withdrawn (kept with their history; `incidents restore KEY` brings one back)")
+    elif result.get("withdrawn") and result["format"] == "acled-deletions":
+        console.print(f"Withdrawn: {result['withdrawn']} record(s) ACLED deleted")
+    if result.get("restored"):
+        console.print(f"Back in this release: {result['restored']} record(s) an earlier release had withdrawn, "
+                      "restored")
+    found = result.get("conflicts") or []
+    if found:
+        console.print(f"[yellow]{len(found)} conflict(s)[/yellow]: the release changes fields an analyst changed; "
+                      "the analyst's values stay. Settle them with `incidents conflicts settle KEY FIELD "
+                      "--keep|--take`:")
+        conflict_table(found, shown=20)
+
+
+def conflict_table(rows: list[dict[str, Any]], shown: int | None = None) -> None:
+    if not rows:
+        console.print("No open conflicts.")
+        return
+    table = Table(title=None if shown else f"Open conflicts: {len(rows)}", title_justify="left")
+    for name in ("key", "field", "analyst", "dataset was", "dataset now"):
+        table.add_column(name, overflow="fold")
+    for row in rows[:shown]:
+        table.add_row(*(escape(_cell(row[name])) for name in ("key", "field", "analyst", "dataset_old",
+                                                               "dataset_new")))
+    console.print(table)
+    if shown and len(rows) > shown:
+        console.print(f"... and {len(rows) - shown} more (`incidents conflicts` lists them all)")
+
+
+def release_table(rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        console.print("No dataset imported yet (`incidents import FILE --release LABEL`).")
+        return
+    table = Table(title="Dataset imports, oldest first", title_justify="left")
+    columns = ["dataset", "release", "import", "imported", "file", "scope", "read", "inserted", "updated",
+               "withdrawn", "restored", "conflicts"]
+    for name in columns:
+        table.add_column(name, overflow="fold", justify="right" if name in columns[6:] or name == "import" else "left")
+    for row in rows:
+        scope = row["scope"]
+        scope_text = (f"full: {', '.join(scope['countries'])} {scope['years'][0]}-{scope['years'][1]}"
+                      if scope else ("full" if row["full_release"] else "-"))
+        table.add_row(escape(row["dataset"]), escape(row["release"] or "-"), str(row["import_id"]),
+                      _cell(row["imported_at"].date() if row["imported_at"] else None),
+                      escape(Path(row["file"]).name), escape(scope_text),
+                      *(str(row[name]) for name in columns[6:]))
+    console.print(table)
+
+
+def diff_table(result: dict[str, Any], title: str | None = None, shown: int = 200) -> None:
+    """A diff: counts, then the records added, withdrawn and restored, each change, and the conflicts."""
+    counts = result["counts"]
+    heading = title or f"{result['dataset']}: {result.get('from')} -> {result.get('to')}"
+    console.print(escape(heading) + ": " + ", ".join(f"{counts[name]} {name}" for name in
+                                                     ("added", "changed", "withdrawn", "restored", "conflicts")))
+    table = Table(show_header=True, title_justify="left")
+    for name in ("change", "key", "origin id", "field", "old", "new"):
+        table.add_column(name, overflow="fold")
+    lines = 0
+    for kind in ("added", "withdrawn", "restored"):
+        for record in result[kind]:
+            if lines < shown:
+                table.add_row(kind, escape(record["key"]), escape(record["origin_id"] or "-"), "", "", "")
+            lines += 1
+    for record in result["changed"]:
+        for change in record["changes"]:
+            if lines < shown:
+                table.add_row("changed", escape(record["key"]), escape(record["origin_id"] or "-"),
+                              escape(change["field"]), escape(_cell(change["old"])), escape(_cell(change["new"])))
+            lines += 1
+    for conflict in result["conflicts"]:
+        if lines < shown:
+            table.add_row("conflict", escape(conflict["key"]), "", escape(conflict["field"]),
+                          escape(_cell(conflict["dataset_old"])),
+                          escape(_cell(conflict["dataset_new"])) + f" (analyst: {escape(_cell(conflict['analyst']))})")
+        lines += 1
+    if lines:
+        console.print(table)
+    if lines > shown:
+        console.print(f"... {lines - shown} more lines: `incidents diff ... --format csv` lists every one")
 
 
 def _cell(value: Any) -> str:

@@ -17,19 +17,24 @@ from pathlib import Path
 from types import ModuleType
 
 from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
 
+from incidents.analysis.releases import changes, shown_value
 from incidents.db.engine import for_writing, retrying, session_factory, take_bulk_lock
 from incidents.errors import FieldError, InputError, UsageError, named, option
 from incidents.files import atomic_write
 from incidents.io.exports import spreadsheet_safe
-from incidents.io.importers import acled, gtd, native, ucdp
+from incidents.io.importers import acled, acled_deletions, gtd, native, ucdp
 from incidents.io.importers.reading import Table, encoding_error, open_table, skip_hxl_row
-from incidents.models import Incident
+from incidents.models import Conflict, Import, Incident
 from incidents.records import IncidentRecord
 from incidents.store.bulk import BulkItem, BulkWriter
 from incidents.store.imports import finish_import, start_import
+from incidents.store.releases import DATASET_FORMATS, ReleaseLog, in_scope, restored_by_an_analyst
 
-FORMATS: dict[str, ModuleType] = {"native": native, "gtd": gtd, "ucdp": ucdp, "acled": acled}
+FORMATS: dict[str, ModuleType] = {"native": native, "gtd": gtd, "ucdp": ucdp, "acled": acled,
+                                  "acled-deletions": acled_deletions}
+DELETIONS = acled_deletions.NAME
 CHUNK_ROWS = 5000
 MAX_ERRORS_KEPT = 1000  # in memory, for the message; the rejects file gets every one
 MAX_SUGGESTED = 200  # new actors checked against the registry for near-duplicates
@@ -46,6 +51,8 @@ class ImportOptions:
     actor_policy: str = "create"
     who: str | None = None
     country: str | None = None  # for files with no country column (GTD-derived copies)
+    release: str | None = None  # "GED 25.1": recorded on the run and on each record's dataset source
+    full_release: bool = False  # the file is the dataset's whole release for its countries and years
 
 
 @dataclass
@@ -65,8 +72,17 @@ class ImportResult:
     dry_run: bool = False
     committed: bool = False
     import_id: int | None = None
+    release: str | None = None
+    scope: dict[str, object] | None = None  # a full release's countries and years
+    withdrawn: int = 0  # records withdrawn: missing from a full release, or on a deletion list
+    restored: int = 0  # records a release had withdrawn that this file holds again
+    # Fields an analyst changed that this release changes too: the analyst's value stays (store.releases).
+    conflicts: list[dict[str, str | None]] = field(default_factory=list)
+    diff: dict[str, object] | None = None  # what the run changes, for --dry-run (analysis.releases.changes)
 
     def reconciles(self) -> bool:
+        if self.format == DELETIONS:  # a deletion list's rows are withdrawals
+            return self.read == self.withdrawn + self.unchanged + self.rejected
         return self.read == self.inserted + self.updated + self.unchanged + self.rejected
 
     def as_dict(self) -> dict[str, object]:
@@ -75,12 +91,14 @@ class ImportResult:
             "updated": self.updated, "unchanged": self.unchanged, "rejected": self.rejected,
             "committed": self.committed, "dry_run": self.dry_run, "import_id": self.import_id,
             "created_actors": self.created_actors, "actor_suggestions": self.actor_suggestions,
-            "notes": self.notes, "errors": self.errors,
+            "notes": self.notes, "errors": self.errors, "release": self.release, "scope": self.scope,
+            "withdrawn": self.withdrawn, "restored": self.restored, "conflicts": self.conflicts,
+            **({"diff": self.diff} if self.diff is not None else {}),
         }
 
 
 def detect_format(header: list[str], path: Path) -> ModuleType:
-    for module in (gtd, ucdp, acled, native):  # native last: its columns are the most generic
+    for module in (gtd, ucdp, acled, acled_deletions, native):  # native last: its columns are the most generic
         if module.detect(header):
             return module
     if any(character < " " and character != "\t" or "\x7f" <= character <= "\x9f" or character == "\ufffd"
@@ -163,12 +181,28 @@ def run_import(engine: Engine, path: Path, options: ImportOptions | None = None,
     options = options or ImportOptions()
     if options.on_error not in {"abort", "skip"}:
         raise FieldError("on_error", options.on_error, "is not one of: abort, skip")
+    if options.release is not None:
+        label = " ".join(options.release.split())
+        if not label or len(label) > 50 or not label.isprintable():
+            raise FieldError("release", options.release, "is not a release label: 1 to 50 printable characters, "
+                                                         "such as 'GED 25.1' or 'ACLED 2025-11-30'")
+        options.release = label
     return retrying(lambda: _import_once(engine, path, options, progress), f"incidents import {path.name}")
 
 
 def _import_once(engine: Engine, path: Path, options: ImportOptions, progress: Progress | None) -> ImportResult:
     table, module = _open(path, options)
-    result = ImportResult(file=str(path), format=module.NAME, dry_run=options.dry_run)
+    if module.NAME not in DATASET_FORMATS and module is not acled_deletions \
+            and (options.release is not None or options.full_release):
+        flag = option("release") if options.release is not None else option("full_release")
+        raise UsageError(f"{path.name}: {flag} is for a dataset's files (GTD, UCDP GED, ACLED); this is a "
+                         f"{module.NAME} file")
+    if module is acled_deletions:
+        if options.full_release:
+            raise UsageError(f"{path.name}: a deletion list is not a release; import it without "
+                             f"{option('full_release')}")
+        return _import_deletions(engine, path, table, options, progress)
+    result = ImportResult(file=str(path), format=module.NAME, dry_run=options.dry_run, release=options.release)
     if table.skipped_hxl_row:
         result.notes.append("skipped the HXL hashtag row under the header (an HDX download)")
     header = table.header
@@ -187,8 +221,15 @@ def _import_once(engine: Engine, path: Path, options: ImportOptions, progress: P
         take_bulk_lock(connection)
         session = session_factory(engine)(bind=connection)
         run = start_import(session, str(path), module.NAME, digest, options.who)
+        dataset = module.NAME if module.NAME in DATASET_FORMATS else None
+        run.dataset, run.release, run.full_release = dataset, options.release, options.full_release
         result.import_id = run.id
-        writer = BulkWriter(session, run, actor_policy=options.actor_policy, who=options.who)
+        releases = ReleaseLog(session, run, f"import of {path.name}" + (
+            f" ({options.release})" if options.release else ""))
+        writer = BulkWriter(session, run, actor_policy=options.actor_policy, who=options.who,
+                            protect=dataset is not None, release=options.release, releases=releases)
+        countries: set[str] = set()
+        years: list[int] = []
         chunk: list[BulkItem] = []
         width = len(header)
         # The raw row keeps what the tables do not: every column of a dataset row, the unmapped ones of a native row.
@@ -229,6 +270,14 @@ def _import_once(engine: Engine, path: Path, options: ImportOptions, progress: P
                                       f"line {seen[identity]} in this file", values)
                     continue
                 seen[identity] = line
+                if record.location is not None:
+                    countries.add(record.location.country)
+                year = record.date_start.year
+                years[:] = [min(year, years[0]), max(year, years[1])] if years else [year, year]
+                if options.release:  # the record's own dataset source carries the release it was last in
+                    for report in record.reports:
+                        if report.source.dataset == record.origin_dataset:
+                            report.source.dataset_release = options.release
                 raw = {header[i]: values[i] for i in raw_columns if values[i] != ""}
                 if record.raw_row:  # a native row that carries its incident's original raw row
                     raw = {**record.raw_row, **raw}
@@ -258,8 +307,13 @@ def _import_once(engine: Engine, path: Path, options: ImportOptions, progress: P
         if writer.withdrawn:
             shown = ", ".join(session.scalars(select(Incident.key).where(Incident.id.in_(writer.withdrawn[:5]))
                                               .order_by(Incident.key))) + (", ..." if len(writer.withdrawn) > 5 else "")
-            result.notes.append(f"rows of incidents withdrawn here (incidents delete): {len(writer.withdrawn)} "
-                                f"({shown}); they stay withdrawn (`incidents restore KEY` brings one back)")
+            result.notes.append(f"rows of withdrawn incidents (by an analyst, or on a deletion list): "
+                                f"{len(writer.withdrawn)} ({shown}); they stay withdrawn (`incidents restore KEY` "
+                                "brings one back)")
+        if options.full_release and dataset is not None:
+            _withdraw_missing(session, result, releases, dataset, countries, years, seen)
+        result.restored = len(writer.restored)
+        _record_conflicts(session, result, run, writer.writer.conflicts)
         new = set(result.created_actors)
         for name in result.created_actors[:MAX_SUGGESTED]:
             close = writer.actors.closest(name, exclude=new)
@@ -275,9 +329,13 @@ def _import_once(engine: Engine, path: Path, options: ImportOptions, progress: P
                 result.errors,
             )
         finish_import(run, result.read, writer.counts, result.rejected)
+        run.scope, run.withdrawn, run.restored, run.conflicts = (result.scope, result.withdrawn, result.restored,
+                                                                  len(result.conflicts))
         session.flush()
         writer.close()
         if options.dry_run:
+            if dataset is not None:
+                result.diff = changes(session, dataset, [run.id])
             transaction.rollback()
         else:
             transaction.commit()
@@ -291,3 +349,113 @@ def _identity(record: IncidentRecord) -> str:
     if record.origin_dataset and record.origin_id:
         return f"\x1e{record.origin_dataset}\x1f{record.origin_id}"
     return record.key or ""
+
+
+def _withdraw_missing(session: Session, result: ImportResult, releases: ReleaseLog, dataset: str,
+                      countries: set[str], years: list[int], seen: dict[str, int]) -> None:
+    """A full release: withdraw the live records of its dataset and scope that the file does not hold."""
+    if result.rejected:
+        result.notes.append(f"withdrew nothing: with {result.rejected} rejected row(s) the file's records are not "
+                            "known in full (a rejected row may be a record still in the release)")
+        return
+    if not countries or not years:
+        result.notes.append("withdrew nothing: the file holds no record with a country and a date")
+        return
+    result.scope = {"countries": sorted(countries), "years": list(years)}
+    missing = [incident_id for incident_id, origin_id in in_scope(session, dataset, result.scope)
+               if f"\x1e{dataset}\x1f{origin_id}" not in seen]
+    kept = restored_by_an_analyst(session, missing)
+    if kept:
+        keys = sorted(session.scalars(select(Incident.key).where(Incident.id.in_(list(kept)[:5]))))
+        result.notes.append(f"{len(kept)} record(s) missing from the release stay, because an analyst restored them "
+                            f"(incidents restore): {', '.join(keys)}{', ...' if len(kept) > 5 else ''}")
+    result.withdrawn = releases.withdraw([incident_id for incident_id in missing if incident_id not in kept])
+
+
+def _record_conflicts(session: Session, result: ImportResult, run: Import,
+                      found: list[dict[str, str | None]]) -> None:
+    """Store the conflicts the writer met, and list them on the result with values as a person reads them."""
+    for conflict in found:
+        session.add(Conflict(incident_id=int(conflict["incident_id"] or 0), field=conflict["field"],
+                             analyst_value=conflict["analyst_value"], dataset_old=conflict["dataset_old"],
+                             dataset_value=conflict["dataset_value"], import_id=run.id))
+        field_name = conflict["field"] or ""
+        result.conflicts.append({
+            "key": conflict["key"], "field": "place" if field_name == "location_id" else field_name,
+            "analyst": shown_value(session, field_name, conflict["analyst_value"]),
+            "dataset_old": shown_value(session, field_name, conflict["dataset_old"]),
+            "dataset_new": shown_value(session, field_name, conflict["dataset_value"]),
+        })
+    session.flush()
+
+
+def _import_deletions(engine: Engine, path: Path, table: Table, options: ImportOptions,
+                      progress: Progress | None) -> ImportResult:
+    """An ACLED deletion list: withdraw every listed event that is stored and live; all of it or nothing."""
+    result = ImportResult(file=str(path), format=DELETIONS, dry_run=options.dry_run, release=options.release)
+    header = table.header
+    rejects = _Rejects(options.rejects, header, path.name)
+    listed: dict[str, tuple[int, str]] = {}  # event id -> (line, deletion day)
+    try:
+        for line, values in table.rows:
+            result.read += 1
+            if len(values) != len(header):
+                rejects.add(line, f"row has {len(values)} fields, the header has {len(header)}", values)
+                continue
+            try:
+                event_id, when = acled_deletions.read(dict(zip(header, values, strict=True)))
+            except FieldError as exc:
+                rejects.add(line, f"column {exc.field_name}: {str(exc.value)[:200]!r} {exc.reason}", values)
+                continue
+            if event_id in listed:
+                result.unchanged += 1  # listed twice: one withdrawal
+                continue
+            listed[event_id] = (line, f"{when:%Y-%m-%d}")
+    except BaseException:
+        rejects.close(completed=False)
+        raise
+    rejects.close()
+    if progress:
+        progress(table.size, table.size)
+    result.rejected, result.errors = rejects.count, rejects.messages
+    if result.rejected and options.on_error == "abort":
+        where = f" (all {result.rejected} are in {options.rejects})" if options.rejects else ""
+        raise InputError(f"{path.name}: {result.rejected} of {result.read} rows are bad; nothing was withdrawn"
+                         f"{where}. Fix them, or withdraw the valid rows with {option('on_error')} skip:",
+                         result.errors)
+    with path.open("rb") as handle:
+        digest = hashlib.file_digest(handle, "sha256").hexdigest()
+    with for_writing(engine).connect() as connection, connection.begin() as transaction:
+        take_bulk_lock(connection)
+        session = session_factory(engine)(bind=connection)
+        run = start_import(session, str(path), DELETIONS, digest, options.who)
+        run.dataset, run.release = acled_deletions.DATASET, options.release
+        result.import_id = run.id
+        stored: dict[str, int] = {}
+        ids = list(listed)
+        for start in range(0, len(ids), 2000):
+            stored.update((origin_id or "", incident_id) for incident_id, origin_id in session.execute(
+                select(Incident.id, Incident.origin_id).where(
+                    Incident.origin_dataset == acled_deletions.DATASET, Incident.origin_id.in_(ids[start:start + 2000]),
+                    Incident.withdrawn_at.is_(None))))
+        by_day: dict[str, list[int]] = {}
+        for event_id, incident_id in stored.items():
+            by_day.setdefault(listed[event_id][1], []).append(incident_id)
+        for day, incident_ids in sorted(by_day.items()):
+            log = ReleaseLog(session, run, f"ACLED deletion list {path.name}: deleted by ACLED on {day}")
+            result.withdrawn += log.withdraw(incident_ids)
+        result.unchanged += len(listed) - result.withdrawn
+        absent = len(listed) - len(stored)
+        if absent:
+            result.notes.append(f"{absent} listed event(s) are not stored, or withdrawn already: nothing to do")
+        finish_import(run, result.read, {"unchanged": result.unchanged}, result.rejected)
+        run.withdrawn = result.withdrawn
+        session.flush()
+        if options.dry_run:
+            result.diff = changes(session, acled_deletions.DATASET, [run.id])
+            transaction.rollback()
+        else:
+            transaction.commit()
+            result.committed = True
+    assert result.reconciles(), result
+    return result

@@ -27,6 +27,7 @@ from incidents.records import IncidentRecord, LocationRecord, SourceRecord, deri
 from incidents.store.actors import stronger_attribution
 from incidents.store.figures import choose_figures
 from incidents.store.incidents import Writer
+from incidents.store.releases import ReleaseLog, withdrawn_by_a_release
 from incidents.store.reports import report_values
 from incidents.store.sources import location_values, source_values
 
@@ -104,12 +105,18 @@ class BulkItem:
 class BulkWriter:
     """Writes chunks of records; `write` returns the items it refused, each with the reason."""
 
-    def __init__(self, session: Session, import_run: Import, actor_policy: str = "create", who: str | None = None):
+    def __init__(self, session: Session, import_run: Import, actor_policy: str = "create", who: str | None = None,
+                 protect: bool = False, release: str | None = None, releases: ReleaseLog | None = None):
         self.session = session
+        self.run_id = import_run.id
         self.connection = session.connection()
         self.postgres = self.connection.dialect.name == "postgresql"
+        # protect: a dataset's import, which keeps an analyst's changes (store.releases); release: its label.
         self.writer = Writer(session, actor_policy=actor_policy, who=who, why=f"import of {import_run.file_name}",
-                             import_run=import_run)
+                             import_run=import_run, protect=protect)
+        self.release = release
+        self.releases = releases
+        self.restored: list[int] = []  # records a release had withdrawn, which this file holds again
         self.actors = self.writer.actors
         self.counts = self.writer.counts
         self.locations: dict[str, int] = {key: id_ for key, id_ in session.execute(select(Location.key, Location.id))}
@@ -247,6 +254,15 @@ class BulkWriter:
     def write(self, items: list[BulkItem]) -> list[tuple[BulkItem, str]]:
         refused: list[tuple[BulkItem, str]] = []
         existing = self._existing_incidents(items)
+        withdrawn = [stored[0] for stored in existing.values() if stored[2]]
+        if withdrawn and self.releases is not None:  # back in a release: a release's withdrawal is undone
+            back = withdrawn_by_a_release(self.session, withdrawn)
+            self.releases.restore(sorted(back))
+            self.restored.extend(back)
+            existing = {identity: (stored[0], stored[1], stored[2] and stored[0] not in back)
+                        for identity, stored in existing.items()}
+        if self.release and existing:
+            self._label_sources(items, existing)
         fresh: list[BulkItem] = []
         for item in items:
             record = item.record
@@ -272,6 +288,20 @@ class BulkWriter:
         if fresh:
             refused += self._insert_new(fresh)
         return refused
+
+    def _label_sources(self, items: list[BulkItem], existing: dict[tuple[Any, ...], Any]) -> None:
+        """The stored records this file holds: their dataset source now names this release."""
+        by_dataset: dict[str, list[str]] = {}
+        for item in items:
+            record = item.record
+            if record.origin_dataset and record.origin_id and ("origin", record.origin_dataset,
+                                                               record.origin_id) in existing:
+                by_dataset.setdefault(record.origin_dataset, []).append(record.origin_id)
+        for dataset, origin_ids in by_dataset.items():
+            for batch in _batches(origin_ids):
+                self.session.execute(
+                    update(Source).where(Source.dataset == dataset, Source.dataset_record_id.in_(batch))
+                    .values(dataset_release=self.release), execution_options={"synchronize_session": False})
 
     def _insert_new(self, items: list[BulkItem]) -> list[tuple[BulkItem, str]]:
         refused: list[tuple[BulkItem, str]] = []
@@ -347,7 +377,7 @@ class BulkWriter:
                 "wounded_low": wounded[0], "wounded_best": wounded[1], "wounded_high": wounded[2],
                 "wounded_best_manual": record.wounded_best is not None, "perpetrators_killed": perpetrators_killed,
                 "origin_dataset": record.origin_dataset, "origin_id": record.origin_id, "raw_row": item.raw_json,
-                "row_hash": item.row_hash,
+                "row_hash": item.row_hash, "import_id": self.run_id,
             }, INCIDENT_FIELDS)
             report_rows = [
                 (incident_id, source_ids[report.source.identity()],

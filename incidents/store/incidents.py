@@ -13,8 +13,9 @@ from incidents.models import Import, Incident, IncidentActor, Report
 from incidents.records import ActorLink, IncidentRecord, ReportRecord
 from incidents.store.actors import ActorResolver, stronger_attribution
 from incidents.store.figures import recompute_figures
+from incidents.store.releases import DATE_FIELDS, analyst_owned, analyst_set_links, removed_links
 from incidents.store.reports import report_values, reports_of
-from incidents.store.revisions import RevisionLog, curated_snapshot
+from incidents.store.revisions import RevisionLog, as_text, curated_snapshot
 from incidents.store.sources import get_or_create_location, get_or_create_source
 
 
@@ -26,13 +27,17 @@ class Writer:
 
     def __init__(
         self, session: Session, *, actor_policy: str = "create", who: str | None = None,
-        why: str | None = None, import_run: Import | None = None,
+        why: str | None = None, import_run: Import | None = None, protect: bool = False,
     ) -> None:
         self.session = session
+        # A dataset import keeps what an analyst changed (store.releases.analyst_owned) and lists the conflicts.
+        self.protect = protect
+        self.conflicts: list[dict[str, str | None]] = []
         self.actors = ActorResolver(session, actor_policy)
         self.revisions = RevisionLog(session, who=who, why=why, import_run=import_run)
         self.counts = {"inserted": 0, "updated": 0, "unchanged": 0}
         self.last_key: str | None = None
+        self._updating = False
 
     def save(self, record: IncidentRecord, dataset: str = "") -> str:
         """Insert or update the incident `record` describes; returns 'inserted', 'updated' or 'unchanged'."""
@@ -41,8 +46,13 @@ class Writer:
         outcome = "inserted" if incident is None else "unchanged"
         location = get_or_create_location(self.session, record.location) if record.location else None
         if incident is None:
-            incident = Incident(key=record.key or self._free_key(record.default_key()))
+            incident = Incident(key=record.key or self._free_key(record.default_key()),
+                                import_id=self.revisions.import_run.id if self.revisions.import_run else None)
         before = curated_snapshot(incident) if outcome != "inserted" else {}
+        owned = analyst_owned(self.session, incident.id) if self.protect and outcome != "inserted" else {}
+        if owned.keys() & set(DATE_FIELDS):
+            owned = {**{name: as_text(before[name]) for name in DATE_FIELDS}, **owned}
+        manual = {"killed": incident.killed_best_manual, "wounded": incident.wounded_best_manual}
 
         incident.title = record.title
         incident.date_start = record.date_start
@@ -57,19 +67,34 @@ class Writer:
         incident.status = record.status.value
         incident.origin_dataset = record.origin_dataset
         incident.origin_id = record.origin_id
+        if self.protect and outcome != "inserted":  # what the dataset changed in its row, column by column
+            stored, given = incident.raw_row or {}, record.raw_row or {}
+            for column in sorted(stored.keys() | given.keys()):
+                if stored.get(column) != given.get(column):
+                    self.revisions.record("incidents", incident.id, f"raw.{column}", stored.get(column),
+                                          given.get(column))
         incident.raw_row = record.raw_row
-        incident.killed_best_manual = record.killed_best is not None
-        incident.wounded_best_manual = record.wounded_best is not None
+        for measure in ("killed", "wounded"):  # an analyst's chosen best stays through a dataset's update
+            kept = self.protect and outcome != "inserted" and manual[measure]
+            setattr(incident, f"{measure}_best_manual", getattr(record, f"{measure}_best") is not None or kept)
         if record.killed_best is not None:
             incident.killed_best = record.killed_best
         if record.wounded_best is not None:
             incident.wounded_best = record.wounded_best
         if record.perpetrators_killed is not None:
             incident.perpetrators_killed = record.perpetrators_killed
+        for name, dataset_old in owned.items():
+            new, analyst = getattr(incident, name), before[name]
+            setattr(incident, name, analyst)
+            if as_text(new) != as_text(analyst) and as_text(new) != dataset_old:
+                self.conflicts.append({"incident_id": str(incident.id), "key": incident.key, "field": name,
+                                       "analyst_value": as_text(analyst), "dataset_old": dataset_old,
+                                       "dataset_value": as_text(new)})
         self.session.add(incident)
         self.session.flush()
 
-        reports_changed = self._save_reports(incident, record.reports)
+        self._updating = outcome != "inserted"
+        reports_changed = self._save_reports(incident, record.reports, manual if self.protect else {})
         actors_changed = self._save_actors(incident, record.actors, dataset)
         recompute_figures(incident, reports_of(self.session, incident.id))
         self.session.flush()
@@ -102,7 +127,8 @@ class Writer:
             key = f"{base}-{n}"
         return key
 
-    def _save_reports(self, incident: Incident, reports: list[ReportRecord]) -> bool:
+    def _save_reports(self, incident: Incident, reports: list[ReportRecord], manual: dict[str, bool]) -> bool:
+        """Add or update the reports; a dataset's changed toll under an analyst's chosen best is a conflict."""
         changed = False
         for record in reports:
             source = get_or_create_source(self.session, record.source)
@@ -116,6 +142,12 @@ class Writer:
                 continue
             for attr, value in values.items():
                 if getattr(report, attr) != value:
+                    if self.protect and attr in ("killed", "wounded") and manual.get(attr) \
+                            and record.source.dataset == incident.origin_dataset:
+                        self.conflicts.append({
+                            "incident_id": str(incident.id), "key": incident.key, "field": f"{attr}_best",
+                            "analyst_value": as_text(getattr(incident, f"{attr}_best")),
+                            "dataset_old": as_text(getattr(report, attr)), "dataset_value": as_text(value)})
                     self.revisions.record("reports", report.id, attr, getattr(report, attr), value)
                     setattr(report, attr, value)
                     changed = True
@@ -128,8 +160,16 @@ class Writer:
             (link.actor_id, link.role): link
             for link in self.session.scalars(select(IncidentActor).where(IncidentActor.incident_id == incident.id))
         }
+        removed: set[tuple[int, str]] = set()
+        analyst_set: set[int] = set()
+        if self.protect:
+            removed = removed_links(self.session, incident.id)
+            analyst_set = analyst_set_links(self.session, [row.id for row in existing.values()])
+        new_links = []
         for link in links:
             actor_id = self.actors.resolve(link.name, dataset)
+            if (actor_id, link.role.value) in removed:
+                continue  # an analyst took this group off the incident; a release does not put it back
             source_id = get_or_create_source(self.session, link.source).id if link.source else None
             attribution = link.attribution.value if link.attribution else None
             row = existing.get((actor_id, link.role.value))
@@ -140,8 +180,11 @@ class Writer:
                 )
                 self.session.add(row)
                 existing[(actor_id, link.role.value)] = row
+                new_links.append((row, link.name))
                 changed = True
                 continue
+            if row.id in analyst_set:
+                continue  # the attribution an analyst chose stands
             stronger = stronger_attribution(row.attribution, attribution)
             if stronger != row.attribution:
                 self.revisions.record("incident_actors", row.id, "attribution", row.attribution, stronger)
@@ -149,6 +192,10 @@ class Writer:
                 row.source_id = source_id or row.source_id
                 changed = True
         self.session.flush()
+        if self.revisions.import_run is not None and self._updating:
+            for row, name in new_links:  # so that `incidents diff` shows a group a release added to a record
+                self.revisions.record("incident_actors", row.id, "link", None,
+                                      name + (f" ({row.attribution})" if row.attribution else ""))
         return changed
 
 
