@@ -139,10 +139,10 @@ def changes(session: Session, dataset: str, runs: list[int], analysts_since: dat
     owner = _owners(session, revisions)
     composed: dict[int, dict[str, list[str | None]]] = {}
     for table, row_id, field, old, new in revisions:
-        incident_id = owner.get((table, row_id))
-        if incident_id is None and table == "incident_actors" and field == "link" and old:
-            incident_id = int(json.loads(old).get("incident_id") or 0)  # a removed link keeps its incident in the revision
-        if incident_id is None:
+        incident_id = owner.get((table, row_id), 0)
+        if not incident_id and table == "incident_actors" and field == "link" and old:
+            incident_id = int(json.loads(old).get("incident_id") or 0)  # a removed link keeps its incident
+        if not incident_id:
             continue
         name = _field_name(table, field)
         if table == "incident_actors" and field == "link":
