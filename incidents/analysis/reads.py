@@ -237,6 +237,7 @@ def _report_dict(report: Report, source: Source) -> dict[str, Any]:
             "title": source.title,
             "published_on": source.published_on.isoformat() if source.published_on else None,
             "kind": source.kind, "dataset": source.dataset, "record_id": source.dataset_record_id,
+            "dataset_release": source.dataset_release,
             "full_text_sha256": source.full_text_sha256,
         },
         "reported_on": report.reported_on.isoformat() if report.reported_on else None,

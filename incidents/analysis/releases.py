@@ -102,7 +102,7 @@ def diff(session: Session, first: str, second: str = NOW, dataset: str | None = 
 def _reversed(result: dict[str, Any]) -> dict[str, Any]:
     changed = [{**record, "changes": [{**change, "old": change["new"], "new": change["old"]}
                                       for change in record["changes"]]} for record in result["changed"]]
-    flipped = {**result, "added": result["withdrawn"] + result["restored"], "withdrawn": result["added"],
+    flipped = {**result, "added": result["withdrawn"], "withdrawn": result["added"] + result["restored"],
                "restored": [], "changed": changed}
     flipped["counts"] = _counts(flipped)
     return flipped

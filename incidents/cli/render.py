@@ -161,6 +161,8 @@ def incident_detail(detail: dict[str, Any]) -> None:
         source = report["source"]
         label = " - ".join(x for x in (source["outlet"], source["title"]) if x)
         where = source["url"] or source["citation"] or f"{source['dataset']} record {source['record_id']}"
+        if source.get("dataset_release"):
+            where += f" (release {source['dataset_release']})"
         figures = [
             f"killed {_stated(report['killed'], report['killed_at_least'])}" if report.get("killed_low") is None
             else f"killed {report['killed_low']}-{report['killed_high']}",

@@ -67,10 +67,12 @@ class Writer:
         incident.status = record.status.value
         incident.origin_dataset = record.origin_dataset
         incident.origin_id = record.origin_id
+        raw_changed = False
         if self.protect and outcome != "inserted":  # what the dataset changed in its row, column by column
             stored, given = incident.raw_row or {}, record.raw_row or {}
             for column in sorted(stored.keys() | given.keys()):
                 if stored.get(column) != given.get(column):
+                    raw_changed = True
                     self.revisions.record("incidents", incident.id, f"raw.{column}", stored.get(column),
                                           given.get(column))
         incident.raw_row = record.raw_row
@@ -101,7 +103,7 @@ class Writer:
 
         if outcome != "inserted":
             changes = self.revisions.record_changes(incident, before)
-            if changes or reports_changed or actors_changed:
+            if changes or reports_changed or actors_changed or raw_changed:
                 outcome = "updated"
         self.counts[outcome] += 1
         self.last_key = incident.key
