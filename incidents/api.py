@@ -31,10 +31,11 @@ from incidents.db.url import database_url, describe
 from incidents.errors import FieldError, InputError, NotFoundError, UsageError, option
 from incidents.extract.dates import FIRST_YEAR, LAST_YEAR
 from incidents.files import atomic_write, input_file, output_file, read_text
-from incidents.io.exports import export_incidents, frame_rows, spreadsheet_safe, write_export
+from incidents.io.exports import export_incidents, frame_rows, spreadsheet_safe, write_datapackage, write_export
 from incidents.io.geojson import Written, write_geojson
 from incidents.io.importers.fixtures import DEMO_FIXTURES, FIXTURES_DIR, REGISTRY_FIXTURE, LoadResult, load_fixtures
 from incidents.io.importing import ImportOptions, ImportResult, Progress, run_import
+from incidents.io.parquet import write_frame, write_tables
 from incidents.limits import limit
 from incidents.models import Actor, Attribution, Incident, Location, Report, Source
 from incidents.records import (
@@ -55,6 +56,7 @@ __all__ = [
     "actors",
     "add", "add_many", "backup", "chart", "connected", "counts", "current", "delete", "demo", "downgrade", "duplicates",
     "event_log", "export", "extract", "extract_apply", "gaps", "grant_reader", "history", "import_file",
+    "releases", "diff", "write_diff", "conflicts", "settle_conflict",
     "incident_listing", "incidents", "init",
     "load", "merge", "not_duplicate", "perpetrator_add", "perpetrator_remove", "perpetrator_set", "read_article",
     "report_add", "report_delete", "report_restore", "restore", "restore_incident", "serve_command", "set_field",
@@ -153,7 +155,7 @@ def import_file(db: DatabaseArg, path: str | Path, progress: Progress | None = N
         return run_import(engine, source, ImportOptions(**options), progress)
 
 
-EXPORT_SUFFIXES = {".csv": "csv", ".xlsx": "xlsx", ".json": "json", ".geojson": "geojson"}
+EXPORT_SUFFIXES = {".csv": "csv", ".xlsx": "xlsx", ".json": "json", ".geojson": "geojson", ".parquet": "parquet"}
 
 
 def export(db: DatabaseArg, what: str, out: str | Path, fmt: str | None = None, excel: bool = False,
@@ -169,6 +171,8 @@ def export(db: DatabaseArg, what: str, out: str | Path, fmt: str | None = None, 
     contradicts (--format xlsx --out groups.csv) is refused. `by` and `freq` shape timelines only, `rollup`
     timelines and groups; given to another export they are refused rather than silently ignored.
     """
+    if what == "tables":
+        return _export_tables(db, out, fmt, as_of, by, freq, rollup, excel, filters)
     path = output_file(out, "export", reads=(_database_file(db),))
     named_format = EXPORT_SUFFIXES.get(path.suffix.lower())
     if fmt is None:
@@ -180,6 +184,10 @@ def export(db: DatabaseArg, what: str, out: str | Path, fmt: str | None = None, 
         raise FieldError("by", by, f"shapes timeline exports only, not {what}")
     if rollup and what not in ("timeline", "groups"):
         raise FieldError("rollup", True, f"applies to timeline and groups exports, not {what}")
+    if fmt == "parquet" and what == "incidents":
+        raise FieldError("fmt", fmt, "is for `export tables` (every table, one Parquet file each, into a folder) "
+                                     "and the analysis tables (events, timeline, groups, provinces); `export "
+                                     "incidents` writes the native CSV that `incidents import` reads back")
     if fmt == "geojson" and what not in ("incidents", "events"):
         raise FieldError("fmt", fmt, f"is for incidents and events (points on a map), not {what}; "
                                      "export provinces as csv and join it to province outlines by admin1_code")
@@ -198,8 +206,30 @@ def export(db: DatabaseArg, what: str, out: str | Path, fmt: str | None = None, 
         elif what == "provinces":
             frame = summaries.province_figures(session, chosen)
         else:
-            raise UsageError(f"export {what!r} is not one of: incidents, events, timeline, groups, provinces")
+            raise UsageError(f"export {what!r} is not one of: incidents, events, timeline, groups, provinces, tables")
+    if fmt == "parquet":
+        count = write_frame(frame, path)
+        write_datapackage(path, what, list(frame.columns), fmt)
+        return count
     return write_export(frame_rows(frame), path, what, list(frame.columns), fmt, excel)
+
+
+def _export_tables(db: DatabaseArg, out: str | Path, fmt: str | None, as_of: str | date | None, by: str | None,
+                   freq: str, rollup: bool, excel: bool, filters: dict[str, Any]) -> int:
+    """`export tables`: every table's live rows, one Parquet file each, into the folder `out`."""
+    if fmt not in (None, "parquet"):
+        raise FieldError("fmt", fmt, "is not parquet; `export tables` writes one Parquet file per table")
+    if by or rollup or excel or freq != "month":
+        raise UsageError("export tables takes the filters only (no --by, --freq, --rollup or --excel)")
+    folder = Path(out)
+    if not str(out).strip():
+        raise FieldError("out", out, "is blank; name a folder")
+    if not folder.parent.exists():
+        raise UsageError(f"Cannot write the tables to {folder}: the folder {folder.parent} does not exist; "
+                         f"create it first (mkdir -p {folder.parent})")
+    with connected(db, as_of) as engine, engines.session_factory(engine)() as session:
+        counts = write_tables(session, filtered_incidents(session, Filters(**filters)), folder)
+    return counts["incidents"]
 
 
 def timeline(db: DatabaseArg = None, freq: str = "month", by: str | None = None, rollup: bool = False,

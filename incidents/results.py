@@ -62,6 +62,7 @@ class Source:
     dataset: str | None
     record_id: str | None
     full_text_sha256: str | None
+    dataset_release: str | None = None  # a dataset record's release, as `import --release` named it
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Source:

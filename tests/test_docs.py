@@ -281,13 +281,13 @@ def test_the_cli_tour_runs_as_written(tmp_path: Path, monkeypatch: pytest.Monkey
     from frictionless import Package
 
     packages = sorted(tmp_path.rglob("datapackage.json"))
-    assert len(packages) == 2
+    assert len(packages) == 3
     formats: set[str] = set()
     for package in packages:
         report = Package(str(package)).validate()
         assert report.valid, [error.message for task in report.tasks for error in task.errors][:3]
         formats |= {resource["format"] for resource in json.loads(package.read_text())["resources"]}
-    assert formats == {"csv", "xlsx", "json"}
+    assert formats == {"csv", "xlsx", "json", "parquet"}
 
 
 def test_the_python_example_runs_and_prints_what_it_says(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -214,25 +214,30 @@ def conflicts_settle(ctx: click.Context, key: str, field: str, how: str | None, 
 
 
 @cli.command()
-@click.argument("what", type=click.Choice(["incidents", "events", "timeline", "groups", "provinces"]))
+@click.argument("what", type=click.Choice(["incidents", "events", "timeline", "groups", "provinces", "tables"]))
 @filter_options
-@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "json", "geojson"]),
-              help="Default: the --out file's (.csv, .xlsx, .json, .geojson), else csv. geojson: incidents and "
-                   "events as points on a map.")
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "json", "geojson", "parquet"]),
+              help="Default: the --out file's (.csv, .xlsx, .json, .geojson, .parquet), else csv. geojson: incidents "
+                   "and events as points on a map. parquet: typed columns for DuckDB, pandas, Spark.")
 @click.option("--excel", is_flag=True, help="CSV: add a byte-order mark so Excel reads it as UTF-8.")
 @click.option("--freq", type=click.Choice(["day", "week", "month", "quarter", "year"]), default="month",
               show_default=True, help="timeline: the period.")
 @click.option("--by", type=click.Choice(["actor", "country", "admin1", "admin2", "attack_type"]),
               help="timeline: series.")
 @click.option("--rollup", is_flag=True, help="timeline, groups: count sub-groups under their parent.")
-@click.option("--out", required=True, type=click.Path(), help="File to write.")
+@click.option("--out", required=True, type=click.Path(), help="File to write (tables: a folder).")
 @click.pass_context
 def export(ctx: click.Context, what: str, out: str, **options: Any) -> None:
     """Export WHAT (incidents, events, timeline, groups, provinces) as CSV, XLSX or JSON, with a datapackage.json
     describing it, or incidents and events as GeoJSON points. `export incidents` writes the native format that
     `incidents import` reads back losslessly; `export provinces` the figures per province keyed by ISO 3166-2
-    code, for a map to join."""
+    code, for a map to join. `export tables --out DIR` writes every table's live rows as Parquet, one file per
+    table (incidents, locations, actors, incident_actors, reports, sources), for DuckDB, pandas or Spark."""
     count = api.export(_db(ctx), what, out, **options)
+    if what == "tables":
+        output.say(f"Wrote the tables of {count} incidents to {out} as Parquet, one file per table, described in "
+                   f"{Path(out) / 'datapackage.json'}.")
+        return
     if isinstance(count, api.Written):
         output.say(f"Wrote {count.features} {what} as points to {out} (GeoJSON).")
         if count.without_coordinates:
