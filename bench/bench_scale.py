@@ -279,7 +279,28 @@ COMMANDS = {
     "timeline": ["timeline", "--freq", "month", "--by", "actor", "--json"],
     "summary": ["summary", "--json"],
     "export groups": ["export", "groups", "--out", "{temp}/groups.csv"],
+    "export tables": ["export", "tables", "--out", "{temp}/tables"],
 }
+# Past one machine: the group summary's counts and tolls from the Parquet tables, in DuckDB.
+DUCKDB_GROUPS = """
+    SELECT a.name, COUNT(DISTINCT i.id), SUM(i.killed_best), SUM(i.killed_low), SUM(i.killed_high)
+    FROM '{d}/incident_actors.parquet' ia
+    JOIN '{d}/incidents.parquet' i ON i.id = ia.incident_id
+    JOIN '{d}/actors.parquet' a ON a.id = ia.actor_id
+    WHERE ia.role = 'perpetrator' AND (ia.attribution IS NULL OR ia.attribution <> 'denied')
+    GROUP BY a.name
+"""
+
+
+def parquet_figures(temp: str) -> dict[str, Any]:
+    """The size of the Parquet tables `export tables` wrote, and DuckDB's time for the group summary over them."""
+    import duckdb
+
+    folder = Path(temp) / "tables"
+    size = sum(path.stat().st_size for path in folder.glob("*.parquet"))
+    connection = duckdb.connect()
+    seconds = min(timed(lambda: connection.execute(DUCKDB_GROUPS.format(d=folder)).fetchall()) for _ in range(3))
+    return {"parquet_mb": round(size / 2**20), "duckdb_groups_s": round(seconds, 3)}
 
 
 def peaks(url: str, temp: str) -> dict[str, int]:
@@ -319,7 +340,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         result["same_figures"] = agreement(url)
         result["times"] = measure(url, args.repeat)
         with tempfile.TemporaryDirectory() as temp:
+            started = time.perf_counter()
             result["peak_mb"] = peaks(url, temp)
+            result["commands_s"] = round(time.perf_counter() - started, 1)
+            result["parquet"] = parquet_figures(temp)
         engine = create_engine(url)
         with engine.connect() as connection:
             result["database_mb"] = round(connection.execute(

@@ -20,7 +20,8 @@ def test_the_scale_bench_runs_and_times_like_with_like(pg_server: Engine) -> Non
                                     "view incident_report by year and province"}
     for name, figures in result["times"].items():
         assert figures["s"] > 0 and figures["flat_s"] > 0 and figures["ratio_min"] > 0, name
-    assert set(result["peak_mb"]) == {"timeline", "summary", "export groups"}
+    assert set(result["peak_mb"]) == {"timeline", "summary", "export groups", "export tables"}
+    assert result["parquet"]["parquet_mb"] >= 0 and result["parquet"]["duckdb_groups_s"] > 0
     assert all(0 < peak < 500 for peak in result["peak_mb"].values()), result["peak_mb"]
 
 
