@@ -800,8 +800,9 @@ def diff(db: DatabaseArg, first: str, second: str = release_reads.NOW, dataset: 
         return release_reads.diff(session, first, second, dataset)
 
 
-def write_diff(result: dict[str, Any], fmt: str, out: str | Path | None = None) -> str | int:
-    """A diff as JSON or CSV: written to `out` whole or not at all (returns the lines written), else returned."""
+def write_diff(result: dict[str, Any], fmt: str, out: str | Path | None = None, db: DatabaseArg = None) -> str | int:
+    """A diff as JSON or CSV: written to `out` whole or not at all (returns the lines written), else returned.
+    `db`, the database the diff was read from, is never written over."""
     if fmt == "json":
         text = json.dumps(result, ensure_ascii=False, indent=2, default=str) + "\n"
     elif fmt == "csv":
@@ -815,7 +816,7 @@ def write_diff(result: dict[str, Any], fmt: str, out: str | Path | None = None) 
         raise FieldError("format", fmt, "is not one of: json, csv")
     if out is None:
         return text
-    path = output_file(out, "diff")
+    path = output_file(out, "diff", reads=(_database_file(db),))
     with atomic_write(path, "w", encoding="utf-8", newline="") as handle:
         handle.write(text)
     return text.count("\n")

@@ -74,7 +74,12 @@ def output_file(path: str | Path, what: str = "file", reads: tuple[Path | None, 
     """`path` as a Path, if a {what} can be written there: its folder exists, it is not a folder, and it is none
     of the files the command reads (`reads`: the database file, the input), which writing would destroy."""
     path = _named(path, what)
+    if path.is_symlink():  # written through the link, to the file it names, as a shell redirection would
+        path = path.resolve()
     folder = path.parent
+    if path.exists() and not path.is_dir() and not path.is_file():
+        raise UsageError(f"Cannot write the {what} to {path}: it is not a regular file (a device, a pipe or a "
+                         "socket); name a file")
     if path.is_dir():
         raise UsageError(f"Cannot write the {what} {path}: it is a folder; name a file in it")
     if not folder.exists():

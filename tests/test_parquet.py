@@ -102,6 +102,21 @@ def test_refusals_write_nothing(url: str, tmp_path: Path) -> None:
         api.export(url, "tables", tmp_path / "t", fmt="csv")
     with pytest.raises(UsageError, match="does not exist"):
         api.export(url, "tables", tmp_path / "no" / "such")
+    mixed = tmp_path / "mixed"
+    mixed.mkdir()
+    (mixed / "notes.txt").write_text("mine", encoding="utf-8")
+    with pytest.raises(UsageError, match="holds other files"):
+        api.export(url, "tables", mixed)
+    assert sorted(path.name for path in mixed.iterdir()) == ["notes.txt"]
+    earlier = tmp_path / "earlier"
+    api.export(url, "tables", earlier)
+    before = {path.name: path.read_bytes() for path in earlier.iterdir() if path.is_file()}
+    (earlier / "reports.parquet").unlink()
+    (earlier / "reports.parquet").mkdir()
+    with pytest.raises(UsageError, match="not a file"):
+        api.export(url, "tables", earlier)
+    assert {path.name: path.read_bytes() for path in earlier.iterdir() if path.is_file()} == {
+        name: data for name, data in before.items() if name != "reports.parquet"}
     result = CliRunner().invoke(cli, ["--db", url, "export", "tables", "--out", str(tmp_path / "cli")])
     assert result.exit_code == 0 and "one file per table" in result.output
     assert not list(tmp_path.glob("**/*.part"))

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import csv
 import json
+import os
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -349,3 +351,145 @@ def test_unchanged_records_carry_the_newest_release(db_url: str) -> None:
         assert session.scalar(select(Conflict.id).limit(1)) is None
     engine.dispose()
     assert labels == {"GED 25.1"}
+
+
+# What the hostile review of releases found; each is held here.
+
+def test_diff_out_never_writes_over_the_database_and_follows_links(tmp_path: Path) -> None:
+    db = tmp_path / "incidents.db"
+    api.init(str(db))
+    api.import_file(str(db), UCDP_FILE, release="A")
+    before = db.read_bytes()
+    runner = CliRunner()
+    result = runner.invoke(cli, ["--db", str(db), "diff", "A", "--json", "--out", str(db)])
+    assert result.exit_code != 0 and "reads that file" in result.output and db.read_bytes() == before
+    target = tmp_path / "real.csv"
+    target.write_text("old", encoding="utf-8")
+    (tmp_path / "link.csv").symlink_to(target)
+    result = runner.invoke(cli, ["--db", str(db), "diff", "A", "--out", str(tmp_path / "link.csv")])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "link.csv").is_symlink() and target.read_text(encoding="utf-8").startswith("change,key")
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    result = runner.invoke(cli, ["--db", str(db), "export", "groups", "--out", str(fifo)])
+    assert result.exit_code != 0 and "not a regular file" in result.output
+    result = runner.invoke(cli, ["--db", str(db), "diff", "A", "--json", "--format", "csv"])
+    assert result.exit_code == 2
+
+
+def test_a_release_after_a_merge_updates_the_kept_incident(db_url: str, tmp_path: Path) -> None:
+    header, rows = read_rows(UCDP_FILE)
+    keep, other = one_sided(rows, 0), one_sided(rows, 1)
+    api.import_file(db_url, UCDP_FILE, release="A")
+    api.merge(db_url, f"UCDP-{keep['id']}", f"UCDP-{other['id']}", why="one attack")
+    edited = [dict(row) for row in rows]
+    for row in edited:
+        if row["id"] == other["id"]:
+            row["best"] = row["high"] = str(int(row["high"]) + 100)
+    api.import_file(db_url, write_rows(tmp_path / "b.csv", header, edited), release="B")
+    kept = api.show(db_url, f"UCDP-{keep['id']}")
+    assert kept["killed"]["high"] == int(other["high"]) + 100
+    assert api.show(db_url, f"UCDP-{other['id']}")["reports"] == []
+    api.unmerge(db_url, f"UCDP-{other['id']}", why="two attacks after all")
+    assert api.show(db_url, f"UCDP-{other['id']}")["killed"]["best"] == int(other["high"]) + 100
+    assert len(api.summary(db_url, as_of=date.today().isoformat())) > 0  # --as-of replays the merge and release
+
+
+def test_an_analysts_best_outside_a_new_range_is_handed_back_as_a_conflict(db_url: str, tmp_path: Path) -> None:
+    header, rows = read_rows(UCDP_FILE)
+    chosen = one_sided(rows, 0)
+    key = f"UCDP-{chosen['id']}"
+    api.import_file(db_url, UCDP_FILE, release="A")
+    api.set_field(db_url, key, "killed_best", chosen["low"], why="our count")
+    edited = [dict(row) for row in rows]
+    new = int(chosen["high"]) + 40
+    for row in edited:
+        if row["id"] == chosen["id"]:
+            row["low"] = row["best"] = row["high"] = str(new)
+    result = api.import_file(db_url, write_rows(tmp_path / "b.csv", header, edited), release="B")
+    assert result.rejected == 0 and result.updated == 1
+    assert [(c["key"], c["field"], c["analyst"], c["dataset_new"]) for c in result.conflicts] == [
+        (key, "killed_best", chosen["low"], str(new))]
+    assert api.show(db_url, key)["killed"]["best"] == new
+    assert api.conflicts(db_url) == []  # the field holds the release's value: nothing left to settle
+
+
+def test_a_perpetrator_a_release_no_longer_gives_goes(db_url: str, tmp_path: Path) -> None:
+    header, rows = read_rows(UCDP_FILE)
+    changed, chosen = one_sided(rows, 0), one_sided(rows, 1)
+    others = sorted({row["side_a"] for row in rows if row["type_of_violence"] == "3"} - {changed["side_a"]})
+    api.import_file(db_url, UCDP_FILE, release="A")
+    before = api.summary(db_url)["incidents"].sum()
+    old_name = [a["actor"] for a in api.show(db_url, f"UCDP-{changed['id']}")["actors"]
+                if a["role"] == "perpetrator"][0]
+    group = [a["actor"] for a in api.show(db_url, f"UCDP-{chosen['id']}")["actors"] if a["role"] == "perpetrator"][0]
+    api.perpetrator_set(db_url, f"UCDP-{chosen['id']}", group, attribution="claimed", why="a claim we hold")
+    edited = [dict(row) for row in rows]
+    for row in edited:
+        if row["id"] in (changed["id"], chosen["id"]):
+            row["side_a"] = others[0]
+    api.import_file(db_url, write_rows(tmp_path / "b.csv", header, edited), release="B")
+    names = [a["actor"] for a in api.show(db_url, f"UCDP-{changed['id']}")["actors"] if a["role"] == "perpetrator"]
+    assert len(names) == 1 and api.summary(db_url)["incidents"].sum() == before + 1  # chosen keeps both
+    kept = [a["actor"] for a in api.show(db_url, f"UCDP-{chosen['id']}")["actors"] if a["role"] == "perpetrator"]
+    assert group in kept and len(kept) == 2
+    record = [r for r in api.diff(db_url, "A", "B")["changed"] if r["origin_id"] == changed["id"]][0]
+    gone = [c for c in record["changes"] if c["field"] == "perpetrator" and c["new"] is None]
+    assert len(gone) == 1 and gone[0]["old"].startswith(old_name) and old_name not in names
+
+
+def test_a_release_dropping_a_record_others_are_merged_into_keeps_it(db_url: str, tmp_path: Path) -> None:
+    header, rows = read_rows(UCDP_FILE)
+    keep, other = one_sided(rows, 0), one_sided(rows, 1)
+    api.import_file(db_url, UCDP_FILE, release="A", full_release=True)
+    api.merge(db_url, f"UCDP-{keep['id']}", f"UCDP-{other['id']}", why="one attack")
+    trimmed = write_rows(tmp_path / "b.csv", header, [row for row in rows if row["id"] != keep["id"]])
+    result = api.import_file(db_url, trimmed, release="B", full_release=True)
+    assert result.withdrawn == 0 and any("merged into them" in note for note in result.notes)
+    kept = api.show(db_url, f"UCDP-{keep['id']}")
+    standing = [r["source"]["record_id"] for r in kept["reports"]
+                if r["source"]["dataset"] == "ucdp" and not r.get("withdrawn")]
+    assert standing == [other["id"]] and kept["killed"]["best"] == int(other["best"])
+
+
+def test_a_full_releases_scope_is_the_datasets_not_the_analysts(db_url: str, release_files: dict[str, Any]) -> None:
+    files = release_files
+    api.import_file(db_url, files["a"], release="A")
+    moved, redated = sorted(files["dropped"])[:2]
+    api.set_field(db_url, f"UCDP-{moved}", "country", "AFG", why="checked")
+    api.set_field(db_url, f"UCDP-{redated}", "date", "2014-12-31", why="checked")
+    result = api.import_file(db_url, files["b"], release="B", full_release=True)
+    assert result.withdrawn == len(files["dropped"])
+    assert live_origins(db_url) == {row["id"] for row in files["rows_b"]}
+
+
+def test_a_deletion_list_leaves_an_analysts_restore_alone(db_url: str, tmp_path: Path) -> None:
+    _, rows = read_rows(ACLED_FILE)
+    api.import_file(db_url, ACLED_FILE)
+    listed = tmp_path / "deleted.csv"
+    listed.write_text(f"event_id_cnty,deleted_timestamp\n{rows[0]['event_id_cnty']},1733011200.0\n",
+                      encoding="utf-8")
+    assert api.import_file(db_url, listed).withdrawn == 1
+    api.restore_incident(db_url, f"ACLED-{rows[0]['event_id_cnty']}", why="ACLED was wrong to drop it")
+    again = api.import_file(db_url, listed)
+    assert again.withdrawn == 0 and any("analyst restored" in note for note in again.notes)
+    assert f"ACLED-{rows[0]['event_id_cnty']}" in {row["key"] for row in api.incidents(db_url, limit=None)[0]}
+
+
+def test_settling_takes_one_answer_and_an_edit_can_settle(db_url: str, release_files: dict[str, Any]) -> None:
+    files = release_files
+    api.import_file(db_url, files["a"], release="GED\t24.1")
+    placed, tolled = f"UCDP-{files['placed']['id']}", f"UCDP-{files['tolled']['id']}"
+    api.set_field(db_url, placed, "admin2", "Analyst District", why="checked")
+    api.set_field(db_url, tolled, "killed_best", files["tolled"]["best"], why="checked")
+    api.import_file(db_url, files["b"], release="GED 25.1", full_release=True)
+    again = api.import_file(db_url, files["b"], release="GED 25.1")
+    assert any("imported before" in note for note in again.notes)
+    assert api.diff(db_url, "GED\t24.1", "GED 25.1")["counts"]["withdrawn"] == len(files["dropped"])
+    runner = CliRunner()
+    result = runner.invoke(cli, ["--db", db_url, "conflicts", "settle", placed, "place", "--keep", "--take"])
+    assert result.exit_code == 2 and "once" in result.output
+    api.set_field(db_url, tolled, "killed_best", "auto", why="the reports decide")
+    assert [c["key"] for c in api.conflicts(db_url)] == [placed]
+    result = runner.invoke(cli, ["--db", db_url, "conflicts", "settle", placed, "place", "--take"])
+    assert result.exit_code == 0 and "Moved " in result.output and "location_id" not in result.output

@@ -15,6 +15,8 @@ from sqlalchemy.orm import Session
 
 from incidents.errors import NotFoundError, UsageError
 from incidents.models import Conflict, Import, Incident, IncidentActor, Location, Report, Revision
+from incidents.store.releases import still_open
+from incidents.store.sources import place_words
 
 IN_BATCH = 2000
 Revised = tuple[str, int, str, str | None, str | None]  # table, row id, field, old value, new value
@@ -33,8 +35,7 @@ def shown_value(session: Session, field: str, value: str | None) -> str | None:
     if field == "location_id" and value is not None and value.isdigit():
         location = session.get(Location, int(value))
         if location is not None:
-            return ", ".join(part for part in (location.place, location.admin2, location.admin1, location.country)
-                             if part)
+            return place_words(location)
     return value
 
 
@@ -64,7 +65,8 @@ def list_releases(session: Session, dataset: str | None = None) -> list[dict[str
 
 
 def _release(session: Session, label: str, dataset: str | None) -> tuple[str, Import]:
-    """(dataset, last run) of the release called `label`."""
+    """(dataset, last run) of the release called `label` (its spaces as an import writes them)."""
+    label = " ".join(label.split())
     query = select(Import).where(Import.release == label, Import.finished_at.is_not(None))
     if dataset:
         query = query.where(Import.dataset == dataset)
@@ -137,7 +139,8 @@ def changes(session: Session, dataset: str, runs: list[int], analysts_since: dat
             .order_by(Revision.id))]
 
     owner = _owners(session, revisions)
-    composed: dict[int, dict[str, list[str | None]]] = {}
+    # Per incident, per field (and per report or link: two links' changes are two changes), first old, last new.
+    composed: dict[int, dict[tuple[str, int], list[str | None]]] = {}
     for table, row_id, field, old, new in revisions:
         incident_id = owner.get((table, row_id), 0)
         if not incident_id and table == "incident_actors" and field == "link" and old:
@@ -147,7 +150,8 @@ def changes(session: Session, dataset: str, runs: list[int], analysts_since: dat
         name = _field_name(table, field)
         if table == "incident_actors" and field == "link":
             old = json.loads(old).get("words") if old and old.startswith("{") else old
-        slot = composed.setdefault(incident_id, {}).setdefault(name, [old, new])
+        slot = composed.setdefault(incident_id, {}).setdefault((name, 0 if table == "incidents" else row_id),
+                                                               [old, new])
         slot[1] = new
 
     records = _records(session, dataset, list(composed))
@@ -158,12 +162,12 @@ def changes(session: Session, dataset: str, runs: list[int], analysts_since: dat
         record = records.get(incident_id)
         if record is None or incident_id in added:
             continue
-        state = fields.pop("withdrawn_at", None)
+        state = fields.pop(("withdrawn_at", 0), None)
         if state is not None and (state[0] is None) != (state[1] is None):
             (withdrawn if state[1] is not None else restored).append(record)
         listed = [{"field": name, "old": shown_value(session, _stored_name(name), old),
                    "new": shown_value(session, _stored_name(name), new)}
-                  for name, (old, new) in sorted(fields.items(), key=lambda item: _order(item[0]))
+                  for (name, _), (old, new) in sorted(fields.items(), key=lambda item: _order(item[0][0]))
                   if old != new]
         if listed:
             changed.append({**record, "changes": listed})
@@ -245,6 +249,7 @@ def open_conflicts(session: Session, dataset: str | None = None) -> list[dict[st
          "dataset_old": shown_value(session, conflict.field, conflict.dataset_old),
          "dataset_new": shown_value(session, conflict.field, conflict.dataset_value)}
         for conflict, key, release, kind in session.execute(query.order_by(Conflict.id))
+        if still_open(session, conflict)
     ]
 
 

@@ -153,24 +153,31 @@ def releases(ctx: click.Context, dataset: str | None, as_json: bool) -> None:
 @click.argument("second", default="now")
 @click.option("--dataset", type=click.Choice(["gtd", "ucdp", "acled"]),
               help="The dataset, when two datasets have a release of that name.")
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True,
-              help="csv: one line per change (kind, key, origin_id, field, old, new), for a spreadsheet.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]),
+              help="Default: table, or the --out file's (.json, .csv). csv: one line per change (change, key, "
+                   "origin_id, field, old, new), for a spreadsheet.")
 @click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
 @click.option("--out", type=click.Path(), help="Write to this file instead of the terminal (json, csv).")
 @click.pass_context
-def diff(ctx: click.Context, first: str, second: str, dataset: str | None, fmt: str, as_json: bool,
+def diff(ctx: click.Context, first: str, second: str, dataset: str | None, fmt: str | None, as_json: bool,
          out: str | None) -> None:
     """What changed from release FIRST to release SECOND (labels as `incidents releases` lists them), or to now
     (SECOND left out, or 'now': analysts' edits since FIRST included): records added, changed field by field
     (old and new), withdrawn and restored, and the conflicts with analysts' edits."""
-    fmt = "json" if as_json else fmt
+    if as_json and fmt not in (None, "json"):
+        raise click.UsageError(f"--json and --format {fmt} say two things; give one")
+    suffix = Path(out).suffix.lower().lstrip(".") if out else ""
+    if as_json:
+        fmt = "json"
+    elif fmt is None:
+        fmt = suffix if suffix in ("json", "csv") else "table"
     if out and fmt == "table":
-        raise click.UsageError("--out writes json or csv; add --format json or --format csv")
+        raise click.UsageError("--out writes json or csv: name a .json or .csv file, or add --format json|csv")
     result = api.diff(_db(ctx), first, second, dataset)
     if fmt == "table":
         output.diff_table(result)
     else:
-        written = api.write_diff(result, fmt, out)
+        written = api.write_diff(result, fmt, out, _db(ctx))
         if out:
             output.say(f"Wrote the diff of {first} and {second} ({written} lines) to {out}.")
         else:
@@ -196,19 +203,20 @@ def conflicts(ctx: click.Context, dataset: str | None, as_json: bool) -> None:
 @conflicts.command(name="settle")
 @click.argument("key")
 @click.argument("field")
-@click.option("--keep", "how", flag_value="keep", help="Keep the analyst's value (later releases leave it alone).")
-@click.option("--take", "how", flag_value="take",
+@click.option("--keep", is_flag=True, help="Keep the analyst's value (later releases leave it alone).")
+@click.option("--take", is_flag=True,
               help="Take the release's value; the field is the dataset's again, and later releases update it.")
 @click.option("--by", "who", help="Who settles it (default: your user name).")
 @click.option("--why", help="Why, for the history.")
 @click.pass_context
-def conflicts_settle(ctx: click.Context, key: str, field: str, how: str | None, who: str | None,
+def conflicts_settle(ctx: click.Context, key: str, field: str, keep: bool, take: bool, who: str | None,
                      why: str | None) -> None:
     """Settle the open conflict on FIELD of incident KEY: --keep the analyst's value or --take the release's."""
-    if how is None:
-        raise click.UsageError("say how: --keep (the analyst's value) or --take (the release's)")
+    if keep == take:
+        raise click.UsageError("say how, once: --keep (the analyst's value) or --take (the release's)")
+    how = "keep" if keep else "take"
     result = api.settle_conflict(_db(ctx), key, field, how, who, why)
-    taken = f"; {result['field']} is now {result['value']!r}" if how == "take" else ""
+    taken = f"; {result['field']} is now {result['shown']!r}" if how == "take" else ""
     output.say(f"Settled {result['settled']} conflict(s) on {key} {result['field']}: "
                f"{'took the release' if how == 'take' else 'kept the analyst'}'s value{taken}.")
 

@@ -113,6 +113,9 @@ def unmerge(session: Session, key: str, who: str | None = None, why: str | None 
     for name, value in record.moved["kept_before"].items():
         setattr(keep, name, value)
     recompute_figures(keep, reports_of(session, keep.id))  # the same reports as before the merge: the same figures
+    # OTHER's from its reports as they are now: a release may have revised them while they sat with KEEP.
+    other_before = curated_snapshot(other)
+    recompute_figures(other, reports_of(session, other.id))
     other.merged_into_id = None
     record.undone_at = datetime.now(UTC)
     record.undone_by = who or current_user()
@@ -121,6 +124,7 @@ def unmerge(session: Session, key: str, who: str | None = None, why: str | None 
     revisions.record("incidents", other.id, "merged_into", keep.key, None)
     _record_moves(revisions, report_ids, link_ids, keep.key, other.key)
     revisions.record_changes(keep, before)
+    revisions.record_changes(other, other_before)
     session.flush()
     return {"kept": keep.key, "restored": other.key, "reports_moved_back": len(report_ids),
             "links_moved_back": len(link_ids)}

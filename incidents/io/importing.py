@@ -30,7 +30,7 @@ from incidents.models import Conflict, Import, Incident
 from incidents.records import IncidentRecord
 from incidents.store.bulk import BulkItem, BulkWriter
 from incidents.store.imports import finish_import, start_import
-from incidents.store.releases import DATASET_FORMATS, ReleaseLog, in_scope, restored_by_an_analyst
+from incidents.store.releases import DATASET_FORMATS, ReleaseLog, missing_from, restored_by_an_analyst
 
 FORMATS: dict[str, ModuleType] = {"native": native, "gtd": gtd, "ucdp": ucdp, "acled": acled,
                                   "acled-deletions": acled_deletions}
@@ -109,7 +109,8 @@ def detect_format(header: list[str], path: Path) -> ModuleType:
     raise InputError(
         f"{path.name}: unknown format. The header ({shown}) matches none of: native (date, country, "
         "perpetrators), gtd (eventid/iyear, gname), ucdp (id, side_a, side_b, best), acled (event_id_cnty, "
-        f"actor1, fatalities). Name it ({option('format')}) if you know which it is."
+        f"actor1, fatalities), acled-deletions (event_id_cnty, deleted_timestamp). Name it ({option('format')}) if "
+        "you know which it is."
     )
 
 
@@ -223,6 +224,13 @@ def _import_once(engine: Engine, path: Path, options: ImportOptions, progress: P
         run = start_import(session, str(path), module.NAME, digest, options.who)
         dataset = module.NAME if module.NAME in DATASET_FORMATS else None
         run.dataset, run.release, run.full_release = dataset, options.release, options.full_release
+        if options.release:
+            earlier = session.scalar(select(Import.id).where(
+                Import.dataset == dataset, Import.release == options.release, Import.id != run.id,
+                Import.finished_at.is_not(None)))
+            if earlier is not None:
+                result.notes.append(f"release {options.release!r} was imported before (import {earlier}); `incidents "
+                                    "diff` takes a label's latest import, so the two count as one release")
         result.import_id = run.id
         releases = ReleaseLog(session, run, f"import of {path.name}" + (
             f" ({options.release})" if options.release else ""))
@@ -362,23 +370,37 @@ def _withdraw_missing(session: Session, result: ImportResult, releases: ReleaseL
         result.notes.append("withdrew nothing: the file holds no record with a country and a date")
         return
     result.scope = {"countries": sorted(countries), "years": list(years)}
-    missing = [incident_id for incident_id, origin_id in in_scope(session, dataset, result.scope)
-               if f"\x1e{dataset}\x1f{origin_id}" not in seen]
+    missing = missing_from(session, dataset, result.scope, lambda origin_id: f"\x1e{dataset}\x1f{origin_id}" in seen)
     kept = restored_by_an_analyst(session, missing)
     if kept:
         keys = sorted(session.scalars(select(Incident.key).where(Incident.id.in_(list(kept)[:5]))))
         result.notes.append(f"{len(kept)} record(s) missing from the release stay, because an analyst restored them "
                             f"(incidents restore): {', '.join(keys)}{', ...' if len(kept) > 5 else ''}")
     result.withdrawn = releases.withdraw([incident_id for incident_id in missing if incident_id not in kept])
+    _note_kept_for_merges(session, result, releases)
+
+
+def _note_kept_for_merges(session: Session, result: ImportResult, releases: ReleaseLog) -> None:
+    kept = releases.kept_for_merges
+    if kept:
+        keys = sorted(session.scalars(select(Incident.key).where(Incident.id.in_(kept[:5]))))
+        result.notes.append(f"{len(kept)} record(s) the release no longer holds stay, because other records are "
+                            f"merged into them; only their own dataset report was withdrawn: {', '.join(keys)}"
+                            f"{', ...' if len(kept) > 5 else ''}")
 
 
 def _record_conflicts(session: Session, result: ImportResult, run: Import,
                       found: list[dict[str, str | None]]) -> None:
     """Store the conflicts the writer met, and list them on the result with values as a person reads them."""
-    for conflict in found:
+    merged: dict[tuple[str | None, str | None], dict[str, str | None]] = {}
+    for conflict in found:  # one per field and record: the first's old value, the last's new one
+        slot = (conflict["incident_id"], conflict["field"])
+        merged[slot] = {**conflict, "dataset_old": merged[slot]["dataset_old"]} if slot in merged else conflict
+    for conflict in merged.values():
         session.add(Conflict(incident_id=int(conflict["incident_id"] or 0), field=conflict["field"],
                              analyst_value=conflict["analyst_value"], dataset_old=conflict["dataset_old"],
-                             dataset_value=conflict["dataset_value"], import_id=run.id))
+                             dataset_value=conflict["dataset_value"], import_id=run.id,
+                             reason=conflict.get("reason")))
         field_name = conflict["field"] or ""
         result.conflicts.append({
             "key": conflict["key"], "field": "place" if field_name == "location_id" else field_name,
@@ -438,12 +460,20 @@ def _import_deletions(engine: Engine, path: Path, table: Table, options: ImportO
                 select(Incident.id, Incident.origin_id).where(
                     Incident.origin_dataset == acled_deletions.DATASET, Incident.origin_id.in_(ids[start:start + 2000]),
                     Incident.withdrawn_at.is_(None))))
+        kept = restored_by_an_analyst(session, list(stored.values()))
+        if kept:
+            keys = sorted(session.scalars(select(Incident.key).where(Incident.id.in_(list(kept)[:5]))))
+            result.notes.append(f"{len(kept)} listed event(s) stay, because an analyst restored them (incidents "
+                                f"restore): {', '.join(keys)}{', ...' if len(kept) > 5 else ''}")
         by_day: dict[str, list[int]] = {}
         for event_id, incident_id in stored.items():
-            by_day.setdefault(listed[event_id][1], []).append(incident_id)
+            if incident_id not in kept:
+                by_day.setdefault(listed[event_id][1], []).append(incident_id)
         for day, incident_ids in sorted(by_day.items()):
             log = ReleaseLog(session, run, f"ACLED deletion list {path.name}: deleted by ACLED on {day}")
             result.withdrawn += log.withdraw(incident_ids)
+            result.withdrawn += len(log.kept_for_merges)  # their own report withdrawn: done with
+            _note_kept_for_merges(session, result, log)
         result.unchanged += len(listed) - result.withdrawn
         absent = len(listed) - len(stored)
         if absent:

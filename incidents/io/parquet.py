@@ -88,6 +88,18 @@ def write_tables(session: Session, live: Select[Any], directory: Path) -> dict[s
     if directory.exists() and not directory.is_dir():
         raise UsageError(f"{directory}: a Parquet export of the tables writes a folder (one file per table); "
                          "this is a file. Name a folder")
+    ours = {f"{name}.parquet" for name in TABLE_ORDER} | {"datapackage.json"}
+    if directory.is_dir():
+        others = sorted(path.name for path in directory.iterdir()
+                        if path.name not in ours and not path.name.endswith(files.PART))
+        if others:
+            raise UsageError(f"{directory}: the folder holds other files ({', '.join(others[:3])}"
+                             f"{', ...' if len(others) > 3 else ''}); the tables go into a new folder, or one an "
+                             "earlier `export tables` wrote")
+        odd = sorted(name for name in ours if (directory / name).exists() and not (directory / name).is_file())
+        if odd:
+            raise UsageError(f"{directory / odd[0]}: not a file; the export would not replace it. Remove it, or "
+                             "name another folder")
     directory.mkdir(parents=True, exist_ok=True)
     counts: dict[str, int] = {}
     resources = []

@@ -4,13 +4,14 @@ lookup by key that every edit starts from."""
 from __future__ import annotations
 
 import difflib
+import json
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from incidents.errors import NotFoundError
-from incidents.models import Import, Incident, IncidentActor, Report
-from incidents.records import ActorLink, IncidentRecord, ReportRecord
+from incidents.models import Actor, Import, Incident, IncidentActor, Report
+from incidents.records import ActorLink, IncidentRecord, ReportRecord, derive_figures
 from incidents.store.actors import ActorResolver, stronger_attribution
 from incidents.store.figures import recompute_figures
 from incidents.store.releases import DATE_FIELDS, analyst_owned, analyst_set_links, removed_links
@@ -96,9 +97,14 @@ class Writer:
         self.session.flush()
 
         self._updating = outcome != "inserted"
-        reports_changed = self._save_reports(incident, record.reports, manual if self.protect else {})
-        actors_changed = self._save_actors(incident, record.actors, dataset)
-        recompute_figures(incident, reports_of(self.session, incident.id))
+        # A record merged into another moved its reports and links there: a new release updates them there.
+        target = self._kept(incident)
+        if target is not incident:
+            manual = {"killed": target.killed_best_manual, "wounded": target.wounded_best_manual}
+        reports_changed = self._save_reports(target, record.reports, manual if self.protect else {},
+                                             incident.origin_dataset)
+        actors_changed = self._save_actors(target, record.actors, dataset, incident.origin_dataset)
+        self._recompute(target)  # a merged record's own figures stay as at the merge; unmerge recomputes them
         self.session.flush()
 
         if outcome != "inserted":
@@ -108,6 +114,34 @@ class Writer:
         self.counts[outcome] += 1
         self.last_key = incident.key
         return outcome
+
+    def _kept(self, incident: Incident) -> Incident:
+        """The incident a record was merged into (through any chain of merges), or the record itself."""
+        seen = {incident.id}
+        while incident.merged_into_id is not None and incident.merged_into_id not in seen:
+            seen.add(incident.merged_into_id)
+            incident = self.session.get_one(Incident, incident.merged_into_id)
+        return incident
+
+    def _recompute(self, incident: Incident) -> None:
+        """The incident's figures from its reports. A dataset's update whose range leaves out an analyst's chosen
+        best hands that best back to the reports, and says so as a conflict, instead of refusing the row."""
+        reports = reports_of(self.session, incident.id)
+        if self.protect:
+            for measure in ("killed", "wounded"):
+                low, _, high = derive_figures(reports, measure)
+                chosen = getattr(incident, f"{measure}_best")
+                if getattr(incident, f"{measure}_best_manual") and low is not None and high is not None \
+                        and chosen is not None and not low <= chosen <= high:
+                    setattr(incident, f"{measure}_best_manual", False)
+                    recompute_figures(incident, reports)
+                    self.conflicts.append({
+                        "incident_id": str(incident.id), "key": incident.key, "field": f"{measure}_best",
+                        "analyst_value": as_text(chosen), "dataset_old": as_text(chosen),
+                        "dataset_value": as_text(getattr(incident, f"{measure}_best")),
+                        "reason": "the analyst's best lies outside the range the release gives; handed back to "
+                                  "the reports"})
+        recompute_figures(incident, reports)
 
     def _find(self, record: IncidentRecord) -> Incident | None:
         if record.origin_dataset and record.origin_id:
@@ -129,7 +163,8 @@ class Writer:
             key = f"{base}-{n}"
         return key
 
-    def _save_reports(self, incident: Incident, reports: list[ReportRecord], manual: dict[str, bool]) -> bool:
+    def _save_reports(self, incident: Incident, reports: list[ReportRecord], manual: dict[str, bool],
+                      origin_dataset: str | None = None) -> bool:
         """Add or update the reports; a dataset's changed toll under an analyst's chosen best is a conflict."""
         changed = False
         for record in reports:
@@ -145,7 +180,7 @@ class Writer:
             for attr, value in values.items():
                 if getattr(report, attr) != value:
                     if self.protect and attr in ("killed", "wounded") and manual.get(attr) \
-                            and record.source.dataset == incident.origin_dataset:
+                            and record.source.dataset == origin_dataset:
                         self.conflicts.append({
                             "incident_id": str(incident.id), "key": incident.key, "field": f"{attr}_best",
                             "analyst_value": as_text(getattr(incident, f"{attr}_best")),
@@ -156,7 +191,8 @@ class Writer:
         self.session.flush()
         return changed
 
-    def _save_actors(self, incident: Incident, links: list[ActorLink], dataset: str) -> bool:
+    def _save_actors(self, incident: Incident, links: list[ActorLink], dataset: str,
+                     origin_dataset: str | None = None) -> bool:
         changed = False
         existing = {
             (link.actor_id, link.role): link
@@ -168,8 +204,13 @@ class Writer:
             removed = removed_links(self.session, incident.id)
             analyst_set = analyst_set_links(self.session, [row.id for row in existing.values()])
         new_links = []
+        given: set[tuple[int, str]] = set()
+        dataset_sources: set[int] = set()  # the record's own dataset source: the links it gives
         for link in links:
             actor_id = self.actors.resolve(link.name, dataset)
+            given.add((actor_id, link.role.value))
+            if link.source is not None and link.source.dataset and link.source.dataset == origin_dataset:
+                dataset_sources.add(get_or_create_source(self.session, link.source).id)
             if (actor_id, link.role.value) in removed:
                 continue  # an analyst took this group off the incident; a release does not put it back
             source_id = get_or_create_source(self.session, link.source).id if link.source else None
@@ -192,6 +233,18 @@ class Writer:
                 self.revisions.record("incident_actors", row.id, "attribution", row.attribution, stronger)
                 row.attribution = stronger
                 row.source_id = source_id or row.source_id
+                changed = True
+        if self.protect and self._updating:  # a link the release no longer gives goes, unless an analyst set it
+            for (actor_id, role), row in list(existing.items()):
+                if (actor_id, role) in given or row.source_id not in dataset_sources or row.id in analyst_set:
+                    continue
+                name = self.session.get_one(Actor, actor_id).name
+                words = name + (f" ({row.attribution})" if row.attribution else "")
+                kept = {"incident_id": row.incident_id, "actor_id": actor_id, "role": role,
+                        "attribution": row.attribution, "source_id": row.source_id,
+                        "created_at": row.created_at.isoformat() if row.created_at else None, "words": words}
+                self.revisions.record("incident_actors", row.id, "link", json.dumps(kept), None)
+                self.session.delete(row)
                 changed = True
         self.session.flush()
         if self.revisions.import_run is not None and self._updating:

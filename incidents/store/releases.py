@@ -6,11 +6,11 @@ back a record a release had withdrawn when a later one holds it again. The read 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import and_, insert, select, update
+from sqlalchemy import insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from incidents.errors import FieldError, NotFoundError, UsageError
@@ -18,6 +18,7 @@ from incidents.models import Conflict, Import, Incident, Location, Report, Revis
 from incidents.store.figures import recompute_figures
 from incidents.store.reports import reports_of
 from incidents.store.revisions import RevisionLog, as_text, current_user
+from incidents.store.sources import place_words
 
 DATASET_FORMATS = ("gtd", "ucdp", "acled")
 DELETIONS = "acled-deletions"  # the format name of ACLED's deletion lists (io/importers/acled_deletions.py)
@@ -126,6 +127,7 @@ class ReleaseLog:
         self.run = run
         self.why = why
         self.who = run.imported_by or current_user()
+        self.kept_for_merges: list[int] = []  # records a release dropped that others are merged into
 
     def _revisions(self, rows: Iterable[tuple[str, int, str, object, object]]) -> None:
         values = [
@@ -138,8 +140,32 @@ class ReleaseLog:
             self.session.execute(insert(Revision), values)
 
     def withdraw(self, incident_ids: list[int]) -> int:
-        """Withdraw these live incidents (and their dataset record's reports that a merge moved elsewhere)."""
-        return self._set(incident_ids, withdrawn=True)
+        """Withdraw these live incidents (and their dataset record's reports that a merge moved elsewhere). An
+        incident other records were merged into stays, for their sake: only its own dataset report is withdrawn
+        (`kept_for_merges` lists them)."""
+        targets: set[int] = set()
+        for batch in _batches(incident_ids):
+            targets.update(self.session.scalars(select(Incident.merged_into_id).where(
+                Incident.merged_into_id.in_(batch), Incident.withdrawn_at.is_(None))))
+        self.kept_for_merges.extend(sorted(targets))
+        for incident_id in sorted(targets):
+            self._own_report(incident_id)
+        return self._set([incident_id for incident_id in incident_ids if incident_id not in targets], withdrawn=True)
+
+    def _own_report(self, incident_id: int) -> None:
+        """Withdraw an incident's report from its own dataset record, and recompute its figures."""
+        incident = self.session.get_one(Incident, incident_id)
+        now = datetime.now(UTC)
+        for report in self.session.scalars(
+            select(Report).join(Source, Source.id == Report.source_id)
+            .where(Report.incident_id == incident_id, Report.withdrawn_at.is_(None),
+                   Source.dataset == incident.origin_dataset, Source.dataset_record_id == incident.origin_id)
+        ):
+            report.withdrawn_at = now
+            self._revisions([("reports", report.id, "withdrawn_at", None, now)])
+        self.session.flush()
+        recompute_figures(incident, reports_of(self.session, incident_id))
+        self.session.flush()
 
     def restore(self, incident_ids: list[int]) -> int:
         return self._set(incident_ids, withdrawn=False)
@@ -196,19 +222,42 @@ class ReleaseLog:
         self.session.flush()
 
 
-def in_scope(session: Session, dataset: str, scope: dict[str, Any]) -> Iterator[tuple[int, str]]:
-    """(id, origin id) of every live record of `dataset` in `scope` (its countries and years), merged ones too."""
+def missing_from(session: Session, dataset: str, scope: dict[str, Any], held: Callable[[str], bool]) -> list[int]:
+    """The ids of the live records of `dataset` in `scope` (its countries and years) that a file does not hold
+    (`held(origin id)` is false), merged ones too. The scope is judged by the dataset's own date and country: a
+    record an analyst re-dated or moved is in scope by what the dataset had said."""
     first, last = scope["years"]
+    countries = set(scope["countries"])
+    edited = set(session.scalars(
+        select(Revision.row_id).join(Incident, Incident.id == Revision.row_id)
+        .outerjoin(Import, Import.id == Revision.import_id)
+        .where(Revision.table_name == "incidents", Revision.field.in_(["date_start", "location_id"]),
+               Incident.origin_dataset == dataset, or_(Revision.import_id.is_(None), Import.format == "fixture"))
+    ))
     query = (
-        select(Incident.id, Incident.origin_id)
-        .join(Location, Location.id == Incident.location_id)
-        .where(Incident.origin_dataset == dataset, Incident.withdrawn_at.is_(None),
-               Location.country.in_(scope["countries"]),
-               and_(Incident.date_start >= date(first, 1, 1), Incident.date_start <= date(last, 12, 31)))
+        select(Incident.id, Incident.origin_id, Incident.date_start, Location.country)
+        .outerjoin(Location, Location.id == Incident.location_id)
+        .where(Incident.origin_dataset == dataset, Incident.withdrawn_at.is_(None))
         .execution_options(yield_per=10000)
     )
-    for incident_id, origin_id in session.execute(query):
-        yield incident_id, origin_id or ""
+    missing, recheck = [], []
+    for incident_id, origin_id, day, country in session.execute(query):
+        if held(origin_id or ""):
+            continue
+        if incident_id in edited:
+            recheck.append(incident_id)
+        elif country in countries and first <= day.year <= last:
+            missing.append(incident_id)
+    for incident_id in recheck:  # what the dataset said, before the analyst's change
+        owned = analyst_owned(session, incident_id)
+        incident = session.get_one(Incident, incident_id)
+        day_text = owned.get("date_start")
+        day = date.fromisoformat(day_text[:10]) if day_text else incident.date_start
+        location_text = owned.get("location_id") if "location_id" in owned else str(incident.location_id or "")
+        location = session.get(Location, int(location_text)) if location_text and location_text.isdigit() else None
+        if location is not None and location.country in countries and first <= day.year <= last:
+            missing.append(incident_id)
+    return missing
 
 
 FIELD_NAMES = {"place": "location_id", "date": "date_start"}  # a conflict's field as `set` names it
@@ -226,6 +275,18 @@ def _typed(field: str, value: str | None) -> object:
     return value
 
 
+def still_open(session: Session, conflict: Conflict) -> bool:
+    """Whether a conflict still needs a person: not when its record no longer counts (withdrawn, merged), nor when
+    the field already holds the release's value, or a chosen toll was handed back to the reports (`set ... auto`)."""
+    incident = session.get_one(Incident, conflict.incident_id)
+    if incident.withdrawn_at is not None or incident.merged_into_id is not None:
+        return False
+    if conflict.field in ("killed_best", "wounded_best") \
+            and not getattr(incident, f"{conflict.field.split('_')[0]}_best_manual"):
+        return False
+    return as_text(getattr(incident, conflict.field)) != conflict.dataset_value
+
+
 def settle(session: Session, key: str, field: str, how: str, who: str | None = None,
            why: str | None = None) -> dict[str, Any]:
     """Close the open conflicts of one field of incident `key`. keep: the analyst's value stays (and later releases
@@ -236,15 +297,16 @@ def settle(session: Session, key: str, field: str, how: str, who: str | None = N
     if incident is None:
         raise NotFoundError(f"No incident with key {key!r}. List keys with: incidents list")
     name = FIELD_NAMES.get(field, field)
-    rows = list(session.scalars(select(Conflict).where(Conflict.incident_id == incident.id,
-                                                       Conflict.settled_at.is_(None)).order_by(Conflict.id)))
+    rows = [row for row in session.scalars(select(Conflict).where(Conflict.incident_id == incident.id,
+                                                                  Conflict.settled_at.is_(None)).order_by(Conflict.id))
+            if still_open(session, row)]
     chosen = [row for row in rows if row.field == name]
     if not chosen:
         others = sorted({row.field for row in rows})
         raise NotFoundError(f"{key} has no open conflict on {field!r}"
                             + (f"; it has on: {', '.join(others)}" if others else "; it has none"))
     latest = chosen[-1]
-    result: dict[str, Any] = {"key": key, "field": name, "how": how}
+    result: dict[str, Any] = {"key": key, "field": "place" if name == "location_id" else name, "how": how}
     if how == "take":
         run = session.get_one(Import, latest.import_id)
         log = RevisionLog(session, who=who, why=why or "conflict settled: took the release's value", import_run=run)
@@ -262,6 +324,9 @@ def settle(session: Session, key: str, field: str, how: str, who: str | None = N
                                  "start; settle the other date field first, or set both with `incidents set`")
             log.record("incidents", incident.id, name, before, getattr(incident, name))
         result["value"] = as_text(getattr(incident, name))
+        location = session.get(Location, incident.location_id) if name == "location_id" and incident.location_id \
+            else None
+        result["shown"] = place_words(location) if location is not None else result["value"]
     now = datetime.now(UTC)
     for row in chosen:
         row.settled_at, row.settled_by = now, who or current_user()

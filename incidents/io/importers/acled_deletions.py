@@ -7,7 +7,7 @@ restore KEY` brings one back), in one transaction: a bad row means nothing is wi
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from incidents.errors import FieldError
 from incidents.io.importers.common import missing_columns
@@ -36,11 +36,12 @@ def read(row: dict[str, str]) -> tuple[str, datetime]:
         raise FieldError("event_id_cnty", event_id, "is longer than 100 characters")
     stamp = (row.get("deleted_timestamp") or "").strip()
     try:
-        when = (datetime.fromtimestamp(int(stamp), UTC) if stamp.isdigit()
+        number = stamp[:-2] if stamp.endswith(".0") else stamp  # a Unix time a spreadsheet or pandas wrote as 1.7e9
+        when = (datetime.fromtimestamp(int(number), UTC) if number.isdigit()
                 else datetime.combine(date.fromisoformat(stamp), datetime.min.time(), UTC))
     except (ValueError, OverflowError, OSError):
         raise FieldError("deleted_timestamp", stamp,
                          "is neither a Unix time (1700000000) nor a date (2025-11-30)") from None
-    if when < EARLIEST or when > datetime.now(UTC):
+    if when < EARLIEST or when > datetime.now(UTC) + timedelta(days=1):  # a day's grace for clocks and zones
         raise FieldError("deleted_timestamp", stamp, f"is {when:%Y-%m-%d}: before ACLED's data begin, or in the future")
     return event_id, when
