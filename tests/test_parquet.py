@@ -120,3 +120,19 @@ def test_refusals_write_nothing(url: str, tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["--db", url, "export", "tables", "--out", str(tmp_path / "cli")])
     assert result.exit_code == 0 and "one file per table" in result.output
     assert not list(tmp_path.glob("**/*.part"))
+
+
+def test_tables_that_take_long_to_write_are_all_kept(url: str, tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """A table written for minutes (ten million incidents) must not see the tables already written swept away as
+    a killed writer's leftovers: here the clock says every file is hours old by the time the next is begun."""
+    import time as clock
+
+    from incidents import files
+
+    real = clock.time
+    monkeypatch.setattr(files.time, "time", lambda: real() + 7200)
+    out = tmp_path / "slow"
+    api.export(url, "tables", out)
+    assert sorted(path.name for path in out.iterdir()) == sorted([f"{name}.parquet" for name in TABLE_ORDER]
+                                                                 + ["datapackage.json"])
