@@ -290,7 +290,8 @@ def test_acled_deletion_lists_withdraw(db_url: str, tmp_path: Path) -> None:
     with pytest.raises(InputError) as caught:
         api.import_file(db_url, bad)
     assert caught.value.problems == [
-        "bad.csv:2: column deleted_timestamp: 'soon' is neither a Unix time (1700000000) nor a date (2025-11-30)",
+        "bad.csv:2: column deleted_timestamp: 'soon' is not a Unix time (1700000000), a date (2025-11-30) or a date "
+        "and time (2025-11-30 10:00:00)",
         "bad.csv:3: column event_id_cnty: '' is blank"]
     with pytest.raises(UsageError, match="a deletion list is not a release"):
         api.import_file(db_url, listed, full_release=True)
@@ -493,3 +494,81 @@ def test_settling_takes_one_answer_and_an_edit_can_settle(db_url: str, release_f
     assert [c["key"] for c in api.conflicts(db_url)] == [placed]
     result = runner.invoke(cli, ["--db", db_url, "conflicts", "settle", placed, "place", "--take"])
     assert result.exit_code == 0 and "Moved " in result.output and "location_id" not in result.output
+
+
+# What the second hostile review found.
+
+def test_merged_records_links_and_reports_follow_releases_and_unmerges(db_url: str, tmp_path: Path) -> None:
+    header, rows = read_rows(UCDP_FILE)
+    keep, other, third = one_sided(rows, 0), one_sided(rows, 1), one_sided(rows, 2)
+    groups = sorted({row["side_a"] for row in rows if row["type_of_violence"] == "3"} - {other["side_a"]})
+    api.import_file(db_url, UCDP_FILE, release="A", full_release=True)
+    api.merge(db_url, f"UCDP-{keep['id']}", f"UCDP-{other['id']}", why="one attack")
+    old = [a["actor"] for a in api.show(db_url, f"UCDP-{other['id']}")["actors"] if a["role"] == "perpetrator"]
+    edited = [dict(row) for row in rows if row["id"] != keep["id"]]
+    for row in edited:
+        if row["id"] == other["id"]:
+            row["side_a"] = groups[0]
+    changed = api.import_file(db_url, write_rows(tmp_path / "b.csv", header, edited), release="B", full_release=True)
+    assert changed.withdrawn == 0  # KEEP stays: OTHER is merged into it
+    moved = [r for r in api.diff(db_url, "A", "B")["changed"] if r["origin_id"] == keep["id"]][0]
+    assert any(c["field"].startswith("killed_") for c in moved["changes"])  # its figures, recomputed, are in it
+    back = api.import_file(db_url, UCDP_FILE, release="C", full_release=True)  # KEEP is in the release again
+    assert back.restored >= 1
+    reports = api.show(db_url, f"UCDP-{keep['id']}")["reports"]
+    assert sorted(r["source"]["record_id"] for r in reports if r["source"]["dataset"] == "ucdp"
+                  and not r.get("withdrawn")) == sorted([keep["id"], other["id"]])
+    api.import_file(db_url, write_rows(tmp_path / "b2.csv", header, edited), release="D")
+    api.unmerge(db_url, f"UCDP-{other['id']}", why="two attacks")
+    after = [a["actor"] for a in api.show(db_url, f"UCDP-{other['id']}")["actors"] if a["role"] == "perpetrator"]
+    assert old[0] not in after and len(after) == 1
+    kept_links = api.show(db_url, f"UCDP-{keep['id']}")["actors"]
+    assert all(other["id"] not in str(link["source"] or "") for link in kept_links)
+
+    # A merged record a release withdrew, restored by hand: its report on the kept incident comes back too.
+    api.merge(db_url, f"UCDP-{keep['id']}", f"UCDP-{third['id']}", why="one attack")
+    dropped = write_rows(tmp_path / "e.csv", header, [row for row in rows if row["id"] != third["id"]])
+    assert api.import_file(db_url, dropped, release="E", full_release=True).withdrawn == 1
+    api.restore_incident(db_url, f"UCDP-{third['id']}", why="UCDP dropped it in error")
+    reports = api.show(db_url, f"UCDP-{keep['id']}")["reports"]
+    assert third["id"] in [r["source"]["record_id"] for r in reports if not r.get("withdrawn")]
+
+
+def test_a_deletion_list_counts_a_kept_merge_target_once(db_url: str, tmp_path: Path) -> None:
+    _, rows = read_rows(ACLED_FILE)
+    api.import_file(db_url, ACLED_FILE)
+    ids = [row["event_id_cnty"] for row in rows]
+    api.merge(db_url, f"ACLED-{ids[4]}", f"ACLED-{ids[3]}", why="one attack")
+    listed = tmp_path / "deleted.csv"
+    listed.write_text(f"event_id_cnty,deleted_timestamp\n{ids[2]},2024-12-01 10:00:00\n{ids[4]},1733011200.5\n",
+                      encoding="utf-8")
+    result = api.import_file(db_url, listed)
+    assert (result.withdrawn, result.unchanged) == (1, 1) and any("merged into" in n for n in result.notes)
+    wide = tmp_path / "wide.csv"
+    wide.write_text("event_id_cnty,deleted_timestamp\nPAK1,\uff11\uff17\uff13\uff13\uff10\uff10\uff10\uff10\uff10\uff10\n",
+                    encoding="utf-8")
+    with pytest.raises(InputError, match="deleted_timestamp"):
+        api.import_file(db_url, wide)
+
+
+def test_a_failed_tables_export_leaves_no_folder_and_diff_formats_agree(
+        db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import errno
+
+    from incidents.io import parquet
+
+    api.import_file(db_url, UCDP_FILE, release="A")
+    calls = []
+
+    def failing(*args: Any) -> int:
+        calls.append(args)
+        if len(calls) == 3:
+            raise OSError(errno.EFBIG, "File too large")
+        return 0
+
+    monkeypatch.setattr(parquet, "_stream", failing)
+    with pytest.raises(Exception, match="nothing was written"):
+        api.export(db_url, "tables", tmp_path / "new")
+    assert not (tmp_path / "new").exists()
+    result = CliRunner().invoke(cli, ["--db", db_url, "diff", "A", "--format", "csv", "--out", str(tmp_path / "d.json")])
+    assert result.exit_code == 2 and not (tmp_path / "d.json").exists()

@@ -167,6 +167,8 @@ def diff(ctx: click.Context, first: str, second: str, dataset: str | None, fmt: 
     if as_json and fmt not in (None, "json"):
         raise click.UsageError(f"--json and --format {fmt} say two things; give one")
     suffix = Path(out).suffix.lower().lstrip(".") if out else ""
+    if fmt in ("json", "csv") and suffix in ("json", "csv") and suffix != fmt:
+        raise click.UsageError(f"--format {fmt} and the file name {Path(out or '').name} say two things; give one")
     if as_json:
         fmt = "json"
     elif fmt is None:
@@ -216,7 +218,8 @@ def conflicts_settle(ctx: click.Context, key: str, field: str, keep: bool, take:
         raise click.UsageError("say how, once: --keep (the analyst's value) or --take (the release's)")
     how = "keep" if keep else "take"
     result = api.settle_conflict(_db(ctx), key, field, how, who, why)
-    taken = f"; {result['field']} is now {result['shown']!r}" if how == "take" else ""
+    shown = "unknown" if result.get("shown") is None else repr(result["shown"])
+    taken = f"; {result['field']} is now {shown}" if how == "take" else ""
     output.say(f"Settled {result['settled']} conflict(s) on {key} {result['field']}: "
                f"{'took the release' if how == 'take' else 'kept the analyst'}'s value{taken}.")
 

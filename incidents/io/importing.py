@@ -472,7 +472,6 @@ def _import_deletions(engine: Engine, path: Path, table: Table, options: ImportO
         for day, incident_ids in sorted(by_day.items()):
             log = ReleaseLog(session, run, f"ACLED deletion list {path.name}: deleted by ACLED on {day}")
             result.withdrawn += log.withdraw(incident_ids)
-            result.withdrawn += len(log.kept_for_merges)  # their own report withdrawn: done with
             _note_kept_for_merges(session, result, log)
         result.unchanged += len(listed) - result.withdrawn
         absent = len(listed) - len(stored)

@@ -105,6 +105,7 @@ def write_tables(session: Session, live: Select[Any], directory: Path) -> dict[s
         if odd:
             raise UsageError(f"{directory / odd[0]}: not a file; the export would not replace it. Remove it, or "
                              "name another folder")
+    made = not directory.exists()
     directory.mkdir(parents=True, exist_ok=True)
     _sweep_staging(directory)
     # Every file is written into a hidden folder beside the tables and moved into place once all are written. (Not
@@ -117,12 +118,15 @@ def write_tables(session: Session, live: Select[Any], directory: Path) -> dict[s
             with (staging / name).open("rb") as written:
                 os.fsync(written.fileno())
             os.replace(staging / name, directory / name)
-    except OSError as exc:
-        if exc.errno not in files.NO_ROOM:
-            raise
-        raise files.no_room(directory, exc) from None
-    finally:
+    except BaseException as exc:
         shutil.rmtree(staging, ignore_errors=True)
+        if made:  # a folder this export made, and failed to fill, goes too
+            with contextlib.suppress(OSError):
+                directory.rmdir()
+        if isinstance(exc, OSError) and exc.errno in files.NO_ROOM:
+            raise files.no_room(directory, exc) from None
+        raise
+    shutil.rmtree(staging, ignore_errors=True)
     return counts
 
 

@@ -27,7 +27,7 @@ from incidents.records import IncidentRecord, LocationRecord, SourceRecord, deri
 from incidents.store.actors import stronger_attribution
 from incidents.store.figures import choose_figures
 from incidents.store.incidents import Writer
-from incidents.store.releases import ReleaseLog, withdrawn_by_a_release
+from incidents.store.releases import ReleaseLog, bring_back_reports, withdrawn_by_a_release
 from incidents.store.reports import report_values
 from incidents.store.sources import location_values, source_values
 
@@ -263,6 +263,8 @@ class BulkWriter:
                         for identity, stored in existing.items()}
         if self.release and existing:
             self._label_sources(items, existing)
+        if existing and self.releases is not None:
+            self._bring_back_reports([stored[0] for stored in existing.values() if not stored[2]])
         fresh: list[BulkItem] = []
         for item in items:
             record = item.record
@@ -288,6 +290,21 @@ class BulkWriter:
         if fresh:
             refused += self._insert_new(fresh)
         return refused
+
+    def _bring_back_reports(self, incident_ids: list[int]) -> None:
+        """A record the file holds whose own dataset report a release withdrew (it stayed, because others are
+        merged into it): the report comes back."""
+        for batch in _batches(incident_ids):
+            holders = set(self.session.scalars(
+                select(Incident.id).join(Source, (Source.dataset == Incident.origin_dataset)
+                                         & (Source.dataset_record_id == Incident.origin_id))
+                .join(Report, Report.source_id == Source.id)
+                .where(Incident.id.in_(batch), Report.withdrawn_at.is_not(None))))
+            for incident_id in sorted(holders):
+                assert self.releases is not None
+                incident = self.session.get_one(Incident, incident_id)
+                if bring_back_reports(self.session, incident, self.writer.revisions):
+                    self.restored.append(incident_id)
 
     def _label_sources(self, items: list[BulkItem], existing: dict[tuple[Any, ...], Any]) -> None:
         """The stored records this file holds: their dataset source now names this release."""

@@ -43,6 +43,7 @@ from incidents.records import (
 from incidents.store.actors import ActorResolver
 from incidents.store.figures import recompute_figures
 from incidents.store.incidents import require_incident
+from incidents.store.releases import bring_back_reports
 from incidents.store.reports import report_values, reports_of
 from incidents.store.revisions import RevisionLog, as_text, curated_snapshot
 from incidents.store.sources import (
@@ -266,7 +267,10 @@ def restore(session: Session, key: str, who: str | None = None, why: str | None 
     incident = require_incident(session, key, for_update=True)
     if incident.withdrawn_at is None:
         raise UsageError(f"{key} is not withdrawn; there is nothing to restore")
-    return _withdrawn(session, incident, None, who, why or "restored")
+    result = _withdrawn(session, incident, None, who, why or "restored")
+    # A release that withdrew the record withdrew its dataset report too (where a merge put it): back with it.
+    bring_back_reports(session, incident, RevisionLog(session, who=who, why=why or "restored"))
+    return result
 
 
 def _withdrawn(session: Session, incident: Incident, when: datetime | None, who: str | None,

@@ -103,7 +103,9 @@ class Writer:
             manual = {"killed": target.killed_best_manual, "wounded": target.wounded_best_manual}
         reports_changed = self._save_reports(target, record.reports, manual if self.protect else {},
                                              incident.origin_dataset)
-        actors_changed = self._save_actors(target, record.actors, dataset, incident.origin_dataset)
+        # Links stay with the record itself: unmerge moves back only what the merge moved, so a link a release gave
+        # a merged record must sit on it (a merged record counts nowhere until it is unmerged).
+        actors_changed = self._save_actors(incident, record.actors, dataset, incident.origin_dataset)
         self._recompute(target)  # a merged record's own figures stay as at the merge; unmerge recomputes them
         self.session.flush()
 

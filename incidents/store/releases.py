@@ -17,7 +17,7 @@ from incidents.errors import FieldError, NotFoundError, UsageError
 from incidents.models import Conflict, Import, Incident, Location, Report, Revision, Source
 from incidents.store.figures import recompute_figures
 from incidents.store.reports import reports_of
-from incidents.store.revisions import RevisionLog, as_text, current_user
+from incidents.store.revisions import RevisionLog, as_text, curated_snapshot, current_user
 from incidents.store.sources import place_words
 
 DATASET_FORMATS = ("gtd", "ucdp", "acled")
@@ -164,8 +164,7 @@ class ReleaseLog:
             report.withdrawn_at = now
             self._revisions([("reports", report.id, "withdrawn_at", None, now)])
         self.session.flush()
-        recompute_figures(incident, reports_of(self.session, incident_id))
-        self.session.flush()
+        self._recompute(incident_id)
 
     def restore(self, incident_ids: list[int]) -> int:
         return self._set(incident_ids, withdrawn=False)
@@ -217,9 +216,53 @@ class ReleaseLog:
                 touched.add(incident_id)
         self.session.expire_all()
         for incident_id in touched:
-            incident = self.session.get_one(Incident, incident_id)
-            recompute_figures(incident, reports_of(self.session, incident_id))
+            self._recompute(incident_id)
+
+    def _recompute(self, incident_id: int) -> None:
+        """An incident's figures from its standing reports, each change a revision of this run."""
+        incident = self.session.get_one(Incident, incident_id)
+        before = curated_snapshot(incident)
+        recompute_figures(incident, reports_of(self.session, incident_id))
         self.session.flush()
+        RevisionLog(self.session, who=self.who, why=self.why, import_run=self.run).record_changes(incident, before)
+        self.session.flush()
+
+
+def own_reports_withdrawn_by_a_release(session: Session, incident: Incident) -> list[Report]:
+    """The withdrawn reports (on any incident) of a record's own dataset source that a release or a deletion list
+    withdrew, not an analyst: they come back with the record."""
+    if not incident.origin_dataset or not incident.origin_id:
+        return []
+    reports = list(session.scalars(
+        select(Report).join(Source, Source.id == Report.source_id)
+        .where(Source.dataset == incident.origin_dataset, Source.dataset_record_id == incident.origin_id,
+               Report.withdrawn_at.is_not(None))))
+    if not reports:
+        return []
+    latest: dict[int, str | None] = {}
+    for row_id, import_format in session.execute(
+        select(Revision.row_id, Import.format).outerjoin(Import, Import.id == Revision.import_id)
+        .where(Revision.table_name == "reports", Revision.field == "withdrawn_at",
+               Revision.row_id.in_([report.id for report in reports])).order_by(Revision.id)
+    ):
+        latest[row_id] = import_format
+    return [report for report in reports if report.id in latest and not by_analyst(latest[report.id])]
+
+
+def bring_back_reports(session: Session, incident: Incident, log: RevisionLog) -> int:
+    """Restore the record's own dataset reports a release withdrew, and recompute the incidents they sit on."""
+    reports = own_reports_withdrawn_by_a_release(session, incident)
+    for report in reports:
+        log.record("reports", report.id, "withdrawn_at", report.withdrawn_at, None)
+        report.withdrawn_at = None
+    session.flush()
+    for incident_id in sorted({report.incident_id for report in reports}):
+        holder = session.get_one(Incident, incident_id)
+        before = curated_snapshot(holder)
+        recompute_figures(holder, reports_of(session, incident_id))
+        session.flush()
+        log.record_changes(holder, before)
+    return len(reports)
 
 
 def missing_from(session: Session, dataset: str, scope: dict[str, Any], held: Callable[[str], bool]) -> list[int]:

@@ -36,12 +36,19 @@ def read(row: dict[str, str]) -> tuple[str, datetime]:
         raise FieldError("event_id_cnty", event_id, "is longer than 100 characters")
     stamp = (row.get("deleted_timestamp") or "").strip()
     try:
-        number = stamp[:-2] if stamp.endswith(".0") else stamp  # a Unix time a spreadsheet or pandas wrote as 1.7e9
-        when = (datetime.fromtimestamp(int(number), UTC) if number.isdigit()
-                else datetime.combine(date.fromisoformat(stamp), datetime.min.time(), UTC))
+        if stamp.isascii() and stamp.replace(".", "", 1).isdigit():  # a Unix time; pandas writes 1733011200.0
+            when = datetime.fromtimestamp(float(stamp), UTC)
+        elif stamp.isascii() and len(stamp) == 10:
+            when = datetime.combine(date.fromisoformat(stamp), datetime.min.time(), UTC)
+        elif stamp.isascii():  # a date and time: '2024-12-01 10:00:00', with or without a zone
+            parsed = datetime.fromisoformat(stamp)
+            when = parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+        else:
+            raise ValueError(stamp)
     except (ValueError, OverflowError, OSError):
         raise FieldError("deleted_timestamp", stamp,
-                         "is neither a Unix time (1700000000) nor a date (2025-11-30)") from None
+                         "is not a Unix time (1700000000), a date (2025-11-30) or a date and time "
+                         "(2025-11-30 10:00:00)") from None
     if when < EARLIEST or when > datetime.now(UTC) + timedelta(days=1):  # a day's grace for clocks and zones
         raise FieldError("deleted_timestamp", stamp, f"is {when:%Y-%m-%d}: before ACLED's data begin, or in the future")
     return event_id, when
