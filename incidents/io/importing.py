@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
@@ -341,15 +342,21 @@ def _import_once(engine: Engine, path: Path, options: ImportOptions, progress: P
                                                                   len(result.conflicts))
         session.flush()
         writer.close()
-        if options.dry_run:
-            if dataset is not None:
-                result.diff = changes(session, dataset, [run.id])
-            transaction.rollback()
-        else:
-            transaction.commit()
-            result.committed = True
+        _end(session, transaction, result, dataset, run.id, options.dry_run)
     assert result.reconciles(), result
     return result
+
+
+def _end(session: Session, transaction: Any, result: ImportResult, dataset: str | None, run_id: int,
+         dry_run: bool) -> None:
+    """Commit the run, or, for a dry run, say what it would change (a dataset's) and roll it back."""
+    if dry_run:
+        if dataset is not None:
+            result.diff = changes(session, dataset, [run_id])
+        transaction.rollback()
+    else:
+        transaction.commit()
+        result.committed = True
 
 
 def _identity(record: IncidentRecord) -> str:
@@ -480,11 +487,6 @@ def _import_deletions(engine: Engine, path: Path, table: Table, options: ImportO
         finish_import(run, result.read, {"unchanged": result.unchanged}, result.rejected)
         run.withdrawn = result.withdrawn
         session.flush()
-        if options.dry_run:
-            result.diff = changes(session, acled_deletions.DATASET, [run.id])
-            transaction.rollback()
-        else:
-            transaction.commit()
-            result.committed = True
+        _end(session, transaction, result, acled_deletions.DATASET, run.id, options.dry_run)
     assert result.reconciles(), result
     return result
