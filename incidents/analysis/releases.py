@@ -15,19 +15,14 @@ from sqlalchemy.orm import Session
 
 from incidents.errors import NotFoundError, UsageError
 from incidents.models import Conflict, Import, Incident, IncidentActor, Location, Report, Revision
+from incidents.store.releases import batches as _batches
 from incidents.store.releases import still_open
 from incidents.store.sources import place_words
 
-IN_BATCH = 2000
 Revised = tuple[str, int, str, str | None, str | None]  # table, row id, field, old value, new value
 NOW = "now"
 # How a revised field is named in a diff: a dataset row's column is "column NAME", a report's figure "report FIELD".
 LINK_FIELDS = {"link": "perpetrator", "attribution": "attribution", "source_id": "attribution source"}
-
-
-def _batches(values: list[Any], size: int = IN_BATCH) -> Iterator[list[Any]]:
-    for start in range(0, len(values), size):
-        yield values[start:start + size]
 
 
 def shown_value(session: Session, field: str, value: str | None) -> str | None:

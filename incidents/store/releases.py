@@ -32,7 +32,8 @@ DATE_FIELDS = ("date_start", "date_end", "date_precision")
 IN_BATCH = 2000
 
 
-def _batches(values: list[Any], size: int = IN_BATCH) -> Iterator[list[Any]]:
+def batches(values: list[Any], size: int = IN_BATCH) -> Iterator[list[Any]]:
+    """`values` in slices small enough for one IN (...) list."""
     for start in range(0, len(values), size):
         yield values[start:start + size]
 
@@ -91,14 +92,14 @@ def analyst_set_links(session: Session, link_ids: list[int]) -> set[int]:
     ))
 
 
-def _latest_withdrawal_runs(session: Session, incident_ids: list[int]) -> dict[int, str | None]:
-    """For each incident, the format of the run that last changed its withdrawal (None: a person's edit); incidents
+def _latest_withdrawal_runs(session: Session, row_ids: list[int], table: str = "incidents") -> dict[int, str | None]:
+    """For each row of `table`, the format of the run that last changed its withdrawal (None: a person's edit); rows
     whose withdrawal never changed are left out."""
     latest: dict[int, str | None] = {}
-    for batch in _batches(incident_ids):
+    for batch in batches(row_ids):
         for row_id, import_format in session.execute(
             select(Revision.row_id, Import.format).outerjoin(Import, Import.id == Revision.import_id)
-            .where(Revision.table_name == "incidents", Revision.field == "withdrawn_at", Revision.row_id.in_(batch))
+            .where(Revision.table_name == table, Revision.field == "withdrawn_at", Revision.row_id.in_(batch))
             .order_by(Revision.id)
         ):
             latest[row_id] = import_format
@@ -144,7 +145,7 @@ class ReleaseLog:
         incident other records were merged into stays, for their sake: only its own dataset report is withdrawn
         (`kept_for_merges` lists them)."""
         targets: set[int] = set()
-        for batch in _batches(incident_ids):
+        for batch in batches(incident_ids):
             targets.update(self.session.scalars(select(Incident.merged_into_id).where(
                 Incident.merged_into_id.in_(batch), Incident.withdrawn_at.is_(None))))
         self.kept_for_merges.extend(sorted(targets))
@@ -172,7 +173,7 @@ class ReleaseLog:
     def _set(self, incident_ids: list[int], withdrawn: bool) -> int:
         now = datetime.now(UTC)
         changed = 0
-        for batch in _batches(incident_ids):
+        for batch in batches(incident_ids):
             state = Incident.withdrawn_at.is_(None) if withdrawn else Incident.withdrawn_at.is_not(None)
             rows = list(self.session.execute(
                 select(Incident.id, Incident.withdrawn_at, Incident.origin_dataset, Incident.origin_id)
@@ -239,13 +240,7 @@ def own_reports_withdrawn_by_a_release(session: Session, incident: Incident) -> 
                Report.withdrawn_at.is_not(None))))
     if not reports:
         return []
-    latest: dict[int, str | None] = {}
-    for row_id, import_format in session.execute(
-        select(Revision.row_id, Import.format).outerjoin(Import, Import.id == Revision.import_id)
-        .where(Revision.table_name == "reports", Revision.field == "withdrawn_at",
-               Revision.row_id.in_([report.id for report in reports])).order_by(Revision.id)
-    ):
-        latest[row_id] = import_format
+    latest = _latest_withdrawal_runs(session, [report.id for report in reports], "reports")
     return [report for report in reports if report.id in latest and not by_analyst(latest[report.id])]
 
 
