@@ -29,7 +29,7 @@ from incidents.io.importers import acled, acled_deletions, gtd, native, ucdp
 from incidents.io.importers.reading import Table, encoding_error, open_table, skip_hxl_row
 from incidents.models import Conflict, Import, Incident
 from incidents.records import IncidentRecord
-from incidents.store.bulk import BulkItem, BulkWriter
+from incidents.store.bulk import BulkItem, BulkWriter, identity_of
 from incidents.store.imports import finish_import, start_import
 from incidents.store.releases import DATASET_FORMATS, ReleaseLog, missing_from, restored_by_an_analyst
 
@@ -292,7 +292,7 @@ def _import_once(engine: Engine, path: Path, options: ImportOptions, progress: P
                     raw = {**record.raw_row, **raw}
                 record.raw_row = raw or None
                 raw_json = json.dumps(raw, ensure_ascii=False) if raw else None
-                chunk.append(BulkItem(record, line, _row_hash(values), raw_json, values))
+                chunk.append(BulkItem(identity_of(record), record, line, _row_hash(values), raw_json, values))
                 if len(chunk) >= CHUNK_ROWS:
                     flush()
                     if progress:

@@ -1,10 +1,10 @@
 """The fast write path for imports: many incident records per statement, inside the caller's transaction.
 
-Each new incident becomes one wide row in a TEMP staging table (the incident, its first source, first report
-and first actor link), written with executemany on SQLite or COPY on PostgreSQL; set-based INSERT ... SELECT
-statements then fill sources, incidents, reports and incident_actors. Binding one wide row instead of four
-narrow ones is what makes this fast (measured: 13 us against 38 us a row on SQLite). Further reports and links
-of a record (UCDP's article list, GTD's citations) are written directly.
+A new incident arrives as a Plan: its rows but for the ids (the columnar reader builds plans straight from
+columns; a record from the per-row path is turned into one here). The writer gives out ids in file order
+(locations, sources and incidents each in order of first appearance), so the two paths store the same
+database, and writes each table's rows straight into it: multi-row INSERT ... VALUES on SQLite (a CHECK
+constraint costs once per statement, not once per row), COPY on PostgreSQL.
 
 A record whose origin or key is already stored is unchanged when its row hash matches, and otherwise goes
 through store.Writer, which records every changed field as a revision.
@@ -12,9 +12,10 @@ through store.Writer, which records every changed field as a revision.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from itertools import chain
 from typing import Any
 
 from sqlalchemy import String, select, update
@@ -31,6 +32,7 @@ from incidents.store.releases import ReleaseLog, bring_back_reports, withdrawn_b
 from incidents.store.reports import report_values
 from incidents.store.sources import location_values, source_values
 
+SQLITE_PARAMETERS = 32766  # bound parameters a statement may hold (SQLite 3.32 and later)
 IN_BATCH = 5000  # values per IN (...) lookup; well under SQLite's limit of 32766 bound parameters
 
 
@@ -43,21 +45,13 @@ def _columns(model: Any, leave_out: tuple[str, ...] = ()) -> list[str]:
 # Column lists come from the models, so a new column cannot be forgotten here (tests/test_bulk_columns.py).
 INCIDENT_COLUMNS = _columns(Incident, ("created_at", "updated_at", "merged_into_id", "withdrawn_at"))
 FULL_SOURCE_COLUMNS = _columns(Source, ("created_at",))
-# A staged source carries every column but an article's own text and particulars; a source that has any of
-# those is written apart (rich_sources below).
-RICH_SOURCE_COLUMNS = ("author", "language", "accessed_on", "full_text", "full_text_sha256")
-SOURCE_COLUMNS = [name for name in FULL_SOURCE_COLUMNS if name not in RICH_SOURCE_COLUMNS]
 REPORT_COLUMNS = _columns(Report, ("id", "created_at", "withdrawn_at"))
 LINK_COLUMNS = _columns(IncidentActor, ("id", "created_at"))  # an imported link dates from its incident
 LOCATION_COLUMNS = _columns(Location)
-# The staging row: an incident, then its first source (s_*, inserted when s_new = 1), report (r_*) and link (l_*).
-STAGE_COLUMNS = (
-    INCIDENT_COLUMNS
-    + ["s_new"] + [f"s_{name}" for name in SOURCE_COLUMNS]
-    + [f"r_{name}" for name in REPORT_COLUMNS[2:]]
-    + [f"l_{name}" for name in LINK_COLUMNS[1:]]
-)
-# What a staged text column is cast to on PostgreSQL, from the target column's type (text needs no cast).
+# A plan's incident: every column but those the writer fills (ids, the run, the times).
+PLAN_INCIDENT_COLUMNS = [name for name in INCIDENT_COLUMNS if name not in ("id", "location_id", "import_id")]
+WRITTEN_INCIDENT_COLUMNS = ["id", "location_id", "import_id", *PLAN_INCIDENT_COLUMNS, "created_at", "updated_at"]
+# Each column's type on PostgreSQL, where it is not text: which columns hold dates.
 CAST_TYPES = {
     column.name: column.type.compile(dialect=postgresql.dialect())
     for model in (Incident, Source, Report, IncidentActor) for column in model.__table__.columns
@@ -78,9 +72,8 @@ def _fields(names: list[str]) -> _Fields:
     return _Fields(names, [index for index, name in enumerate(names) if CAST_TYPES.get(name) == "DATE"])
 
 
-INCIDENT_FIELDS = _fields(INCIDENT_COLUMNS)
+PLAN_INCIDENT = _fields(PLAN_INCIDENT_COLUMNS)
 REPORT_FIELDS = _fields(REPORT_COLUMNS[2:])  # after incident_id and source_id
-SOURCE_FIELDS = _fields(SOURCE_COLUMNS[1:])  # after id
 FULL_SOURCE_FIELDS = _fields(FULL_SOURCE_COLUMNS[1:])
 LOCATION_FIELDS = _fields(LOCATION_COLUMNS[1:])
 
@@ -92,21 +85,38 @@ def _batches(values: list[Any], size: int = IN_BATCH) -> Iterator[list[Any]]:
 
 
 @dataclass(slots=True)
-class BulkItem:
-    """One parsed row on its way into the database."""
+class Plan:
+    """A new incident's rows, but for the ids the writer gives out. Values are as both engines take them: dates
+    as ISO text, booleans as bool."""
 
-    record: IncidentRecord
+    incident: tuple[Any, ...]  # PLAN_INCIDENT_COLUMNS
+    location: tuple[str, LocationRecord] | None  # (key, the place: its row is built only when the key is new)
+    # (source identity, the source as a record or as FULL_SOURCE_COLUMNS but id, REPORT_COLUMNS after the ids)
+    reports: list[tuple[tuple[Any, ...], Any, tuple[Any, ...]]]
+    # (actor name, dataset, role, attribution, source identity or None, the source)
+    links: list[tuple[str, str, str, str | None, tuple[Any, ...] | None, Any]]
+
+
+@dataclass(slots=True)
+class BulkItem:
+    """One parsed row on its way into the database: a record (the per-row path), or a plan (the columnar one)
+    that becomes a record only if the row updates a stored incident."""
+
+    identity: tuple[str, ...]  # ("origin", dataset, origin id) or ("key", key): how a stored incident is found
+    record: IncidentRecord | None
     line: int
     row_hash: str
     raw_json: str | None
     values: list[str]  # the row as read, for the rejects file
+    plan: Plan | None = None
 
 
 class BulkWriter:
     """Writes chunks of records; `write` returns the items it refused, each with the reason."""
 
     def __init__(self, session: Session, import_run: Import, actor_policy: str = "create", who: str | None = None,
-                 protect: bool = False, release: str | None = None, releases: ReleaseLog | None = None):
+                 protect: bool = False, release: str | None = None, releases: ReleaseLog | None = None,
+                 record_of: Callable[[BulkItem], IncidentRecord] | None = None):
         self.session = session
         self.run_id = import_run.id
         self.connection = session.connection()
@@ -116,15 +126,17 @@ class BulkWriter:
                              import_run=import_run, protect=protect)
         self.release = release
         self.releases = releases
+        # A planned row that turns out to update a stored incident goes the per-row way: this gives its record.
+        self.record_of = record_of or _no_record
         self.restored: list[int] = []  # records a release had withdrawn, which this file holds again
         self.actors = self.writer.actors
         self.counts = self.writer.counts
         self.locations: dict[str, int] = {key: id_ for key, id_ in session.execute(select(Location.key, Location.id))}
         self.had_incidents = session.scalar(select(Incident.id).limit(1)) is not None
+        self.had_sources = session.scalar(select(Source.id).limit(1)) is not None
+        self.actor_ids: dict[tuple[str, str], int] = {}  # (name, dataset) -> actor, resolved once per run
         self.now = datetime.now(UTC)
-        self.true: object = True if self.postgres else 1
-        self.false: object = False if self.postgres else 0
-        self.stage_ready = False
+        self.statements: dict[tuple[str, int], str] = {}  # SQLite's multi-row INSERTs, by table and row count
         self.withdrawn: list[int] = []  # ids of stored incidents an analyst withdrew that the file holds
 
     # ---- plumbing
@@ -151,45 +163,23 @@ class BulkWriter:
                 for row in rows:
                     copy.write_row(row)
             return
-        marks = ", ".join("?" * len(columns))
-        self.connection.exec_driver_sql(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
+        database = self.connection.connection.driver_connection
+        per = max(1, SQLITE_PARAMETERS // len(columns))
+        for start in range(0, len(rows), per):
+            batch = rows[start:start + per]
+            statement = self.statements.get((table, len(batch)))
+            if statement is None:
+                marks = f"({', '.join('?' * len(columns))})"
+                statement = self.statements[(table, len(batch))] = (
+                    f"INSERT INTO {table} ({', '.join(columns)}) VALUES {', '.join([marks] * len(batch))}")
+            database.execute(statement, list(chain.from_iterable(batch)))  # type: ignore[union-attr]
 
-    def _bool(self, value: bool | None) -> object:
-        return None if value is None else (self.true if value else self.false)
-
-    def _values(self, values: dict[str, Any], fields: _Fields) -> tuple[Any, ...]:
-        """`values` (a row builder's dict) as statement parameters in `fields`' order. Both drivers take Python
-        booleans (sqlite3 binds them as 1 and 0); SQLite is given dates as ISO text, as SQLAlchemy stores them."""
-        row = [values[name] for name in fields.names]
-        if not self.postgres:
-            for index in fields.dates:
-                if row[index] is not None:
-                    row[index] = row[index].isoformat()
-        return tuple(row)
-
-    def _when(self) -> object:
-        # SQLAlchemy stores SQLite datetimes as naive 'YYYY-MM-DD HH:MM:SS.ffffff' text; PostgreSQL takes the value.
-        return self.now if self.postgres else self.now.strftime("%Y-%m-%d %H:%M:%S.%f")
-
-    def _prepare_stage(self) -> None:
-        if not self.stage_ready:
-            # PostgreSQL drops it at the end of the transaction; SQLite's DDL is transactional too, and close()
-            # drops it after a commit. IF NOT EXISTS covers a pooled connection that kept one after a failure.
-            columns = ", ".join(f"{c} text" if self.postgres else c for c in STAGE_COLUMNS)
-            suffix = " ON COMMIT DROP" if self.postgres else ""
-            self.connection.exec_driver_sql(f"CREATE TEMP TABLE IF NOT EXISTS import_stage ({columns}){suffix}")
-            self.stage_ready = True
-        self.connection.exec_driver_sql("DELETE FROM import_stage")
+    def _when(self) -> str:
+        """The run's timestamp as both engines take it (SQLAlchemy's naive text on SQLite)."""
+        return self.now.isoformat() if self.postgres else self.now.strftime("%Y-%m-%d %H:%M:%S.%f")
 
     def close(self) -> None:
-        """Drop the staging table (PostgreSQL drops it at commit by itself)."""
-        if self.stage_ready and not self.postgres:
-            self.connection.exec_driver_sql("DROP TABLE IF EXISTS temp.import_stage")
-        self.stage_ready = False
-
-    def _cast(self, column: str, kind: str) -> str:
-        """PostgreSQL's staging columns are text; cast them to the target column's type."""
-        return f"CAST({column} AS {kind})" if self.postgres else column
+        """Nothing is left to drop (the writer keeps no temporary table); kept for the import's ending."""
 
     # ---- lookups
 
@@ -201,11 +191,11 @@ class BulkWriter:
         by_origin: dict[str, list[str]] = {}
         keys = []
         for item in items:
-            record = item.record
-            if record.origin_dataset and record.origin_id:
-                by_origin.setdefault(record.origin_dataset, []).append(record.origin_id)
-            elif record.key:
-                keys.append(record.key)
+            identity = item.identity
+            if identity[0] == "origin":
+                by_origin.setdefault(identity[1], []).append(identity[2])
+            elif identity[1]:
+                keys.append(identity[1])
         for dataset, origin_ids in by_origin.items():
             for batch in _batches(origin_ids):
                 for incident_id, origin_id, row_hash, withdrawn in self.session.execute(
@@ -246,9 +236,6 @@ class BulkWriter:
                 found.setdefault(("citation", citation), source_id)
         return found
 
-    def _source_row(self, source_id: int, record: SourceRecord, fields: _Fields) -> tuple[Any, ...]:
-        return (source_id, *self._values(source_values(record), fields))
-
     # ---- the write
 
     def write(self, items: list[BulkItem]) -> list[tuple[BulkItem, str]]:
@@ -267,10 +254,7 @@ class BulkWriter:
             self._bring_back_reports([stored[0] for stored in existing.values() if not stored[2]])
         fresh: list[BulkItem] = []
         for item in items:
-            record = item.record
-            identity = (("origin", record.origin_dataset, record.origin_id)
-                        if record.origin_dataset and record.origin_id else ("key", record.key))
-            stored = existing.get(identity)
+            stored = existing.get(item.identity) if existing else None
             if stored is not None and stored[2]:  # withdrawn here: updated or not, it stays withdrawn
                 self.withdrawn.append(stored[0])
             if stored is None:
@@ -279,6 +263,7 @@ class BulkWriter:
                 self.counts["unchanged"] += 1
             else:
                 try:
+                    record = item.record if item.record is not None else self.record_of(item)
                     with self.session.begin_nested():
                         self.writer.save(record, dataset=record.origin_dataset or "")
                         self.session.execute(
@@ -310,162 +295,150 @@ class BulkWriter:
         """The stored records this file holds: their dataset source now names this release."""
         by_dataset: dict[str, list[str]] = {}
         for item in items:
-            record = item.record
-            if record.origin_dataset and record.origin_id and ("origin", record.origin_dataset,
-                                                               record.origin_id) in existing:
-                by_dataset.setdefault(record.origin_dataset, []).append(record.origin_id)
+            if item.identity[0] == "origin" and item.identity in existing:
+                by_dataset.setdefault(item.identity[1], []).append(item.identity[2])
         for dataset, origin_ids in by_dataset.items():
             for batch in _batches(origin_ids):
                 self.session.execute(
                     update(Source).where(Source.dataset == dataset, Source.dataset_record_id.in_(batch))
                     .values(dataset_release=self.release), execution_options={"synchronize_session": False})
 
+    def _plan(self, item: BulkItem) -> Plan:
+        """The rows a record becomes (the per-row path); UsageError when its figures cannot stand."""
+        record = item.record
+        assert record is not None
+        killed = choose_figures(record.key or "", "killed", derive_figures(record.reports, "killed"),
+                                record.killed_best)
+        wounded = choose_figures(record.key or "", "wounded", derive_figures(record.reports, "wounded"),
+                                 record.wounded_best)
+        perpetrators_killed = record.perpetrators_killed
+        if perpetrators_killed is None:
+            perpetrators_killed = derive_figures(record.reports, "perpetrators_killed")[1]
+        incident = {
+            "key": record.key, "title": record.title, "date_start": record.date_start,
+            "date_end": record.date_end, "date_precision": record.date_precision.value,
+            "attack_type": record.attack_type, "target_type": record.target_type,
+            "weapon_type": record.weapon_type, "suicide": record.suicide, "summary": record.summary,
+            "status": record.status.value, "killed_low": killed[0], "killed_best": killed[1],
+            "killed_high": killed[2], "killed_best_manual": record.killed_best is not None,
+            "wounded_low": wounded[0], "wounded_best": wounded[1], "wounded_high": wounded[2],
+            "wounded_best_manual": record.wounded_best is not None, "perpetrators_killed": perpetrators_killed,
+            "origin_dataset": record.origin_dataset, "origin_id": record.origin_id, "raw_row": item.raw_json,
+            "row_hash": item.row_hash,
+        }
+        dataset = record.origin_dataset or ""
+        return Plan(
+            incident=_neutral(incident, PLAN_INCIDENT),
+            location=(record.location.key, record.location) if record.location is not None else None,
+            reports=[(report.source.identity(), report.source, _neutral(report_values(report), REPORT_FIELDS))
+                     for report in record.reports],
+            links=[(link.name, dataset, link.role.value, link.attribution.value if link.attribution else None,
+                    link.source.identity() if link.source else None, link.source) for link in record.actors],
+        )
+
+    def _actor(self, name: str, dataset: str) -> int:
+        found = self.actor_ids.get((name, dataset))
+        if found is None:
+            found = self.actor_ids[(name, dataset)] = self.actors.resolve(name, dataset)
+        return found
+
     def _insert_new(self, items: list[BulkItem]) -> list[tuple[BulkItem, str]]:
         refused: list[tuple[BulkItem, str]] = []
-        planned = []
+        planned: list[tuple[Plan, list[int]]] = []
         for item in items:
-            record = item.record
             try:
-                killed = choose_figures(record.key or "", "killed", derive_figures(record.reports, "killed"),
-                                        record.killed_best)
-                wounded = choose_figures(record.key or "", "wounded", derive_figures(record.reports, "wounded"),
-                                         record.wounded_best)
-                dataset = record.origin_dataset or ""
-                links = [(self.actors.resolve(link.name, dataset), link) for link in record.actors]
+                plan = item.plan if item.plan is not None else self._plan(item)
+                actor_ids = [self._actor(link[0], link[1]) for link in plan.links]
             except UsageError as exc:
                 refused.append((item, str(exc)))
                 continue
-            planned.append((item, killed, wounded, links))
+            planned.append((plan, actor_ids))
         if not planned:
             return refused
-        self.session.flush()  # actors the resolver created must exist before links point at them
+        if self.session.new:
+            self.session.flush()  # actors the resolver created must exist before links point at them
 
         new_locations: dict[str, LocationRecord] = {}
-        sources: dict[tuple[Any, ...], SourceRecord] = {}
-        for item, _, _, _ in planned:
-            record = item.record
-            if record.location is not None:
-                key = record.location.key
-                if key not in self.locations:
-                    new_locations.setdefault(key, record.location)
-            for report in record.reports:
-                sources.setdefault(report.source.identity(), report.source)
-            for link in record.actors:
-                if link.source is not None:
-                    sources.setdefault(link.source.identity(), link.source)
+        sources: dict[tuple[Any, ...], SourceRecord | tuple[Any, ...]] = {}
+        for plan, _ in planned:
+            if plan.location is not None and plan.location[0] not in self.locations:
+                new_locations.setdefault(plan.location[0], plan.location[1])
+            for identity, source, _ in plan.reports:
+                if identity not in sources:
+                    sources[identity] = source
+            for link in plan.links:
+                if link[4] is not None and link[4] not in sources:
+                    sources[link[4]] = link[5]
         location_ids = self._ids("locations", len(new_locations))
         self._insert("locations", LOCATION_COLUMNS, [
-            (location_id, *self._values(location_values(location), LOCATION_FIELDS))
+            (location_id, *_neutral(location_values(location), LOCATION_FIELDS))
             for location_id, location in zip(location_ids, new_locations.values(), strict=True)
         ])
         self.locations.update(zip(new_locations, location_ids, strict=True))
 
-        source_ids = self._stored_sources(list(sources))
+        source_ids = self._stored_sources(list(sources)) if self.had_sources else {}
         new_sources = [identity for identity in sources if identity not in source_ids]
         source_ids.update(zip(new_sources, self._ids("sources", len(new_sources)), strict=True))
-        unwritten = set(new_sources)  # written as the first source of a stage row, or directly below
-        rich_sources = []
-        for identity in new_sources:
-            source = sources[identity]
-            if source.author or source.language or source.accessed_on or source.full_text:
-                rich_sources.append(identity)  # columns the stage row does not carry
-                unwritten.discard(identity)
-        self._insert("sources", FULL_SOURCE_COLUMNS + ["created_at"],
-                     [(*self._source_row(source_ids[identity], sources[identity], FULL_SOURCE_FIELDS), self._when())
-                      for identity in rich_sources])
+        when = self._when()
+        self._insert("sources", FULL_SOURCE_COLUMNS + ["created_at"], [
+            (source_ids[identity], *_source_tuple(sources[identity]), when) for identity in new_sources])
+        if new_sources and not self.had_sources:
+            self.had_sources = True  # a later chunk may cite them again
 
         incident_ids = self._ids("incidents", len(planned))
-        stage: list[tuple[Any, ...]] = []
-        extra_reports: list[tuple[Any, ...]] = []
-        extra_links: list[tuple[Any, ...]] = []
-        for incident_id, (item, killed, wounded, links) in zip(incident_ids, planned, strict=True):
-            record = item.record
-            perpetrators_killed = record.perpetrators_killed
-            if perpetrators_killed is None:
-                perpetrators_killed = derive_figures(record.reports, "perpetrators_killed")[1]
-            incident = self._values({
-                "id": incident_id, "key": record.key, "title": record.title, "date_start": record.date_start,
-                "date_end": record.date_end, "date_precision": record.date_precision.value,
-                "location_id": self.locations[record.location.key] if record.location else None,
-                "attack_type": record.attack_type, "target_type": record.target_type,
-                "weapon_type": record.weapon_type, "suicide": record.suicide, "summary": record.summary,
-                "status": record.status.value, "killed_low": killed[0], "killed_best": killed[1],
-                "killed_high": killed[2], "killed_best_manual": record.killed_best is not None,
-                "wounded_low": wounded[0], "wounded_best": wounded[1], "wounded_high": wounded[2],
-                "wounded_best_manual": record.wounded_best is not None, "perpetrators_killed": perpetrators_killed,
-                "origin_dataset": record.origin_dataset, "origin_id": record.origin_id, "raw_row": item.raw_json,
-                "row_hash": item.row_hash, "import_id": self.run_id,
-            }, INCIDENT_FIELDS)
-            report_rows = [
-                (incident_id, source_ids[report.source.identity()],
-                 *self._values(report_values(report), REPORT_FIELDS))
-                for report in record.reports
-            ]
-            merged: dict[tuple[int, str], list[Any]] = {}
-            for actor_id, link in links:
-                attribution = link.attribution.value if link.attribution else None
-                source_id = source_ids[link.source.identity()] if link.source else None
-                slot = merged.get((actor_id, link.role.value))
-                if slot is None:
-                    merged[(actor_id, link.role.value)] = [incident_id, actor_id, link.role.value, attribution,
-                                                          source_id]
-                elif stronger_attribution(slot[3], attribution) != slot[3]:
-                    slot[3], slot[4] = attribution, source_id or slot[4]
-            link_rows = [tuple(values) for values in merged.values()]
-
-            first_identity = record.reports[0].source.identity()
-            first_new = first_identity in unwritten
-            unwritten.discard(first_identity)
-            first_source = self._source_row(source_ids[first_identity], sources[first_identity], SOURCE_FIELDS)
-            first_link = link_rows[0][1:] if link_rows else (None, None, None, None)
-            stage.append((*incident, self.true if first_new else self.false, *first_source,
-                          *report_rows[0][2:], *first_link))
-            extra_reports.extend(report_rows[1:])
-            extra_links.extend(link_rows[1:])
-        leftover = [identity for identity in new_sources if identity in unwritten]
-        self._insert("sources", SOURCE_COLUMNS + ["created_at"],
-                     [(*self._source_row(source_ids[identity], sources[identity], SOURCE_FIELDS), self._when())
-                      for identity in leftover])
-
-        self._prepare_stage()
-        self._insert("import_stage", STAGE_COLUMNS, stage)
-        self._flush_stage()
-        self._insert("reports", REPORT_COLUMNS + ["created_at"], [(*row, self._when()) for row in extra_reports])
-        self._insert("incident_actors", LINK_COLUMNS, extra_links)
+        incidents: list[tuple[Any, ...]] = []
+        reports: list[tuple[Any, ...]] = []
+        links: list[tuple[Any, ...]] = []
+        locations = self.locations
+        for incident_id, (plan, actor_ids) in zip(incident_ids, planned, strict=True):
+            location_id = locations[plan.location[0]] if plan.location is not None else None
+            incidents.append((incident_id, location_id, self.run_id, *plan.incident, when, when))
+            for identity, _, values in plan.reports:
+                reports.append((incident_id, source_ids[identity], *values, when))
+            if len(actor_ids) == 1:
+                link = plan.links[0]
+                links.append((incident_id, actor_ids[0], link[2], link[3],
+                              source_ids[link[4]] if link[4] is not None else None))
+            elif actor_ids:
+                merged: dict[tuple[int, str], list[Any]] = {}
+                for actor_id, link in zip(actor_ids, plan.links, strict=True):
+                    source_id = source_ids[link[4]] if link[4] is not None else None
+                    slot = merged.get((actor_id, link[2]))
+                    if slot is None:
+                        merged[(actor_id, link[2])] = [incident_id, actor_id, link[2], link[3], source_id]
+                    elif stronger_attribution(slot[3], link[3]) != slot[3]:
+                        slot[3], slot[4] = link[3], source_id or slot[4]
+                links.extend(tuple(values) for values in merged.values())
+        self._insert("incidents", WRITTEN_INCIDENT_COLUMNS, incidents)
+        self._insert("reports", REPORT_COLUMNS + ["created_at"], reports)
+        self._insert("incident_actors", LINK_COLUMNS, links)
         self.counts["inserted"] += len(planned)
         return refused
 
-    def _flush_stage(self) -> None:
-        """Move the staged rows into sources, incidents, reports and incident_actors, set-based."""
-        def typed(staged: str, column: str) -> str:
-            """A staged column as its target column's type (PostgreSQL stages text; SQLite needs no cast)."""
-            return self._cast(staged, CAST_TYPES[column]) if column in CAST_TYPES else staged
 
-        now = self._now_literal()
-        source_select = ", ".join(typed(f"s_{name}", name) for name in SOURCE_COLUMNS)
-        self.connection.exec_driver_sql(
-            f"INSERT INTO sources ({', '.join(SOURCE_COLUMNS)}, created_at) SELECT {source_select}, {now} "
-            f"FROM import_stage WHERE {self._cast('s_new', 'BOOLEAN')} = {'TRUE' if self.postgres else '1'}"
-        )
-        incident_select = ", ".join(typed(name, name) for name in INCIDENT_COLUMNS)
-        self.connection.exec_driver_sql(
-            f"INSERT INTO incidents ({', '.join(INCIDENT_COLUMNS)}, created_at, updated_at) "
-            f"SELECT {incident_select}, {now}, {now} FROM import_stage"
-        )
-        report_select = ", ".join([typed("id", "incident_id"), typed("s_id", "source_id")]
-                                  + [typed(f"r_{name}", name) for name in REPORT_COLUMNS[2:]])
-        self.connection.exec_driver_sql(
-            f"INSERT INTO reports ({', '.join(REPORT_COLUMNS)}, created_at) SELECT {report_select}, {now} "
-            "FROM import_stage"
-        )
-        link_select = ", ".join([typed("id", "incident_id")] + [typed(f"l_{name}", name) for name in LINK_COLUMNS[1:]])
-        self.connection.exec_driver_sql(
-            f"INSERT INTO incident_actors ({', '.join(LINK_COLUMNS)}) SELECT {link_select} "
-            "FROM import_stage WHERE l_actor_id IS NOT NULL"
-        )
+def _no_record(item: BulkItem) -> IncidentRecord:
+    raise AssertionError(f"line {item.line}: a planned row needs a record_of to update a stored incident")
 
-    def _now_literal(self) -> str:
-        """The import's timestamp as a SQL literal (it is the same for every row of the run)."""
-        if self.postgres:
-            return f"TIMESTAMP WITH TIME ZONE '{self.now.isoformat()}'"
-        return f"'{self.now.strftime('%Y-%m-%d %H:%M:%S.%f')}'"
+
+def _neutral(values: dict[str, Any], fields: _Fields) -> tuple[Any, ...]:
+    """A row builder's dict as a tuple in `fields`' order, as both engines take it: dates as ISO text (as
+    SQLAlchemy stores them on SQLite; PostgreSQL reads the same text), booleans and numbers as they are."""
+    row = [values[name] for name in fields.names]
+    for index in fields.dates:
+        if row[index] is not None:
+            row[index] = row[index].isoformat()
+    return tuple(row)
+
+
+def _source_tuple(source: SourceRecord | tuple[Any, ...]) -> tuple[Any, ...]:
+    """A source's columns (FULL_SOURCE_COLUMNS but id): the fast path gives them ready, a record is turned."""
+    if isinstance(source, tuple):
+        return source
+    return _neutral(source_values(source), FULL_SOURCE_FIELDS)
+
+
+def identity_of(record: IncidentRecord) -> tuple[str, ...]:
+    """How a stored incident is found: by its dataset and origin id, else by its key."""
+    if record.origin_dataset and record.origin_id:
+        return ("origin", record.origin_dataset, record.origin_id)
+    return ("key", record.key or "")
