@@ -26,6 +26,8 @@ from incidents.errors import FieldError, InputError, UsageError, named, option
 from incidents.files import atomic_write
 from incidents.io.exports import spreadsheet_safe
 from incidents.io.importers import acled, acled_deletions, gtd, native, ucdp
+from incidents.io.importers.batches import Ragged, read_batches
+from incidents.io.importers.columns import Checked
 from incidents.io.importers.reading import Table, encoding_error, open_table, skip_hxl_row
 from incidents.models import Conflict, Import, Incident
 from incidents.records import IncidentRecord
@@ -54,6 +56,7 @@ class ImportOptions:
     country: str | None = None  # for files with no country column (GTD-derived copies)
     release: str | None = None  # "GED 25.1": recorded on the run and on each record's dataset source
     full_release: bool = False  # the file is the dataset's whole release for its countries and years
+    columnar: bool = True  # read and check in columns where the format allows (False: every row the per-row way)
 
 
 @dataclass
@@ -235,14 +238,38 @@ def _import_once(engine: Engine, path: Path, options: ImportOptions, progress: P
         result.import_id = run.id
         releases = ReleaseLog(session, run, f"import of {path.name}" + (
             f" ({options.release})" if options.release else ""))
-        writer = BulkWriter(session, run, actor_policy=options.actor_policy, who=options.who,
-                            protect=dataset is not None, release=options.release, releases=releases)
         countries: set[str] = set()
         years: list[int] = []
         chunk: list[BulkItem] = []
         width = len(header)
         # The raw row keeps what the tables do not: every column of a dataset row, the unmapped ones of a native row.
         raw_columns = [i for i, name in enumerate(header) if name not in getattr(module, "MAPPED_COLUMNS", ())]
+
+        def item_of(line: int, values: list[str]) -> BulkItem:
+            """The per-row path: the format's mapper and the record's validation (FieldError for a bad row)."""
+            record = mapper.to_record(values, line)
+            record.validate()
+            if options.release:  # the record's own dataset source carries the release it was last in
+                for report in record.reports:
+                    if report.source.dataset == record.origin_dataset:
+                        report.source.dataset_release = options.release
+            raw = {header[i]: values[i] for i in raw_columns if values[i] != ""}
+            if record.raw_row:  # a native row that carries its incident's original raw row
+                raw = {**record.raw_row, **raw}
+            record.raw_row = raw or None
+            raw_json = json.dumps(raw, ensure_ascii=False) if raw else None
+            return BulkItem(identity_of(record), record, line, _row_hash(values), raw_json, values)
+
+        def record_of(item: BulkItem) -> IncidentRecord:
+            """A columnar row that updates a stored incident goes the per-row way from here."""
+            try:
+                return item_of(item.line, item.row_values()).record  # type: ignore[return-value]
+            except FieldError as exc:
+                raise UsageError(f"column {exc.field_name}: {str(exc.value)[:200]!r} {exc.reason}") from None
+
+        writer = BulkWriter(session, run, actor_policy=options.actor_policy, who=options.who,
+                            protect=dataset is not None, release=options.release, releases=releases,
+                            record_of=record_of)
 
         def flush() -> None:
             if not chunk:
@@ -251,52 +278,66 @@ def _import_once(engine: Engine, path: Path, options: ImportOptions, progress: P
                 chunk.clear()  # the import will be rolled back; keep validating, stop writing
                 return
             for item, reason in writer.write(chunk):
-                rejects.add(item.line, reason, item.values)
+                rejects.add(item.line, reason, item.row_values())
             chunk.clear()
 
+        def take(item: BulkItem, identity: str, country: str | None, year: int) -> None:
+            if identity in seen:
+                origin = item.identity[0] == "origin"
+                shown, what = (item.identity[2], "origin id") if origin else (item.identity[1], "key")
+                rejects.add(item.line, f"column {mapper.identity_column}: {shown!r} repeats the {what} of "
+                                       f"line {seen[identity]} in this file", item.row_values())
+                return
+            seen[identity] = item.line
+            if country is not None:
+                countries.add(country)
+            years[:] = [min(year, years[0]), max(year, years[1])] if years else [year, year]
+            chunk.append(item)
+            if len(chunk) >= CHUNK_ROWS:
+                flush()
+                if progress:
+                    progress(table.position(), table.size)
+
+        def per_row(line: int, values: list[str]) -> None:
+            result.read += 1
+            if len(values) != width:
+                missing = header[len(values)] if len(values) < width else f"(extra field {len(values)})"
+                kind = "truncated" if len(values) < width else "too long"
+                rejects.add(line, f"column {missing}: row is {kind}: {len(values)} fields, the header has {width}",
+                            values)
+                return
+            try:
+                item = item_of(line, values)
+            except FieldError as exc:
+                rejects.add(line, f"column {exc.field_name}: {str(exc.value)[:200]!r} {exc.reason}", values)
+                return
+            record = item.record
+            assert record is not None
+            take(item, _identity(record), record.location.country if record.location else None,
+                 record.date_start.year)
+
+        columnar = options.columnar and hasattr(module, "plans") and not raw_columns
         gc_was_on = gc.isenabled()
         gc.disable()  # millions of short-lived, acyclic objects: the cycle collector only costs time here
         try:
-            for line, values in table.rows:
-                result.read += 1
-                if len(values) != width:
-                    missing = header[len(values)] if len(values) < width else f"(extra field {len(values)})"
-                    kind = "truncated" if len(values) < width else "too long"
-                    rejects.add(line, f"column {missing}: row is {kind}: {len(values)} fields, the header has {width}",
-                                values)
-                    continue
-                try:
-                    record = mapper.to_record(values, line)
-                    record.validate()
-                except FieldError as exc:
-                    rejects.add(line, f"column {exc.field_name}: {str(exc.value)[:200]!r} {exc.reason}", values)
-                    continue
-                identity = _identity(record)
-                if identity in seen:
-                    origin = record.origin_dataset is not None and record.origin_id is not None
-                    shown, what = (record.origin_id, "origin id") if origin else (record.key, "key")
-                    rejects.add(line, f"column {mapper.identity_column}: {shown!r} repeats the {what} of "
-                                      f"line {seen[identity]} in this file", values)
-                    continue
-                seen[identity] = line
-                if record.location is not None:
-                    countries.add(record.location.country)
-                year = record.date_start.year
-                years[:] = [min(year, years[0]), max(year, years[1])] if years else [year, year]
-                if options.release:  # the record's own dataset source carries the release it was last in
-                    for report in record.reports:
-                        if report.source.dataset == record.origin_dataset:
-                            report.source.dataset_release = options.release
-                raw = {header[i]: values[i] for i in raw_columns if values[i] != ""}
-                if record.raw_row:  # a native row that carries its incident's original raw row
-                    raw = {**record.raw_row, **raw}
-                record.raw_row = raw or None
-                raw_json = json.dumps(raw, ensure_ascii=False) if raw else None
-                chunk.append(BulkItem(identity_of(record), record, line, _row_hash(values), raw_json, values))
-                if len(chunk) >= CHUNK_ROWS:
-                    flush()
-                    if progress:
-                        progress(table.position(), table.size)
+            if columnar:
+                for batch in read_batches(path, table, module.ENCODINGS):
+                    if isinstance(batch, Ragged):
+                        per_row(batch.line, batch.values)
+                        continue
+                    planned = module.plans(Checked(batch, header))
+                    for index, found in enumerate(planned):
+                        if found is None:
+                            per_row(batch.lines[index], batch.row(index))
+                            continue
+                        result.read += 1
+                        plan, identity, country, year = found
+                        item = BulkItem(identity, None, batch.lines[index], plan.incident[-1], None, None, plan,
+                                        batch, index)
+                        take(item, _identity_of(identity), country, year)
+            else:
+                for line, values in table.rows:
+                    per_row(line, values)
             flush()
         except BaseException:
             rejects.close(completed=False)  # no half a rejects file
@@ -357,6 +398,11 @@ def _end(session: Session, transaction: Any, result: ImportResult, dataset: str 
     else:
         transaction.commit()
         result.committed = True
+
+
+def _identity_of(identity: tuple[str, ...]) -> str:
+    """importing._identity of a BulkItem's identity tuple."""
+    return f"\x1e{identity[1]}\x1f{identity[2]}" if identity[0] == "origin" else identity[1]
 
 
 def _identity(record: IncidentRecord) -> str:

@@ -107,8 +107,15 @@ class BulkItem:
     line: int
     row_hash: str
     raw_json: str | None
-    values: list[str]  # the row as read, for the rejects file
+    values: list[str] | None  # the row as read, for the rejects file (a columnar row reads it from its batch)
     plan: Plan | None = None
+    batch: Any = None  # the columnar row's batch (io.importers.batches.Batch) and its place in it
+    index: int = 0
+
+    def row_values(self) -> list[str]:
+        if self.values is None:
+            self.values = self.batch.row(self.index)
+        return self.values
 
 
 class BulkWriter:

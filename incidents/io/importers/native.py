@@ -8,21 +8,29 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
+from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from incidents.errors import FieldError
+from incidents.io.importers.columns import Checked
 from incidents.io.importers.common import coordinates, text
 from incidents.limits import limit, override
-from incidents.models import GAZETTEER_PRECISIONS, Attribution, GeoPrecision, Role, SourceKind, Status
+from incidents.models import GAZETTEER_PRECISIONS, Attribution, DatePrecision, GeoPrecision, Role, SourceKind, Status
 from incidents.records import (
     ActorLink,
     IncidentRecord,
     LocationRecord,
     ReportRecord,
     SourceRecord,
+    _length_limits,
+    _location_key_length,
+    check_text,
     country_code,
     derive_figures,
     is_blank,
+    normalize_name,
     parse_bool,
     parse_choice,
     parse_count,
@@ -30,6 +38,7 @@ from incidents.records import (
     parse_partial_date,
     parse_perpetrator,
 )
+from incidents.store.bulk import Plan
 
 NAME = "native"
 ENCODINGS = ["utf-8"]
@@ -294,3 +303,126 @@ class Mapper:
             count = self.bases[base] = self.bases.get(base, 0) + 1
             record.key = base if count == 1 else f"{base}-{count}"
         return record
+
+
+# ------------------------------------------------------------------------------------------ the columnar path
+
+
+def plans(checked: Checked) -> list[tuple[Plan, tuple[str, ...], str, int] | None]:
+    """Each row of a batch as a Plan, with its identity, country and year, or None where the row must go the
+    per-row way (Mapper.to_record): the values are the ones to_record and IncidentRecord.validate give."""
+    limits = dict((column, most) for _, column, most in _length_limits()["incident"])
+    source_limits = dict((column, most) for _, column, most in _length_limits()["source"])
+    for name in ("reports", "actors", "raw_row"):
+        checked.blank(name)
+    keys = checked.text("key", limits["key"])
+    titles = checked.text("title")
+    summaries = checked.text("summary")
+    origin_ids = checked.text("origin_id", limits["origin_id"])
+    urls = checked.text("source_url", source_limits["url"])
+    citations = checked.text("source_citation")
+    source_titles = checked.text("source_title")
+    excerpts = checked.text("excerpt")
+    dates = checked.distinct("date", lambda cell: _date(parse_partial_date(cell or None, "date")))
+    ends = checked.distinct("date_end", lambda cell: _iso(parse_date(cell or None, "date_end")))
+    published = checked.distinct("source_published", lambda cell: _iso(parse_date(cell or None,
+                                                                                    "source_published")))
+    places = checked.combined(["country", "admin1", "admin2", "place", "latitude", "longitude", "geo_precision"],
+                              _place)
+    kinds = [checked.distinct(name, _bounded(name, limits[name])) for name in ("attack_type", "target_type",
+                                                                                 "weapon_type")]
+    suicides = checked.distinct("suicide", lambda cell: parse_bool(cell or None, "suicide"))
+    statuses = checked.distinct("status", lambda cell: (parse_choice(cell or None, "status", Status)
+                                                        or Status.CONFIRMED).value)
+    origin_datasets = checked.distinct("origin_dataset", _bounded("origin_dataset", limits["origin_dataset"]))
+    outlets = checked.distinct("source_outlet", _bounded("outlet", source_limits["outlet"]))
+    figures = [checked.distinct(name, _counted(name)) for name in (
+        "killed_low", "killed_best", "killed_high", "wounded_low", "wounded_best", "wounded_high",
+        "perpetrators_killed")]
+    perpetrators = checked.distinct("perpetrators", _perpetrators)
+    hashes = checked.hashes()
+
+    out: list[tuple[Plan, tuple[str, ...], str, int] | None] = []
+    for index, (fast, key, title, summary, origin_id, url, citation, source_title, excerpt, day, end, when,
+                place, attack, target, weapon, suicide, status, origin_dataset, outlet, killed_low, killed,
+                killed_high, wounded_low, wounded, wounded_high, perpetrators_killed, links, row_hash) in enumerate(
+            zip(checked.fast.tolist(), keys, titles, summaries, origin_ids, urls, citations, source_titles,
+                excerpts, dates, ends, published, places, *kinds, suicides, statuses, origin_datasets, outlets,
+                *figures, perpetrators, hashes, strict=True)):
+        if not (fast and key and (url or citation) and (origin_dataset is None) == (origin_id is None)
+                and (killed_low is None or killed_low == killed) and (killed_high is None or killed_high == killed)
+                and (wounded_low is None or wounded_low == wounded)
+                and (wounded_high is None or wounded_high == wounded)
+                and (end is None or end >= day[0])):
+            out.append(None)
+            continue
+        del index
+        identity = ("url", url) if url else ("citation", citation)
+        source = ("article", url, citation, outlet, source_title, when, None, None, None, None, None, None, None,
+                  None)
+        report = (when, killed, None, None, False, wounded, None, None, False, perpetrators_killed, False, None,
+                  None, excerpt, None)
+        plan = Plan(
+            incident=(key, title, day[0], end, day[1], attack, target, weapon, suicide, summary, status, killed,
+                      killed, killed, False, wounded, wounded, wounded, False, perpetrators_killed, origin_dataset,
+                      origin_id, None, row_hash),
+            location=place,
+            reports=[(identity, source, report)],
+            links=[(name, origin_dataset or "", "perpetrator", attribution, identity, source)
+                   for name, attribution in links],
+        )
+        found = ("origin", origin_dataset, origin_id) if origin_dataset else ("key", key)
+        out.append((plan, found, place[1].country, int(day[0][:4])))
+    return out
+
+
+def _iso(day: date | None) -> str | None:
+    return day.isoformat() if day is not None else None
+
+
+def _date(parsed: tuple[date, DatePrecision]) -> tuple[str, str]:
+    return parsed[0].isoformat(), parsed[1].value
+
+
+def _counted(name: str) -> Callable[[str], int | None]:
+    return lambda cell: parse_count(cell or None, name)
+
+
+def _bounded(name: str, most: int) -> Callable[[str], str | None]:
+    def parse(cell: str) -> str | None:
+        value = cell.strip() or None
+        if value is not None:
+            check_text(name, value, most)
+        return value
+    return parse
+
+
+@lru_cache(maxsize=65536)
+def _place(country: str, admin1: str, admin2: str, place: str, latitude: str, longitude: str,
+           geo_precision: str) -> tuple[str, LocationRecord]:
+    """The location to_record builds from these cells, checked as IncidentRecord.validate checks it."""
+    if not country.strip():
+        raise FieldError("country", country, "is required")
+    lat, lon = coordinates({"latitude": latitude, "longitude": longitude})
+    given = parse_choice(geo_precision or None, "geo_precision", GeoPrecision)
+    if given in GAZETTEER_PRECISIONS:
+        lat = lon = given = None
+    location = LocationRecord(country=country_code(country), admin1=admin1.strip() or None,
+                              admin2=admin2.strip() or None, place=place.strip() or None, latitude=lat,
+                              longitude=lon, geo_precision=given)
+    for _, column, most in _length_limits()["location"]:
+        value = getattr(location, column)
+        if value is not None:
+            check_text(column, value, most)
+    if len(location.key) > _location_key_length():
+        raise FieldError("place", place, "makes too long a key")  # the per-row path says it in full
+    return location.key, location
+
+
+@lru_cache(maxsize=65536)
+def _perpetrators(cell: str) -> list[tuple[str, str | None]]:
+    links = parse_perpetrators(cell, None) if cell.strip() else []
+    for link in links:  # as IncidentRecord.validate checks an actor's name
+        if len(link.name) > 300 or not normalize_name(link.name):
+            raise FieldError("perpetrators", link.name, "names no actor")
+    return [(link.name, link.attribution.value if link.attribution else None) for link in links]
