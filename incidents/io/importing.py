@@ -317,6 +317,7 @@ def _import_once(engine: Engine, path: Path, options: ImportOptions, progress: P
                  record.date_start.year)
 
         columnar = options.columnar and hasattr(module, "plans") and not raw_columns
+        parsed: dict[str, dict[str, Any]] = {}  # each column's distinct values, parsed once (io.importers.columns)
         gc_was_on = gc.isenabled()
         gc.disable()  # millions of short-lived, acyclic objects: the cycle collector only costs time here
         try:
@@ -325,7 +326,7 @@ def _import_once(engine: Engine, path: Path, options: ImportOptions, progress: P
                     if isinstance(batch, Ragged):
                         per_row(batch.line, batch.values)
                         continue
-                    planned = module.plans(Checked(batch, header))
+                    planned = module.plans(Checked(batch, header, parsed))
                     for index, found in enumerate(planned):
                         if found is None:
                             per_row(batch.lines[index], batch.row(index))
@@ -339,7 +340,9 @@ def _import_once(engine: Engine, path: Path, options: ImportOptions, progress: P
                 for line, values in table.rows:
                     per_row(line, values)
             flush()
+            writer.loaded()
         except BaseException:
+            writer.abandon()
             rejects.close(completed=False)  # no half a rejects file
             raise
         finally:

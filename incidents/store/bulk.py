@@ -12,6 +12,8 @@ through store.Writer, which records every changed field as a revision.
 
 from __future__ import annotations
 
+import queue
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -28,11 +30,13 @@ from incidents.records import IncidentRecord, LocationRecord, SourceRecord, deri
 from incidents.store.actors import stronger_attribution
 from incidents.store.figures import choose_figures
 from incidents.store.incidents import Writer
+from incidents.store.rebuild import SetAside
 from incidents.store.releases import ReleaseLog, bring_back_reports, withdrawn_by_a_release
 from incidents.store.reports import report_values
 from incidents.store.sources import location_values, source_values
 
 SQLITE_PARAMETERS = 32766  # bound parameters a statement may hold (SQLite 3.32 and later)
+SQLITE_ROWS = 2000  # rows in one multi-row INSERT at most
 IN_BATCH = 5000  # values per IN (...) lookup; well under SQLite's limit of 32766 bound parameters
 
 
@@ -123,7 +127,8 @@ class BulkWriter:
 
     def __init__(self, session: Session, import_run: Import, actor_policy: str = "create", who: str | None = None,
                  protect: bool = False, release: str | None = None, releases: ReleaseLog | None = None,
-                 record_of: Callable[[BulkItem], IncidentRecord] | None = None):
+                 record_of: Callable[[BulkItem], IncidentRecord] | None = None, set_aside: bool = True,
+                 threaded: bool = True):
         self.session = session
         self.run_id = import_run.id
         self.connection = session.connection()
@@ -140,10 +145,23 @@ class BulkWriter:
         self.counts = self.writer.counts
         self.locations: dict[str, int] = {key: id_ for key, id_ in session.execute(select(Location.key, Location.id))}
         self.had_incidents = session.scalar(select(Incident.id).limit(1)) is not None
-        self.had_sources = session.scalar(select(Source.id).limit(1)) is not None
+        self.had_sources = session.scalar(select(Source.id).limit(1)) is not None  # before this run
+        # Into an empty database the indexes are built once at the end, not kept up row by row (store.rebuild).
+        self.set_aside: SetAside | None = None
+        if set_aside and not self.had_incidents and not self.had_sources:
+            self.set_aside = SetAside(self.connection)
+            self.set_aside.drop()
         self.actor_ids: dict[tuple[str, str], int] = {}  # (name, dataset) -> actor, resolved once per run
         self.now = datetime.now(UTC)
-        self.statements: dict[tuple[str, int], str] = {}  # SQLite's multi-row INSERTs, by table and row count
+        # SQLite's multi-row INSERTs, by table, row count and the columns written as literals
+        self.statements: dict[tuple[str, int, tuple[str | None, ...]], str] = {}
+        self.next_ids: dict[str, int] = {}  # SQLite: the next id of each table, while no other path writes
+        # The database's work runs on a thread of its own, beside the reading and checking of the next rows:
+        # both drivers let go of Python's lock while the database works.
+        self.pipe = Pipe() if threaded else None
+        # Sources this run wrote, by the hash of their identity: only a source whose hash is here (or a source
+        # stored before the run) is looked up in the database, so the writer thread is waited for rarely.
+        self.written_sources: set[int] = set()
         self.withdrawn: list[int] = []  # ids of stored incidents an analyst withdrew that the file holds
 
     # ---- plumbing
@@ -152,41 +170,82 @@ class BulkWriter:
         if count == 0:
             return []
         if self.postgres:
+            self.sync()
             rows = self.connection.exec_driver_sql(
                 f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) FROM generate_series(1, {count})"
             )
             return [row[0] for row in rows]
         # The import holds SQLite's write lock (its imports row is written first), so MAX(id) cannot move
-        # under us; it is read each time because the ORM path may have added rows in between.
-        start = int(self.connection.exec_driver_sql(f"SELECT COALESCE(MAX(id), 0) FROM {table}").scalar() or 0) + 1
+        # under us. It is read again after the ORM path (updates, new actors) may have added rows.
+        start = self.next_ids.get(table)
+        if start is None:
+            self.sync()
+            start = int(self.connection.exec_driver_sql(f"SELECT COALESCE(MAX(id), 0) FROM {table}").scalar() or 0) + 1
+        self.next_ids[table] = start + count
         return list(range(start, start + count))
+
+    def sync(self) -> None:
+        """Wait until every statement handed to the writer thread has run (raising what one raised); from
+        then on the connection is the caller's alone until it hands over more."""
+        if self.pipe is not None:
+            self.pipe.sync()
 
     def _insert(self, table: str, columns: list[str], rows: list[tuple[Any, ...]]) -> None:
         if not rows:
             return
+        if self.pipe is not None:
+            self.pipe.put(lambda: self._execute(table, columns, rows))
+        else:
+            self._execute(table, columns, rows)
+
+    def _execute(self, table: str, columns: list[str], rows: list[tuple[Any, ...]]) -> None:
         if self.postgres:
             cursor = self.connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
             with cursor, cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row(row)
             return
+        # A column that holds one value in every row is written as a literal: SQLite's cost grows with the values
+        # bound, not with the values stored (measured: a third of the time for the incidents table).
+        values = list(zip(*rows, strict=True))
+        literals = tuple(_literal(column[0]) if column.count(column[0]) == len(column) else None
+                         for column in values)
+        bound = [column for column, literal in zip(values, literals, strict=True) if literal is None]
+        flat = list(chain.from_iterable(zip(*bound, strict=True))) if bound else []
+        width = len(bound)
+        per = min(SQLITE_ROWS, SQLITE_PARAMETERS // width) if width else SQLITE_ROWS
         database = self.connection.connection.driver_connection
-        per = max(1, SQLITE_PARAMETERS // len(columns))
         for start in range(0, len(rows), per):
-            batch = rows[start:start + per]
-            statement = self.statements.get((table, len(batch)))
+            count = min(per, len(rows) - start)
+            statement = self.statements.get((table, count, literals))
             if statement is None:
-                marks = f"({', '.join('?' * len(columns))})"
-                statement = self.statements[(table, len(batch))] = (
-                    f"INSERT INTO {table} ({', '.join(columns)}) VALUES {', '.join([marks] * len(batch))}")
-            database.execute(statement, list(chain.from_iterable(batch)))  # type: ignore[union-attr]
+                marks = f"({', '.join('?' if literal is None else literal for literal in literals)})"
+                statement = self.statements[(table, count, literals)] = (
+                    f"INSERT INTO {table} ({', '.join(columns)}) VALUES {', '.join([marks] * count)}")
+            database.execute(statement, flat[start * width:(start + count) * width])  # type: ignore[union-attr]
 
     def _when(self) -> str:
         """The run's timestamp as both engines take it (SQLAlchemy's naive text on SQLite)."""
         return self.now.isoformat() if self.postgres else self.now.strftime("%Y-%m-%d %H:%M:%S.%f")
 
+    def loaded(self) -> None:
+        """Every row is written: stop the writer thread, and build the indexes set aside (nothing to do in a
+        populated database)."""
+        if self.pipe is not None:
+            pipe, self.pipe = self.pipe, None
+            pipe.close()
+        if self.set_aside is not None:
+            self.set_aside.restore()
+
+    def abandon(self) -> None:
+        """The import failed: stop the writer thread without running what it still holds (the transaction is
+        rolled back)."""
+        if self.pipe is not None:
+            pipe, self.pipe = self.pipe, None
+            pipe.close(run_rest=False)
+
     def close(self) -> None:
-        """Nothing is left to drop (the writer keeps no temporary table); kept for the import's ending."""
+        self.loaded()
 
     # ---- lookups
 
@@ -247,6 +306,8 @@ class BulkWriter:
 
     def write(self, items: list[BulkItem]) -> list[tuple[BulkItem, str]]:
         refused: list[tuple[BulkItem, str]] = []
+        if self.had_incidents:
+            self.sync()
         existing = self._existing_incidents(items)
         withdrawn = [stored[0] for stored in existing.values() if stored[2]]
         if withdrawn and self.releases is not None:  # back in a release: a release's withdrawal is undone
@@ -271,6 +332,8 @@ class BulkWriter:
             else:
                 try:
                     record = item.record if item.record is not None else self.record_of(item)
+                    self.sync()
+                    self.next_ids.clear()  # the per-row path may add sources, places and reports
                     with self.session.begin_nested():
                         self.writer.save(record, dataset=record.origin_dataset or "")
                         self.session.execute(
@@ -346,6 +409,8 @@ class BulkWriter:
     def _actor(self, name: str, dataset: str) -> int:
         found = self.actor_ids.get((name, dataset))
         if found is None:
+            if self.actors.find(name, dataset) is None:
+                self.sync()  # a new actor is written at once, on this thread
             found = self.actor_ids[(name, dataset)] = self.actors.resolve(name, dataset)
         return found
 
@@ -363,6 +428,7 @@ class BulkWriter:
         if not planned:
             return refused
         if self.session.new:
+            self.sync()
             self.session.flush()  # actors the resolver created must exist before links point at them
 
         new_locations: dict[str, LocationRecord] = {}
@@ -383,14 +449,21 @@ class BulkWriter:
         ])
         self.locations.update(zip(new_locations, location_ids, strict=True))
 
-        source_ids = self._stored_sources(list(sources)) if self.had_sources else {}
+        if self.had_sources:
+            self.sync()
+            source_ids = self._stored_sources(list(sources))
+        else:
+            again = [identity for identity in sources if hash(identity) in self.written_sources]
+            if again:
+                self.sync()
+            source_ids = self._stored_sources(again) if again else {}
         new_sources = [identity for identity in sources if identity not in source_ids]
         source_ids.update(zip(new_sources, self._ids("sources", len(new_sources)), strict=True))
+        if not self.had_sources:
+            self.written_sources.update(map(hash, new_sources))
         when = self._when()
         self._insert("sources", FULL_SOURCE_COLUMNS + ["created_at"], [
             (source_ids[identity], *_source_tuple(sources[identity]), when) for identity in new_sources])
-        if new_sources and not self.had_sources:
-            self.had_sources = True  # a later chunk may cite them again
 
         incident_ids = self._ids("incidents", len(planned))
         incidents: list[tuple[Any, ...]] = []
@@ -423,6 +496,19 @@ class BulkWriter:
         return refused
 
 
+def _literal(value: Any) -> str | None:
+    """`value` as an SQLite literal, or None for a value that is better bound (long text)."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, str) and len(value) <= 200:
+        return "'" + value.replace("'", "''") + "'"
+    return None
+
+
 def _no_record(item: BulkItem) -> IncidentRecord:
     raise AssertionError(f"line {item.line}: a planned row needs a record_of to update a stored incident")
 
@@ -449,3 +535,52 @@ def identity_of(record: IncidentRecord) -> tuple[str, ...]:
     if record.origin_dataset and record.origin_id:
         return ("origin", record.origin_dataset, record.origin_id)
     return ("key", record.key or "")
+
+
+class Pipe:
+    """Statements run in order on one writer thread. `put` waits while two batches are queued, so memory stays
+    bounded; an error on the thread is raised by the next put, sync or close."""
+
+    def __init__(self) -> None:
+        self.jobs: queue.Queue[Callable[[], None] | None] = queue.Queue(maxsize=2)
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._work, name="incidents-import-writer", daemon=True)
+        self.thread.start()
+
+    def _work(self) -> None:
+        while True:
+            job = self.jobs.get()
+            try:
+                if job is None:
+                    return
+                if self.error is None:
+                    job()
+            except BaseException as exc:  # noqa: BLE001 - handed to the importing thread
+                self.error = exc
+            finally:
+                self.jobs.task_done()
+
+    def _raise(self) -> None:
+        if self.error is not None:
+            error, self.error = self.error, None
+            raise error
+
+    def put(self, job: Callable[[], None]) -> None:
+        self._raise()
+        self.jobs.put(job)
+
+    def sync(self) -> None:
+        self.jobs.join()
+        self._raise()
+
+    def close(self, run_rest: bool = True) -> None:
+        if not run_rest and self.error is None:
+            self.error = _Abandoned()
+        self.jobs.put(None)
+        self.thread.join()
+        if run_rest:
+            self._raise()
+
+
+class _Abandoned(Exception):
+    """Marks a pipe whose remaining statements are skipped."""

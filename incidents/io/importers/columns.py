@@ -25,6 +25,8 @@ from incidents.errors import FieldError, UsageError
 from incidents.io.importers.batches import Batch
 
 FAIL = object()  # what a distinct value's parse gives when the per-row path must read the row
+_UNSEEN = object()
+MAX_REMEMBERED = 100_000  # distinct values kept per column across batches (memory stays bounded)
 # Characters str.strip() takes off: RE2's \s is only [\t\n\f\r ].
 _SPACE = r"\s\x0b\x1c-\x1f\x85\xa0\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}"
 _PADDED_OR_ESCAPED = f"^[{_SPACE}']|[{_SPACE}]$|\\x00"
@@ -38,8 +40,10 @@ def unescaped(value: str) -> str:
 class Checked:
     """A batch's columns by header name, and which of its rows are still on the columnar path."""
 
-    def __init__(self, batch: Batch, header: list[str]) -> None:
+    def __init__(self, batch: Batch, header: list[str], seen: dict[str, dict[str, Any]] | None = None) -> None:
         self.batch = batch
+        # Distinct values parsed in earlier batches of the file, by column: a value is parsed once per import.
+        self.seen = seen if seen is not None else {}
         self.size = len(batch)
         self.columns = {name: column for name, column in zip(header, batch.columns, strict=True)}
         self.fast = np.ones(self.size, dtype=bool)
@@ -76,14 +80,14 @@ class Checked:
             if result is FAIL:
                 self.fast[:] = False
             return [result] * self.size
-        return self._mapped(column, parse)
+        return self._mapped(column, parse, name)
 
     def combined(self, names: list[str], parse: Callable[..., Any]) -> list[Any]:
         """`parse(*cells)` once per distinct combination of the columns (absent ones blank)."""
         present = [self.columns[name] for name in names if name in self.columns]
         if not present:
             return self.distinct("", lambda _: parse(*[""] * len(names)))
-        joined = pc.binary_join_element_wise(*present, "\x1f")
+        joined = pc.binary_join_element_wise(*present, "\x1f") if len(present) > 1 else present[0]
         given = [name in self.columns for name in names]
 
         def split(cell: str) -> Any:
@@ -93,15 +97,21 @@ class Checked:
             cells = iter(parts)
             return parse(*[next(cells) if here else "" for here in given])
 
-        return self._mapped(joined, split)
+        return self._mapped(joined, split, "\x1f".join(names))
 
-    def _mapped(self, column: pa.Array, parse: Callable[[str], Any]) -> list[Any]:
+    def _mapped(self, column: pa.Array, parse: Callable[[str], Any], name: str) -> list[Any]:
         encoded = column.dictionary_encode()
         results = np.empty(len(encoded.dictionary), dtype=object)
         failed = []
+        known = self.seen.setdefault(name, {})
         for index, value in enumerate(encoded.dictionary.to_pylist()):
-            results[index] = FAIL if "\x00" in value else _parse(parse, unescaped(value))
-            if results[index] is FAIL:
+            result = known.get(value, _UNSEEN)
+            if result is _UNSEEN:
+                result = FAIL if "\x00" in value else _parse(parse, unescaped(value))
+                if len(known) < MAX_REMEMBERED:
+                    known[value] = result
+            results[index] = result
+            if result is FAIL:
                 failed.append(index)
         indices = encoded.indices.to_numpy(zero_copy_only=False)
         if failed:
