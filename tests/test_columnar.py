@@ -59,7 +59,7 @@ def dump(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
 
 def both_ways(url_a: str, url_b: str, paths: list[Path], **options: Any) -> tuple[list[Any], Engine, Engine]:
     """Import `paths` in turn on the columnar path into url_a and on the per-row path into url_b."""
-    results = []
+    results: list[Any] = []
     engines = make_engine(url_a), make_engine(url_b)
     for path in paths:
         for engine, columnar in zip(engines, (True, False), strict=True):
