@@ -129,6 +129,8 @@ def test_a_native_file_stores_the_same_database_both_ways(db_url: str, second_ur
     rows[5]["key"] = ""
     rows[6]["date"] = rows[6]["date"][:7]
     rows[7]["perpetrators"] += "=claimed; " + rows[8]["perpetrators"] + "=suspected"
+    rows[9]["admin2"] = "'" + rows[9]["admin2"]  # each cell of a place drops its own apostrophe (review)
+    rows[10]["place"], rows[10]["country"] = "'" + rows[10]["place"], "'PAK"
     first = rewrite(tmp_path / "a.csv", rows)
     edited = [dict(row) for row in rows]
     for row in edited[10:20]:

@@ -94,12 +94,14 @@ class Checked:
             parts = cell.split("\x1f")
             if len(parts) != len(present):  # a cell that holds the separator itself
                 return FAIL
-            cells = iter(parts)
+            cells = iter(map(unescaped, parts))  # each cell loses its own apostrophe, as the mapper's do
             return parse(*[next(cells) if here else "" for here in given])
 
-        return self._mapped(joined, split, "\x1f".join(names))
+        return self._mapped(joined, split, "\x1f".join(names), escaped=False)
 
-    def _mapped(self, column: pa.Array, parse: Callable[[str], Any], name: str) -> list[Any]:
+    def _mapped(self, column: pa.Array, parse: Callable[[str], Any], name: str, escaped: bool = True) -> list[Any]:
+        """`parse` over each distinct value of `column`, the apostrophe dropped first unless `escaped` is False
+        (a combination's cells drop their own)."""
         encoded = column.dictionary_encode()
         results = np.empty(len(encoded.dictionary), dtype=object)
         failed = []
@@ -107,7 +109,7 @@ class Checked:
         for index, value in enumerate(encoded.dictionary.to_pylist()):
             result = known.get(value, _UNSEEN)
             if result is _UNSEEN:
-                result = FAIL if "\x00" in value else _parse(parse, unescaped(value))
+                result = FAIL if "\x00" in value else _parse(parse, unescaped(value) if escaped else value)
                 if len(known) < MAX_REMEMBERED:
                     known[value] = result
             results[index] = result
