@@ -27,7 +27,7 @@ import pyarrow.csv as pacsv
 from incidents.io.importers.reading import Table, open_table, skip_hxl_row
 from incidents.limits import limit
 
-BLOCK_BYTES = 1 << 22  # pyarrow reads the file in blocks of this many bytes: a batch of about 15,000 rows
+BLOCK_BYTES = 1 << 20  # pyarrow reads the file in blocks of this many bytes: a batch of about 4,000 rows
 ROWS_PER_BATCH = 20_000  # a batch built from today's reader
 
 
