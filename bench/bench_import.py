@@ -87,35 +87,24 @@ def timed_import(path: Path, url: str) -> tuple[float, float, dict[str, object]]
     return figures["seconds"], figures["peak_mb"], figures
 
 
-def fresh_postgres_database(admin_url: str, name: str) -> str:
+def _admin(admin_url: str, *statements: str) -> None:
     from sqlalchemy import create_engine, text
 
     engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with engine.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
+        for statement in statements:
+            connection.execute(text(statement))
     engine.dispose()
-    return admin_url.rsplit("/", 1)[0] + f"/{name}"
 
 
-def copy_postgres_database(admin_url: str, source: str, name: str) -> str:
-    from sqlalchemy import create_engine, text
-
-    engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with engine.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{source}"'))
-    engine.dispose()
+def fresh_postgres_database(admin_url: str, name: str, template: str | None = None) -> str:
+    clause = f' TEMPLATE "{template}"' if template else ""
+    _admin(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', f'CREATE DATABASE "{name}"{clause}')
     return admin_url.rsplit("/", 1)[0] + f"/{name}"
 
 
 def drop_postgres_database(admin_url: str, name: str) -> None:
-    from sqlalchemy import create_engine, text
-
-    engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with engine.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    engine.dispose()
+    _admin(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def ratios(pairs: list[tuple[float, float]]) -> dict[str, object]:
@@ -146,7 +135,7 @@ def measure(engine: str, files: tuple[Path, Path], folder: Path, runs: int, rows
             return fresh_postgres_database(pg, f"incidents_bench_new{run}")
 
         def copy_of_populated(run: int) -> str:
-            return copy_postgres_database(pg, "incidents_bench_new0", f"incidents_bench_second{run}")
+            return fresh_postgres_database(pg, f"incidents_bench_second{run}", template="incidents_bench_new0")
 
     figures: dict[str, object] = {}
     peaks: dict[str, float] = {}

@@ -313,7 +313,7 @@ def _import_once(engine: Engine, path: Path, options: ImportOptions, progress: P
                 return
             record = item.record
             assert record is not None
-            take(item, _identity(record), record.location.country if record.location else None,
+            take(item, _identity_of(item.identity), record.location.country if record.location else None,
                  record.date_start.year)
 
         columnar = options.columnar and hasattr(module, "plans") and not raw_columns
@@ -404,15 +404,8 @@ def _end(session: Session, transaction: Any, result: ImportResult, dataset: str 
 
 
 def _identity_of(identity: tuple[str, ...]) -> str:
-    """importing._identity of a BulkItem's identity tuple."""
+    """One string per incident identity (a string, not a tuple, keeps a million of them small in memory)."""
     return f"\x1e{identity[1]}\x1f{identity[2]}" if identity[0] == "origin" else identity[1]
-
-
-def _identity(record: IncidentRecord) -> str:
-    """One string per incident identity; a string, not a tuple, keeps a million of them small in memory."""
-    if record.origin_dataset and record.origin_id:
-        return f"\x1e{record.origin_dataset}\x1f{record.origin_id}"
-    return record.key or ""
 
 
 def _withdraw_missing(session: Session, result: ImportResult, releases: ReleaseLog, dataset: str,

@@ -343,12 +343,12 @@ def plans(checked: Checked) -> list[tuple[Plan, tuple[str, ...], str, int] | Non
     hashes = checked.hashes()
 
     out: list[tuple[Plan, tuple[str, ...], str, int] | None] = []
-    for index, (fast, key, title, summary, origin_id, url, citation, source_title, excerpt, day, end, when,
+    for (fast, key, title, summary, origin_id, url, citation, source_title, excerpt, day, end, when,
                 place, attack, target, weapon, suicide, status, origin_dataset, outlet, killed_low, killed,
-                killed_high, wounded_low, wounded, wounded_high, perpetrators_killed, links, row_hash) in enumerate(
-            zip(checked.fast.tolist(), keys, titles, summaries, origin_ids, urls, citations, source_titles,
+                killed_high, wounded_low, wounded, wounded_high, perpetrators_killed, links, row_hash) in zip(
+            checked.fast.tolist(), keys, titles, summaries, origin_ids, urls, citations, source_titles,
                 excerpts, dates, ends, published, places, *kinds, suicides, statuses, origin_datasets, outlets,
-                *figures, perpetrators, hashes, strict=True)):
+                *figures, perpetrators, hashes, strict=True):
         if not (fast and key and (url or citation) and (origin_dataset is None) == (origin_id is None)
                 and (killed_low is None or killed_low == killed) and (killed_high is None or killed_high == killed)
                 and (wounded_low is None or wounded_low == wounded)
@@ -356,7 +356,6 @@ def plans(checked: Checked) -> list[tuple[Plan, tuple[str, ...], str, int] | Non
                 and (end is None or end >= day[0])):
             out.append(None)
             continue
-        del index
         identity = ("url", url) if url else ("citation", citation)
         source = ("article", url, citation, outlet, source_title, when, None, None, None, None, None, None, None,
                   None)
